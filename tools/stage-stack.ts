@@ -1,0 +1,117 @@
+/**
+ * The small surface of a Pulumi stack that the tools need, and its implementation over the Automation API.
+ *
+ * The tools depend on {@link StageStack} only, so tests drive them with a fake that records every call and never
+ * needs a Pulumi CLI.
+ */
+import type {
+  ConfigValue,
+  OutputMap,
+  PreviewResult,
+  Stack,
+  UpResult,
+  UpdateSummary,
+} from "@pulumi/pulumi/automation";
+
+/** Options shared by {@link StageStack.preview} and {@link StageStack.up}. */
+export interface OperationOptions {
+  /** Message recorded with the operation (shown by `pulumi stack history`). */
+  message?: string;
+  /** Receives Pulumi's progress output as it is produced (Pulumi masks secrets in it). */
+  onOutput?: (text: string) => void;
+}
+
+/** Options of {@link StageStack.history}. */
+export interface HistoryOptions {
+  /** Number of most recent entries to fetch; all when omitted. */
+  pageSize?: number;
+  /**
+   * Whether secret config values are decrypted into the result. Defaults to `false`, unlike the Automation API,
+   * whose `history()` shows secrets unless told otherwise. The tools never pass `true`.
+   */
+  showSecrets?: boolean;
+}
+
+/** Options of config reads and writes. */
+export interface ConfigOptions {
+  /** Treat the key as a path into a structured value, as `pulumi config set --path` does. */
+  path?: boolean;
+}
+
+/** One stage's Pulumi stack, as the tools see it. */
+export interface StageStack {
+  /** The stack name, e.g. `qa`. */
+  readonly name: string;
+  /** Update history, newest first. Secrets are hidden unless `showSecrets` is set. */
+  history(options?: HistoryOptions): Promise<UpdateSummary[]>;
+  /** A config value, or `undefined` when the key is not set. */
+  getConfig(key: string, options?: ConfigOptions): Promise<ConfigValue | undefined>;
+  /** Sets a plain (non-secret) config value in the stack's config file. */
+  setConfig(key: string, value: string, options?: ConfigOptions): Promise<void>;
+  /** Removes a config value from the stack's config file. */
+  removeConfig(key: string, options?: ConfigOptions): Promise<void>;
+  /** The stack outputs of the last update. */
+  outputs(): Promise<OutputMap>;
+  /** `pulumi preview --diff`. */
+  preview(options?: OperationOptions): Promise<PreviewResult>;
+  /** `pulumi up --diff --yes`. */
+  up(options?: OperationOptions): Promise<UpResult>;
+}
+
+/** {@link StageStack} over an Automation API {@link Stack} (a local workspace running the project's program). */
+export class AutomationStageStack implements StageStack {
+  constructor(private readonly stack: Stack) {}
+
+  get name(): string {
+    return this.stack.name;
+  }
+
+  history(options: HistoryOptions = {}): Promise<UpdateSummary[]> {
+    // The SDK's third parameter defaults to *showing* secrets: always pass it explicitly.
+    return this.stack.history(options.pageSize, options.pageSize ? 1 : undefined, options.showSecrets ?? false);
+  }
+
+  async getConfig(key: string, options: ConfigOptions = {}): Promise<ConfigValue | undefined> {
+    // Not getAllConfig(): it runs `pulumi config --show-secrets` and would decrypt every secret of the stack.
+    try {
+      return await this.stack.getConfig(key, options.path ?? false);
+    } catch (err) {
+      // `pulumi config get` exits non-zero with "configuration key '…' not found for stack '…'".
+      if (/not found/i.test(String((err as Error).message))) {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  setConfig(key: string, value: string, options: ConfigOptions = {}): Promise<void> {
+    return this.stack.setConfig(key, { value, secret: false }, options.path ?? false);
+  }
+
+  removeConfig(key: string, options: ConfigOptions = {}): Promise<void> {
+    return this.stack.removeConfig(key, options.path ?? false);
+  }
+
+  outputs(): Promise<OutputMap> {
+    return this.stack.outputs();
+  }
+
+  preview(options: OperationOptions = {}): Promise<PreviewResult> {
+    return this.stack.preview({ diff: true, message: options.message, onOutput: options.onOutput });
+  }
+
+  up(options: OperationOptions = {}): Promise<UpResult> {
+    return this.stack.up({ diff: true, message: options.message, onOutput: options.onOutput });
+  }
+}
+
+/**
+ * Selects an existing stack of the project in `workDir` (the repo root, where `Pulumi.yaml` is).
+ * Loads the Automation API lazily: it is large, and `--help` should not pay for it.
+ */
+export async function selectStageStack(stackName: string, workDir: string): Promise<StageStack> {
+  // require, not import(): this file is CommonJS and the SDK's `automation` entry is a directory import.
+  const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
+  const stack = await LocalWorkspace.selectStack({ stackName, workDir });
+  return new AutomationStageStack(stack);
+}
