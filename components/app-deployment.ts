@@ -1,0 +1,263 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { isDigestPinned } from "./lib/image-ref";
+import {
+    appNetworkPolicySpec,
+    autoscalerSpec,
+    commonLabels,
+    denyAllIngressSpec,
+    deploymentSpec,
+    dockerConfigJson,
+    ingressSpec,
+    limitRangeSpec,
+    MonitoringSettings,
+    podDisruptionBudgetSpec,
+    prometheusRuleSpec,
+    provenanceAnnotations,
+    renderConfigFile,
+    ResourceSettings,
+    resourceQuotaSpec,
+    serviceMonitorSpec,
+    serviceSpec,
+} from "./lib/manifests";
+import type { RegistryCredentials } from "./registry";
+
+/** Arguments of {@link AppDeployment}. Pass the Kubernetes provider through `opts.providers`. */
+export interface AppDeploymentArgs {
+    /** App name: names the Deployment, Service and container. A DNS-1123 label. */
+    appName: string;
+    /** Stage (local, dev, qa, prod): part of labels, namespace and alert severity. */
+    stage: string;
+    /** Namespace to create for this stage; every object of the app lives in it. */
+    namespace: string;
+    /** The image, only by digest: `repo@sha256:<64 hex>`. Anything else is rejected. */
+    image: pulumi.Input<string>;
+    /** CI build number of the image, for annotations and the `BUILD_NUMBER` variable. */
+    buildNumber: pulumi.Input<string>;
+    /** Branch the image was built from. */
+    gitBranch: pulumi.Input<string>;
+    /** Commit the image was built from. */
+    gitSha: pulumi.Input<string>;
+    /** Desired replicas; the HPA minimum when {@link AppDeploymentArgs.autoscaling} is set. */
+    replicas: number;
+    /** Container port of the app (probes and Service `http` port). */
+    port: number;
+    /** Container port of `/metrics` (Service `metrics` port, scraped by the ServiceMonitor). */
+    metricsPort: number;
+    /** Plain environment variables. Never put secrets here: use {@link AppDeploymentArgs.secretEnv}. */
+    env: Record<string, string>;
+    /** Secret environment variables, stored in a Kubernetes Secret and referenced by key. */
+    secretEnv: Record<string, pulumi.Input<string>>;
+    /** A config file mounted read-only from an auto-named ConfigMap: a content change rolls the pods. */
+    configFile?: { path: string; content: string | Record<string, unknown> };
+    /** Requests and limits of the container. */
+    resources: ResourceSettings;
+    /** CPU autoscaling; adds a HorizontalPodAutoscaler. */
+    autoscaling?: { minReplicas: number; maxReplicas: number; targetCpuUtilization: number };
+    /** Seconds of preStop sleep before SIGTERM (requires Kubernetes >= 1.30 for the `sleep` action). */
+    preStopSeconds: number;
+    /** Seconds the app stays up not-ready after SIGTERM. */
+    drainSeconds: number;
+    /** Seconds the app waits for in-flight requests before it exits. */
+    shutdownTimeoutSeconds: number;
+    /** Namespaces admitted to the app port by the NetworkPolicy (e.g. the ingress controller's). */
+    allowFrom: string[];
+    /** Optional Ingress to the Service. */
+    ingress?: { host: string; className: string; tlsSecretName?: string };
+    /** `soft` spreads pods when it can; `hard` refuses two pods on one node. */
+    topologySpread: "soft" | "hard";
+    /** Namespace ResourceQuota; LimitRange defaults come from {@link AppDeploymentArgs.resources}. */
+    quota: { cpu: string; memory: string; pods: number };
+    /** Prometheus Operator monitoring, or undefined where its CRDs are not installed. */
+    monitoring?: MonitoringSettings;
+    /** Registry credentials the cluster needs to pull, made into an image pull secret. */
+    imagePullCredentials?: pulumi.Input<RegistryCredentials>;
+}
+
+/**
+ * One app in one stage: Namespace, quota and limits, default-deny NetworkPolicy, ConfigMap and Secret,
+ * Deployment, Service, PDB, HPA, Ingress, ServiceMonitor and PrometheusRule. Bodies come from the
+ * pure functions in `lib/manifests.ts`; this class only creates the resources.
+ */
+export class AppDeployment extends pulumi.ComponentResource {
+    /** Name of the namespace created for the stage. */
+    public readonly namespace: pulumi.Output<string>;
+    /** Name of the Service (stable DNS name `<service>.<namespace>`). */
+    public readonly serviceName: pulumi.Output<string>;
+    /** Name of the Deployment. */
+    public readonly deploymentName: pulumi.Output<string>;
+    /** The image the Deployment runs, by digest. */
+    public readonly image: pulumi.Output<string>;
+
+    constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("slipway:app:AppDeployment", name, {}, opts);
+        const image = requireDigest(args.image);
+        const id = { appName: args.appName, stage: args.stage, namespace: args.namespace };
+        const labels = commonLabels(id);
+        const child = { parent: this };
+
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-ns`,
+            {
+                metadata: {
+                    name: args.namespace,
+                    labels: {
+                        ...labels,
+                        // Pod Security Admission: the namespace refuses pods that are not "restricted".
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                        "pod-security.kubernetes.io/warn": "restricted",
+                    },
+                },
+            },
+            child,
+        );
+        // Every body below names ns.metadata.name, so each waits for the namespace without dependsOn.
+        const inNamespace = child;
+        const meta = (objectName?: string) => ({
+            ...(objectName === undefined ? {} : { name: objectName }),
+            namespace: ns.metadata.name,
+            labels,
+        });
+
+        new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: meta(`${args.appName}-quota`), spec: resourceQuotaSpec(args.quota) }, inNamespace);
+        new k8s.core.v1.LimitRange(
+            `${name}-limits`,
+            { metadata: meta(`${args.appName}-limits`), spec: limitRangeSpec(args.resources, args.quota) },
+            inNamespace,
+        );
+        new k8s.networking.v1.NetworkPolicy(`${name}-deny-all`, { metadata: meta("default-deny-ingress"), spec: denyAllIngressSpec() }, inNamespace);
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-netpol`,
+            {
+                metadata: meta(args.appName),
+                spec: appNetworkPolicySpec({ ...id, port: args.port, metricsPort: args.metricsPort, allowFrom: args.allowFrom, monitoringNamespace: args.monitoring?.namespace }),
+            },
+            inNamespace,
+        );
+
+        // Auto-named (no metadata.name): a new name on every content change makes the Deployment roll.
+        const configMap =
+            args.configFile &&
+            new k8s.core.v1.ConfigMap(
+                `${name}-config`,
+                {
+                    metadata: meta(),
+                    data: { [path.posix.basename(args.configFile.path)]: renderConfigFile(args.configFile.path, args.configFile.content) },
+                    immutable: true,
+                },
+                inNamespace,
+            );
+        const secretEnvNames = Object.keys(args.secretEnv);
+        const secret =
+            secretEnvNames.length > 0
+                ? new k8s.core.v1.Secret(
+                      `${name}-env`,
+                      { metadata: meta(), type: "Opaque", stringData: pulumi.secret(args.secretEnv), immutable: true },
+                      inNamespace,
+                  )
+                : undefined;
+        const pullSecret =
+            args.imagePullCredentials &&
+            new k8s.core.v1.Secret(
+                `${name}-pull`,
+                {
+                    metadata: meta(),
+                    type: "kubernetes.io/dockerconfigjson",
+                    stringData: { ".dockerconfigjson": pulumi.secret(pulumi.output(args.imagePullCredentials).apply(dockerConfigJson)) },
+                },
+                inNamespace,
+            );
+
+        const provenance = { image, buildNumber: args.buildNumber, gitBranch: args.gitBranch, gitSha: args.gitSha };
+        const deployment = new k8s.apps.v1.Deployment(
+            `${name}-deployment`,
+            {
+                metadata: { ...meta(args.appName), annotations: provenanceAnnotations(provenance) },
+                spec: deploymentSpec({
+                    ...id,
+                    ...provenance,
+                    replicas: args.autoscaling?.minReplicas ?? args.replicas,
+                    port: args.port,
+                    metricsPort: args.metricsPort,
+                    env: args.env,
+                    secretEnvNames,
+                    secretName: secret?.metadata.name,
+                    configFile: configMap && args.configFile && { path: args.configFile.path, configMapName: configMap.metadata.name },
+                    resources: args.resources,
+                    preStopSeconds: args.preStopSeconds,
+                    drainSeconds: args.drainSeconds,
+                    shutdownTimeoutSeconds: args.shutdownTimeoutSeconds,
+                    topologySpread: args.topologySpread,
+                    imagePullSecretName: pullSecret?.metadata.name,
+                }),
+            },
+            // With an HPA, the replica count belongs to the autoscaler after creation.
+            { ...inNamespace, ignoreChanges: args.autoscaling ? ["spec.replicas"] : [] },
+        );
+        const service = new k8s.core.v1.Service(
+            `${name}-service`,
+            { metadata: meta(args.appName), spec: serviceSpec({ ...id, port: args.port, metricsPort: args.metricsPort }) },
+            inNamespace,
+        );
+
+        if (Math.max(args.replicas, args.autoscaling?.minReplicas ?? 0) >= 2) {
+            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(args.appName), spec: podDisruptionBudgetSpec(id) }, inNamespace);
+        }
+        if (args.autoscaling) {
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                `${name}-hpa`,
+                { metadata: meta(args.appName), spec: autoscalerSpec(id, args.autoscaling) },
+                inNamespace,
+            );
+        }
+        if (args.ingress) {
+            new k8s.networking.v1.Ingress(`${name}-ingress`, { metadata: meta(args.appName), spec: ingressSpec(id, args.ingress) }, inNamespace);
+        }
+        if (args.monitoring) {
+            const monitoringMeta = { ...meta(args.appName), labels: { ...labels, ...args.monitoring.selectorLabels } };
+            new k8s.apiextensions.CustomResource(
+                `${name}-servicemonitor`,
+                { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: monitoringMeta, spec: serviceMonitorSpec(id, args.monitoring) },
+                inNamespace,
+            );
+            if (args.monitoring.alerts.enabled) {
+                new k8s.apiextensions.CustomResource(
+                    `${name}-alerts`,
+                    { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: monitoringMeta, spec: prometheusRuleSpec(id, args.monitoring) },
+                    inNamespace,
+                );
+            }
+        }
+
+        this.namespace = ns.metadata.name;
+        this.serviceName = service.metadata.name;
+        this.deploymentName = deployment.metadata.name;
+        this.image = image;
+        this.registerOutputs({ namespace: this.namespace, serviceName: this.serviceName, deploymentName: this.deploymentName, image });
+    }
+}
+
+/**
+ * Accepts only `repo@sha256:…`. A plain string is checked now, before any resource exists; an
+ * Output (a digest being built) is checked when it resolves, failing that update.
+ */
+function requireDigest(image: pulumi.Input<string>): pulumi.Output<string> {
+    const reject = (value: string) =>
+        new pulumi.InputPropertyError({
+            propertyPath: "image",
+            reason: `image must be referenced by digest (<repository>@sha256:<64 hex>), got ${JSON.stringify(value)}; tags are mutable and break rollback`,
+        });
+    if (typeof image === "string") {
+        if (!isDigestPinned(image)) {
+            throw reject(image);
+        }
+        return pulumi.output(image);
+    }
+    return pulumi.output(image).apply((value) => {
+        if (!isDigestPinned(value)) {
+            throw reject(value);
+        }
+        return value;
+    });
+}

@@ -1,0 +1,144 @@
+import * as dockerBuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { BuildMetadata, imageTags } from "./lib/build-metadata";
+import { ociLabels, registryCache, registryLogins } from "./lib/build-settings";
+import { isDigestPinned, parsePinnedRef } from "./lib/image-ref";
+import type { RegistryCredentials } from "./registry";
+
+/** Build the app image from source (dev, local). */
+export interface AppImageBuildSource {
+    source: "build";
+    /** `server/repository` the app image is pushed to. */
+    repositoryUrl: pulumi.Input<string>;
+    /** Push credentials (secret); omit for an open local registry. */
+    credentials?: pulumi.Input<RegistryCredentials | undefined>;
+    /** The build environment by digest (`…@sha256:…`): every build stage starts FROM it. */
+    buildImageRef: pulumi.Input<string>;
+    /** Base of the runtime stage, pinned by digest. */
+    runtimeBaseImage: string;
+    /** Build context folder holding the multi-stage `Dockerfile`, e.g. `app`. */
+    context: string;
+    /** Where the build came from; becomes tags, labels and build args. */
+    metadata: BuildMetadata;
+    /** Target platforms. */
+    platforms: dockerBuild.Platform[];
+    /** Build during `pulumi preview` too. CI previews keep this false. */
+    buildOnPreview: boolean;
+    /** Also export the compiled artifacts (`artifact` target) to this local folder. */
+    exportArtifactsTo?: string;
+}
+
+/** Run an image that was built and pushed before (qa, prod, rollback): no build resources at all. */
+export interface AppImagePinnedSource {
+    source: "pinned";
+    /** `server/repository@sha256:<64 hex>`. */
+    ref: string;
+}
+
+/** Arguments of {@link AppImage}. */
+export type AppImageArgs = AppImageBuildSource | AppImagePinnedSource;
+
+/** The Dockerfile stage Kubernetes runs. */
+export const RUNTIME_TARGET = "runtime";
+/** The `FROM scratch` stage holding only the compiled output. */
+export const ARTIFACT_TARGET = "artifact";
+
+/**
+ * The application image, resolved to an immutable `repo@sha256:…` whether it is built here or
+ * pinned from config. Kubernetes only ever sees {@link AppImage.ref}.
+ */
+export class AppImage extends pulumi.ComponentResource {
+    /** `server/repository@sha256:…`: the only reference that should reach a cluster. */
+    public readonly ref: pulumi.Output<string>;
+    /** `sha256:…`. */
+    public readonly digest: pulumi.Output<string>;
+    /** Full tag references pushed by this build (`server/repository:build-42`, …); empty when pinned. */
+    public readonly tags: pulumi.Output<string[]>;
+
+    constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("slipway:image:AppImage", name, {}, opts);
+        if (args.source === "pinned") {
+            const pinned = parsePinnedRef(args.ref);
+            if (pinned === undefined) {
+                throw new pulumi.InputPropertyError({
+                    propertyPath: "ref",
+                    reason: `ref must be <repository>@sha256:<64 hex>, got ${JSON.stringify(args.ref)}`,
+                });
+            }
+            this.ref = pulumi.output(args.ref);
+            this.digest = pulumi.output(pinned.digest);
+            this.tags = pulumi.output([]);
+        } else {
+            if (!isDigestPinned(args.runtimeBaseImage)) {
+                throw new pulumi.InputPropertyError({
+                    propertyPath: "runtimeBaseImage",
+                    reason: `runtimeBaseImage must be pinned by digest, got ${JSON.stringify(args.runtimeBaseImage)}`,
+                });
+            }
+            const buildImageRef = pulumi.output(args.buildImageRef).apply((ref) => {
+                // Unknown during a preview that skips builds; checked as soon as it is known.
+                if (!isDigestPinned(ref)) {
+                    throw new Error(`AppImage ${name}: buildImageRef must be pinned by digest, got ${JSON.stringify(ref)}`);
+                }
+                return ref;
+            });
+            const buildArgs = {
+                BUILD_IMAGE: buildImageRef,
+                RUNTIME_BASE_IMAGE: args.runtimeBaseImage,
+                BUILD_NUMBER: args.metadata.buildNumber,
+                GIT_BRANCH: args.metadata.gitBranch,
+                GIT_SHA: args.metadata.gitSha,
+            };
+            const context = { location: args.context };
+            const dockerfile = { location: path.join(args.context, "Dockerfile") };
+            const cache = registryCache(args.repositoryUrl);
+            this.tags = pulumi.output(args.repositoryUrl).apply((url) => imageTags(args.metadata).map((tag) => `${url}:${tag}`));
+            const image = new dockerBuild.Image(
+                name,
+                {
+                    context,
+                    dockerfile,
+                    target: RUNTIME_TARGET,
+                    buildArgs,
+                    labels: ociLabels({
+                        title: name,
+                        version: args.metadata.buildNumber,
+                        revision: args.metadata.gitSha,
+                        extra: { "dev.slipway.git-branch": args.metadata.gitBranch },
+                    }),
+                    platforms: args.platforms,
+                    tags: this.tags,
+                    push: true,
+                    registries: registryLogins(args.credentials),
+                    ...cache,
+                    buildOnPreview: args.buildOnPreview,
+                },
+                { parent: this },
+            );
+            if (args.exportArtifactsTo !== undefined) {
+                // Same stages, same cache: only the last stage differs, so this costs one extra copy.
+                new dockerBuild.Image(
+                    `${name}-artifacts`,
+                    {
+                        context,
+                        dockerfile,
+                        target: ARTIFACT_TARGET,
+                        buildArgs,
+                        platforms: args.platforms,
+                        push: false,
+                        exports: [{ local: { dest: args.exportArtifactsTo } }],
+                        cacheFrom: cache.cacheFrom,
+                        registries: registryLogins(args.credentials),
+                        buildOnPreview: args.buildOnPreview,
+                    },
+                    { parent: this },
+                );
+            }
+            this.digest = image.digest;
+            // docker-build's own `ref` names just one of the tags; build the digest reference ourselves.
+            this.ref = pulumi.interpolate`${args.repositoryUrl}@${image.digest}`;
+        }
+        this.registerOutputs({ ref: this.ref, digest: this.digest, tags: this.tags });
+    }
+}

@@ -1,0 +1,74 @@
+import * as dockerBuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { isDigestPinned, TAG_PATTERN } from "./lib/image-ref";
+import { ociLabels, registryCache, registryLogins } from "./lib/build-settings";
+import type { RegistryCredentials } from "./registry";
+
+/** Arguments of {@link BuildImage}. */
+export interface BuildImageArgs {
+    /** `server/repository` the build environment is pushed to. */
+    repositoryUrl: pulumi.Input<string>;
+    /** Push credentials for that registry (secret); omit for an open local registry. */
+    credentials?: pulumi.Input<RegistryCredentials | undefined>;
+    /** Version of the build environment: the tag it is pushed under. Bump it with every Dockerfile change. */
+    version: string;
+    /** Base image, pinned by digest (`node:24-bookworm-slim@sha256:…`); passed as build arg `BASE_IMAGE`. */
+    baseImage: string;
+    /** Build context folder holding the `Dockerfile`, e.g. `build-image`. */
+    context: string;
+    /** Target platforms, e.g. `["linux/amd64"]`. */
+    platforms: dockerBuild.Platform[];
+    /** Build during `pulumi preview` too. CI previews keep this false. */
+    buildOnPreview: boolean;
+}
+
+/**
+ * The versioned build environment everyone builds in: the app image's stages start FROM its digest,
+ * and CI runs the app's tests inside it, so "works on my machine" and CI mean the same toolchain.
+ */
+export class BuildImage extends pulumi.ComponentResource {
+    /** The image by digest: `server/repository@sha256:…`. */
+    public readonly ref: pulumi.Output<string>;
+    /** `sha256:…` of the pushed manifest. */
+    public readonly digest: pulumi.Output<string>;
+    /** The version tag pushed, `server/repository:<version>`. */
+    public readonly versionTag: pulumi.Output<string>;
+
+    constructor(name: string, args: BuildImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("slipway:image:BuildImage", name, {}, opts);
+        if (!isDigestPinned(args.baseImage)) {
+            throw new pulumi.InputPropertyError({
+                propertyPath: "baseImage",
+                reason: `baseImage must be pinned by digest (<image>@sha256:<64 hex>), got ${JSON.stringify(args.baseImage)}`,
+            });
+        }
+        if (!TAG_PATTERN.test(args.version)) {
+            throw new pulumi.InputPropertyError({
+                propertyPath: "version",
+                reason: `version must be a valid image tag, got ${JSON.stringify(args.version)}`,
+            });
+        }
+        this.versionTag = pulumi.interpolate`${args.repositoryUrl}:${args.version}`;
+        const image = new dockerBuild.Image(
+            `${name}`,
+            {
+                context: { location: args.context },
+                dockerfile: { location: path.join(args.context, "Dockerfile") },
+                buildArgs: { BASE_IMAGE: args.baseImage, BUILD_IMAGE_VERSION: args.version },
+                labels: ociLabels({ title: "slipway-build-env", version: args.version, revision: args.version }),
+                platforms: args.platforms,
+                tags: [this.versionTag],
+                push: true,
+                registries: registryLogins(args.credentials),
+                ...registryCache(args.repositoryUrl),
+                buildOnPreview: args.buildOnPreview,
+            },
+            { parent: this },
+        );
+        this.digest = image.digest;
+        // `ref` of docker-build names one of several tags; the digest is what must be deployed.
+        this.ref = pulumi.interpolate`${args.repositoryUrl}@${image.digest}`;
+        this.registerOutputs({ ref: this.ref, digest: this.digest, versionTag: this.versionTag });
+    }
+}

@@ -1,0 +1,48 @@
+import type * as dockerBuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import type { RegistryCredentials } from "../registry";
+
+/** The tag a repository's BuildKit layer cache lives under (kept mutable in ECR on purpose). */
+export const CACHE_TAG = "buildcache";
+
+/**
+ * Registry-backed layer cache for one repository. `imageManifest` and `ociMediaTypes` make the cache
+ * an ordinary OCI image, which ECR requires; `mode: max` caches intermediate stages too, so the
+ * `deps` stage (the slow `npm ci`) is reused on a one-line source change.
+ */
+export function registryCache(repositoryUrl: pulumi.Input<string>): {
+    cacheFrom: dockerBuild.types.input.CacheFromArgs[];
+    cacheTo: dockerBuild.types.input.CacheToArgs[];
+} {
+    const ref = pulumi.interpolate`${repositoryUrl}:${CACHE_TAG}`;
+    return {
+        cacheFrom: [{ registry: { ref } }],
+        cacheTo: [{ registry: { ref, mode: "max", imageManifest: true, ociMediaTypes: true } }],
+    };
+}
+
+/** docker-build `registries` from optional push credentials (none for an open local registry). */
+export function registryLogins(
+    credentials: pulumi.Input<RegistryCredentials | undefined>,
+): pulumi.Output<dockerBuild.types.input.RegistryArgs[]> {
+    return pulumi
+        .output(credentials)
+        .apply((c) => (c === undefined ? [] : [{ address: c.server, username: c.username, password: pulumi.secret(c.password) }]));
+}
+
+/** OCI image labels (https://github.com/opencontainers/image-spec/blob/main/annotations.md). */
+export function ociLabels(labels: {
+    title: string;
+    version: string;
+    revision: string;
+    source?: string;
+    extra?: Record<string, string>;
+}): Record<string, string> {
+    return {
+        "org.opencontainers.image.title": labels.title,
+        "org.opencontainers.image.version": labels.version,
+        "org.opencontainers.image.revision": labels.revision,
+        ...(labels.source === undefined ? {} : { "org.opencontainers.image.source": labels.source }),
+        ...labels.extra,
+    };
+}

@@ -1,0 +1,154 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AppDeployment } from "../components/app-deployment";
+import { AppImage } from "../components/app-image";
+import { BuildImage } from "../components/build-image";
+import { Registry, RegistryArgs, RegistryCredentials } from "../components/registry";
+import { BuildMetadata } from "../components/lib/build-metadata";
+import { parsePinnedRef } from "../components/lib/image-ref";
+import type { StackConfig } from "./config";
+
+/** What a stage exports; `promote`, `rollback` and `status` read these names. */
+export interface StageOutputs {
+    stage: string;
+    /** Registry host the app image lives in. */
+    registryServer: pulumi.Output<string>;
+    /** Build environment by digest; only in stages that build. */
+    buildImageRef?: pulumi.Output<string>;
+    /** The app image by digest: what promotion copies to the next stage. */
+    appImageRef: pulumi.Output<string>;
+    appImageDigest: pulumi.Output<string>;
+    appImageTags: pulumi.Output<string[]>;
+    namespace: pulumi.Output<string>;
+    serviceName: pulumi.Output<string>;
+    buildNumber: string;
+    gitBranch: string;
+    gitSha: string;
+}
+
+/**
+ * Composes one stage: Registry → BuildImage → AppImage → AppDeployment. Stages that build (local,
+ * dev) own the registry and both images; pinned stages (qa, prod) create no registry or build
+ * resources at all and run exactly the digest in their config.
+ *
+ * @param config validated stack config (see `config.ts`)
+ * @param buildMetadata where the source came from, for stages that build
+ */
+export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): StageOutputs {
+    const provider = new k8s.Provider("k8s", {
+        context: config.kubernetes.context,
+        kubeconfig: config.kubernetes.kubeconfig,
+        renderYamlToDirectory: config.kubernetes.renderYamlTo,
+    });
+    const registryPassword = config.registryPassword === undefined ? undefined : pulumi.secret(config.registryPassword);
+    const external = config.registry?.type === "external" ? config.registry : undefined;
+    // Only an external registry needs an image pull secret: ECR nodes pull with their IAM role,
+    // and the local registry is open on the node's loopback.
+    const pullCredentials: pulumi.Output<RegistryCredentials> | undefined =
+        external && registryPassword
+            ? pulumi.secret(registryPassword.apply((password) => ({ server: external.server, username: external.username, password })))
+            : undefined;
+
+    let image: AppImage;
+    let registryServer: pulumi.Output<string>;
+    let buildImageRef: pulumi.Output<string> | undefined;
+    let metadata: BuildMetadata;
+    if (config.image.source === "build") {
+        // The config schema requires both for stages that build.
+        const registry = new Registry("registry", registryArgs(config.registry!, config.registryPassword === undefined ? undefined : registryPassword, config.app.name));
+        const buildEnv = config.buildImage!;
+        const buildImage = new BuildImage("build-env", {
+            repositoryUrl: registry.buildRepositoryUrl,
+            credentials: registry.pushCredentials,
+            version: buildEnv.version,
+            baseImage: buildEnv.baseImage,
+            context: buildEnv.context,
+            platforms: buildEnv.platforms,
+            buildOnPreview: config.image.buildOnPreview,
+        });
+        metadata = buildMetadata;
+        image = new AppImage("app-image", {
+            source: "build",
+            repositoryUrl: registry.appRepositoryUrl,
+            credentials: registry.pushCredentials,
+            buildImageRef: buildImage.ref,
+            runtimeBaseImage: config.image.runtimeBaseImage,
+            context: config.image.context,
+            metadata,
+            platforms: config.image.platforms,
+            buildOnPreview: config.image.buildOnPreview,
+            exportArtifactsTo: config.image.exportArtifactsTo,
+        });
+        registryServer = registry.server;
+        buildImageRef = buildImage.ref;
+    } else {
+        metadata = { buildNumber: config.image.buildNumber, gitBranch: config.image.gitBranch, gitSha: config.image.gitSha };
+        image = new AppImage("app-image", { source: "pinned", ref: config.image.ref });
+        // The config schema accepted the ref, so it parses.
+        registryServer = pulumi.output(parsePinnedRef(config.image.ref)!.repository.split("/")[0]);
+    }
+
+    const app = config.app;
+    const deployment = new AppDeployment(
+        "app",
+        {
+            appName: app.name,
+            stage: config.stage,
+            namespace: `${app.name}-${config.stage}`,
+            image: image.ref,
+            buildNumber: metadata.buildNumber,
+            gitBranch: metadata.gitBranch,
+            gitSha: metadata.gitSha,
+            replicas: app.replicas,
+            port: app.port,
+            metricsPort: app.metricsPort,
+            env: app.env,
+            secretEnv: Object.fromEntries(Object.entries(config.secretEnv).map(([k, v]) => [k, pulumi.secret(v)])),
+            configFile: app.configFile,
+            resources: app.resources,
+            autoscaling: app.autoscaling,
+            preStopSeconds: app.preStopSeconds,
+            drainSeconds: app.drainSeconds,
+            shutdownTimeoutSeconds: app.shutdownTimeoutSeconds,
+            allowFrom: app.allowFrom,
+            ingress: app.ingress,
+            topologySpread: app.topologySpread,
+            quota: app.quota,
+            monitoring: config.monitoring.enabled ? config.monitoring : undefined,
+            imagePullCredentials: pullCredentials,
+        },
+        { providers: { kubernetes: provider } },
+    );
+
+    return {
+        stage: config.stage,
+        registryServer,
+        buildImageRef,
+        appImageRef: image.ref,
+        appImageDigest: image.digest,
+        appImageTags: image.tags,
+        namespace: deployment.namespace,
+        serviceName: deployment.serviceName,
+        ...metadata,
+    };
+}
+
+function registryArgs(r: NonNullable<StackConfig["registry"]>, password: pulumi.Output<string> | undefined, appName: string): RegistryArgs {
+    const appRepository = r.appRepository ?? appName;
+    switch (r.type) {
+        case "local":
+            return { type: "local", port: r.port, image: r.image, appRepository, buildRepository: r.buildRepository };
+        case "ecr":
+            return {
+                type: "ecr",
+                lifecycle: r.lifecycle,
+                kmsKeyArn: r.kmsKeyArn,
+                forceDelete: r.forceDelete,
+                appRepository,
+                buildRepository: r.buildRepository,
+            };
+        case "external":
+            // The config schema refuses an external registry without a password.
+            return { type: "external", server: r.server, username: r.username, password: password!, appRepository, buildRepository: r.buildRepository };
+    }
+}
