@@ -1,0 +1,13 @@
+/**
+ * One JSON object per line on stdout/stderr: what container log collectors parse without configuration.
+ */
+export type Logger = (level: "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+
+export const jsonLogger: Logger = (level, msg, fields = {}) => {
+  const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields });
+  if (level === "info") process.stdout.write(line + "\n");
+  else process.stderr.write(line + "\n");
+};
+
+/** For tests: nothing is printed. */
+export const silentLogger: Logger = () => {};

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Bring up what the real image checks need on a Debian bookworm machine, as root:
+#   - Debian's docker.io, docker-registry, debootstrap (and wrk for the benchmark);
+#   - a Docker daemon (reused when `docker info` already answers);
+#   - a registry on 127.0.0.1 (reused when /v2/ already answers);
+#   - the stand-in for node:24-bookworm-slim (public registries are unreachable here), built once, reused by tag.
+#
+# Usage:
+#   scripts/docker-env.sh            # set everything up, then print `export NAME=value` lines
+#   source scripts/docker-env.sh     # same functions, nothing runs until you call slipway_docker_env_up
+#
+# Every failure exits non-zero with the reason: a machine that cannot run Docker must fail loudly, never skip.
+set -euo pipefail
+
+# The Debian client: the `docker` first on PATH may be a newer client without buildx, with which
+# DOCKER_BUILDKIT=1 builds refuse to run.
+SLIPWAY_DOCKER="${SLIPWAY_DOCKER:-/usr/bin/docker}"
+SLIPWAY_REGISTRY_PORT="${SLIPWAY_REGISTRY_PORT:-5055}"
+SLIPWAY_REGISTRY_DIR="${SLIPWAY_REGISTRY_DIR:-/var/tmp/slipway-registry}"
+SLIPWAY_STATE_DIR="${SLIPWAY_STATE_DIR:-/var/tmp/slipway-docker}"
+SLIPWAY_REPO_ROOT="${SLIPWAY_REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+export DOCKER_BUILDKIT=1
+
+log() { printf '[docker-env] %s\n' "$*" >&2; }
+die() { printf '[docker-env] FATAL: %s\n' "$*" >&2; exit 1; }
+
+slipway_require_root() {
+  [[ "$(id -u)" == 0 ]] || die "must run as root (installs packages and starts dockerd)"
+}
+
+# Installs only what is missing, so a warm machine does not touch apt at all.
+slipway_install_packages() {
+  local missing=()
+  [[ -x /usr/bin/docker && -x /usr/sbin/dockerd ]] || missing+=(docker.io)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v wrk >/dev/null || missing+=(wrk)
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+      || die "apt-get install ${missing[*]} failed"
+  fi
+}
+
+slipway_start_dockerd() {
+  if "$SLIPWAY_DOCKER" info >/dev/null 2>&1; then
+    log "dockerd already running"
+    return 0
+  fi
+  mkdir -p "$SLIPWAY_STATE_DIR"
+  log "starting dockerd (log: $SLIPWAY_STATE_DIR/dockerd.log)"
+  # setsid + nohup: the daemon must outlive this script (the caller's checks run after it returns).
+  setsid nohup dockerd >"$SLIPWAY_STATE_DIR/dockerd.log" 2>&1 </dev/null &
+  local i
+  for i in $(seq 1 120); do
+    if "$SLIPWAY_DOCKER" info >/dev/null 2>&1; then
+      log "dockerd ready after ~$((i / 2)) s"
+      return 0
+    fi
+    sleep 0.5
+  done
+  tail -n 40 "$SLIPWAY_STATE_DIR/dockerd.log" >&2 || true
+  die "dockerd did not answer within 60 s; this machine cannot run Docker"
+}
+
+slipway_registry_up() { curl -fsS -o /dev/null "http://127.0.0.1:${SLIPWAY_REGISTRY_PORT}/v2/"; }
+
+slipway_start_registry() {
+  if slipway_registry_up 2>/dev/null; then
+    log "registry already answering on 127.0.0.1:${SLIPWAY_REGISTRY_PORT}"
+    return 0
+  fi
+  mkdir -p "$SLIPWAY_REGISTRY_DIR/data"
+  # Our own config: the packaged one demands htpasswd auth. Loopback only; deletes allowed so tests can clean up.
+  cat >"$SLIPWAY_REGISTRY_DIR/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $SLIPWAY_REGISTRY_DIR/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${SLIPWAY_REGISTRY_PORT}
+EOF
+  log "starting docker-registry on 127.0.0.1:${SLIPWAY_REGISTRY_PORT}"
+  setsid nohup docker-registry serve "$SLIPWAY_REGISTRY_DIR/config.yml" \
+    >"$SLIPWAY_REGISTRY_DIR/registry.log" 2>&1 </dev/null &
+  local i
+  for i in $(seq 1 60); do
+    slipway_registry_up 2>/dev/null && return 0
+    sleep 0.5
+  done
+  tail -n 40 "$SLIPWAY_REGISTRY_DIR/registry.log" >&2 || true
+  die "registry did not answer on 127.0.0.1:${SLIPWAY_REGISTRY_PORT} within 30 s"
+}
+
+# The Node 24 binary behind the root devDependency `node` (node_modules/.bin/node is a symlink to it).
+slipway_node_binary() {
+  local bin="$SLIPWAY_REPO_ROOT/node_modules/.bin/node"
+  [[ -e "$bin" ]] || die "$bin missing: run 'npm ci' at the repo root first"
+  readlink -f "$bin"
+}
+
+# First bookworm mirror from apt's sources (deb822 or one-line format), so debootstrap uses what apt uses.
+slipway_debian_mirror() {
+  local mirror=""
+  if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
+    mirror="$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ {print u; exit}' /etc/apt/sources.list.d/*.sources)"
+  fi
+  if [[ -z "$mirror" ]]; then
+    mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+      | awk '$1=="deb" && $3=="bookworm" {print $2; exit}')"
+  fi
+  echo "${mirror:-http://deb.debian.org/debian}"
+}
+
+# Stand-in for node:24-bookworm-slim: debootstrap minbase bookworm + Node 24 + npm + the CA bundle.
+# Tagged by Node and npm version, so it is built once per toolchain and reused afterwards.
+slipway_standin_image() {
+  local node_bin node_version npm_version tag rootfs mirror
+  node_bin="$(slipway_node_binary)"
+  node_version="$("$node_bin" --version | sed 's/^v//')"
+  npm_version="${SLIPWAY_STANDIN_NPM_VERSION:-11.6.2}"
+  tag="slipway/standin-node:${node_version}-npm${npm_version}-bookworm"
+  if "$SLIPWAY_DOCKER" image inspect "$tag" >/dev/null 2>&1; then
+    log "stand-in base image $tag already present"
+    echo "$tag"
+    return 0
+  fi
+  mirror="$(slipway_debian_mirror)"
+  rootfs="$(mktemp -d /var/tmp/slipway-standin.XXXXXX)"
+  # A subshell so its EXIT trap removes the ~200 MB root filesystem whether or not the build succeeds.
+  (
+  trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
+  log "debootstrap minbase bookworm from $mirror (about 80 s)"
+  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
+    || { tail -n 30 "$rootfs.log" >&2; die "debootstrap failed"; }
+  rm -f "$rootfs.log"
+  install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
+  # npm from the npm registry at an exact version, not whatever npm the host happens to carry.
+  local pack_dir
+  pack_dir="$(mktemp -d)"
+  (cd "$pack_dir" && npm pack --silent "npm@${npm_version}" >/dev/null) || die "npm pack npm@${npm_version} failed"
+  mkdir -p "$rootfs/usr/local/lib/node_modules/npm"
+  tar -xzf "$pack_dir/npm-${npm_version}.tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1
+  rm -rf "$pack_dir"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+  # minbase has no ca-certificates package: ship the host's bundle so npm in containers trusts the registry.
+  install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  log "importing $tag"
+  tar -C "$rootfs" -c . | "$SLIPWAY_DOCKER" import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
+    --change "ENV NODE_VERSION=${node_version}" \
+    --change 'CMD ["node"]' \
+    - "$tag" >/dev/null || die "docker import of the stand-in failed"
+  ) || exit 1
+  echo "$tag"
+}
+
+slipway_docker_env_up() {
+  slipway_require_root
+  slipway_install_packages
+  slipway_start_dockerd
+  slipway_start_registry
+  SLIPWAY_STANDIN_IMAGE="$(slipway_standin_image)"
+  SLIPWAY_REGISTRY="127.0.0.1:${SLIPWAY_REGISTRY_PORT}"
+  export SLIPWAY_STANDIN_IMAGE SLIPWAY_REGISTRY SLIPWAY_DOCKER
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  slipway_docker_env_up
+  printf 'export SLIPWAY_DOCKER=%q\nexport SLIPWAY_REGISTRY=%q\nexport SLIPWAY_STANDIN_IMAGE=%q\nexport DOCKER_BUILDKIT=1\n' \
+    "$SLIPWAY_DOCKER" "$SLIPWAY_REGISTRY" "$SLIPWAY_STANDIN_IMAGE"
+fi
