@@ -116,6 +116,10 @@ const resourcesSchema = z
     })
     .superRefine((r, ctx) => {
         for (const kind of ["cpu", "memory"] as const) {
+            // Refinements run even when a field failed; a bad quantity is already reported.
+            if (!isQuantity(r.requests[kind]) || !isQuantity(r.limits[kind])) {
+                continue;
+            }
             if (parseQuantity(r.requests[kind]) > parseQuantity(r.limits[kind])) {
                 ctx.addIssue({
                     code: "custom",
@@ -197,6 +201,9 @@ const appSchema = z
             });
         }
         for (const kind of ["cpu", "memory"] as const) {
+            if (!isQuantity(app.resources.limits[kind]) || !isQuantity(app.quota[kind])) {
+                continue;
+            }
             const needed = parseQuantity(app.resources.limits[kind]) * peak;
             if (parseQuantity(app.quota[kind]) < needed) {
                 ctx.addIssue({
@@ -335,6 +342,10 @@ function configKey(path: readonly PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
     if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
         return `is required (expected ${issue.expected})`;
+    }
+    if (issue.code === "invalid_key") {
+        // The key itself is wrong (a record key): say what a key must look like.
+        return `bad key name: ${issue.issues.map((inner) => inner.message).join("; ")}`;
     }
     return issue.message.replace(/^Invalid input: /, "");
 }

@@ -114,3 +114,17 @@ export async function settle(): Promise<void> {
     }
     await settings.waitForRPCs();
 }
+
+/** Pulumi's wire marker for a secret value inside resource inputs. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** True when a captured input value is marked secret on the wire. */
+export function isSecretInput(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** A captured input with its secret marker removed (returns plain values unchanged). */
+export function revealInput<T = unknown>(value: unknown): T {
+    return (isSecretInput(value) ? (value as { value: unknown }).value : value) as T;
+}

@@ -1,0 +1,351 @@
+import * as pulumi from "@pulumi/pulumi";
+import { strict as assert } from "node:assert";
+import { AppDeployment, AppDeploymentArgs } from "../components/app-deployment";
+import { AppImage } from "../components/app-image";
+import { BuildImage } from "../components/build-image";
+import { Registry } from "../components/registry";
+import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../stacks/defaults";
+import { CapturedResource, fakeDigest, FAKE_ECR_SERVER, isSecret, isSecretInput, RecordingMocks, revealInput, settle, valueOf } from "./support/mocks";
+import { ofType, single } from "./support/stacks";
+
+const DIGEST = `sha256:${"1a2b".repeat(16)}`;
+const BUILD_REF = `127.0.0.1:5001/slipway-build-env@${DIGEST}`;
+
+async function withMocks<T>(body: () => T, preview = false): Promise<{ resources: CapturedResource[]; result: T; mocks: RecordingMocks }> {
+    const mocks = new RecordingMocks(preview);
+    await pulumi.runtime.setMocks(mocks, "slipway", "test", preview);
+    const result = body();
+    await settle();
+    return { resources: mocks.resources, result, mocks };
+}
+
+describe("Registry", () => {
+    it("ecr: immutable tags (moving pointers excluded), scan on push, KMS, lifecycle policy, secret push credentials", async () => {
+        const { resources, result } = await withMocks(
+            () =>
+                new Registry("reg", {
+                    type: "ecr",
+                    appRepository: "hello",
+                    buildRepository: "slipway-build-env",
+                    lifecycle: { untaggedExpiryDays: 3, keepLastPerPrefix: 10, tagPrefixes: ["build-"] },
+                    forceDelete: false,
+                }),
+        );
+        const repos = ofType(resources, "aws:ecr/repository:Repository");
+        assert.deepEqual(repos.map((r) => r.inputs.name).sort(), ["hello", "slipway-build-env"]);
+        for (const repo of repos) {
+            assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
+            assert.deepEqual(repo.inputs.imageTagMutabilityExclusionFilters, [
+                { filter: "sha-*", filterType: "WILDCARD" },
+                { filter: "branch-*", filterType: "WILDCARD" },
+                { filter: "buildcache*", filterType: "WILDCARD" },
+            ]);
+            assert.deepEqual(repo.inputs.imageScanningConfiguration, { scanOnPush: true });
+            assert.deepEqual(repo.inputs.encryptionConfigurations, [{ encryptionType: "KMS" }]);
+        }
+        const policies = ofType(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy");
+        assert.deepEqual(policies.map((p) => p.inputs.repository).sort(), ["hello", "slipway-build-env"]);
+        const policy = JSON.parse(policies[0].inputs.policy);
+        assert.deepEqual(policy.rules[0].selection, { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 3 });
+        assert.deepEqual(policy.rules[1].selection.tagPrefixList, ["build-"]);
+        assert.equal(await valueOf(result.server), FAKE_ECR_SERVER);
+        assert.equal(await valueOf(result.appRepositoryUrl), `${FAKE_ECR_SERVER}/hello`);
+        assert.deepEqual(await valueOf(result.pushCredentials), { server: FAKE_ECR_SERVER, username: "AWS", password: "ecr-token-value" });
+        assert.equal(await isSecret(result.pushCredentials), true);
+        assert.equal(await valueOf(result.pullCredentials), undefined, "nodes pull from ECR with their IAM role");
+    });
+
+    it("local: registry:2 by digest, published on 127.0.0.1 only, with a data volume", async () => {
+        const { resources, result } = await withMocks(
+            () => new Registry("reg", { type: "local", port: 5055, image: REGISTRY_2, appRepository: "hello", buildRepository: "env" }),
+        );
+        assert.equal(single(resources, "docker:index/remoteImage:RemoteImage").inputs.name, REGISTRY_2);
+        const container = single(resources, "docker:index/container:Container");
+        assert.deepEqual(container.inputs.ports, [{ internal: 5000, external: 5055, ip: "127.0.0.1" }]);
+        assert.equal(container.inputs.volumes[0].containerPath, "/var/lib/registry");
+        assert.equal(container.inputs.volumes[0].volumeName, single(resources, "docker:index/volume:Volume").name + "-0a1b2c3");
+        assert.equal(container.inputs.restart, "unless-stopped");
+        assert.equal(await valueOf(result.buildRepositoryUrl), "127.0.0.1:5055/env");
+        assert.equal(ofType(resources, "aws:ecr/repository:Repository").length, 0);
+    });
+
+    it("local: refuses a registry image by tag before creating anything", async () => {
+        const { resources } = await withMocks(() =>
+            assert.throws(
+                () => new Registry("reg", { type: "local", port: 5055, image: "registry:2", appRepository: "a", buildRepository: "b" }),
+                /local registry image must be pinned by digest/,
+            ),
+        );
+        assert.deepEqual(
+            resources.map((r) => r.type),
+            ["slipway:registry:Registry"],
+        );
+    });
+
+    it("external: creates nothing, pull and push credentials are the same secret", async () => {
+        const { resources, result } = await withMocks(
+            () =>
+                new Registry("reg", {
+                    type: "external",
+                    server: "registry.example.com",
+                    username: "ci",
+                    password: pulumi.secret("hunter2"),
+                    appRepository: "team/hello",
+                    buildRepository: "team/env",
+                }),
+        );
+        assert.deepEqual(resources.map((r) => r.type), ["slipway:registry:Registry"]);
+        assert.equal(await valueOf(result.appRepositoryUrl), "registry.example.com/team/hello");
+        assert.deepEqual(await valueOf(result.pullCredentials), { server: "registry.example.com", username: "ci", password: "hunter2" });
+        assert.equal(await isSecret(result.pullCredentials), true);
+    });
+});
+
+describe("BuildImage", () => {
+    it("builds FROM the pinned base, tags the version, pushes with registry cache, exposes repo@digest", async () => {
+        const { resources, result } = await withMocks(
+            () =>
+                new BuildImage("env", {
+                    repositoryUrl: "127.0.0.1:5001/slipway-build-env",
+                    version: "1.4.0",
+                    baseImage: NODE_24_BOOKWORM_SLIM,
+                    context: "build-image",
+                    platforms: ["linux/amd64"],
+                    buildOnPreview: false,
+                }),
+        );
+        const image = single(resources, "docker-build:index:Image");
+        assert.deepEqual(image.inputs.buildArgs, { BASE_IMAGE: NODE_24_BOOKWORM_SLIM, BUILD_IMAGE_VERSION: "1.4.0" });
+        assert.deepEqual(image.inputs.tags, ["127.0.0.1:5001/slipway-build-env:1.4.0"]);
+        assert.equal(image.inputs.push, true);
+        assert.equal(image.inputs.buildOnPreview, false);
+        assert.deepEqual(image.inputs.context, { location: "build-image" });
+        assert.deepEqual(image.inputs.dockerfile, { location: "build-image/Dockerfile" });
+        assert.deepEqual(image.inputs.cacheFrom, [{ registry: { ref: "127.0.0.1:5001/slipway-build-env:buildcache" } }]);
+        assert.deepEqual(image.inputs.cacheTo, [
+            { registry: { ref: "127.0.0.1:5001/slipway-build-env:buildcache", mode: "max", imageManifest: true, ociMediaTypes: true } },
+        ]);
+        assert.deepEqual(image.inputs.registries, []);
+        const ref = await valueOf(result.ref);
+        assert.match(ref!, /^127\.0\.0\.1:5001\/slipway-build-env@sha256:[a-f0-9]{64}$/);
+        assert.equal(ref!.split("@")[1], await valueOf(result.digest));
+    });
+
+    for (const [what, args, says] of [
+        ["a tag-only base", { baseImage: "node:24-bookworm-slim" }, /baseImage must be pinned by digest/],
+        ["a version that is no tag", { version: "v 1" }, /version must be a valid image tag/],
+    ] as const) {
+        it(`refuses ${what}`, async () => {
+            await withMocks(() =>
+                assert.throws(
+                    () =>
+                        new BuildImage("env", {
+                            repositoryUrl: "r/env",
+                            version: "1.0.0",
+                            baseImage: NODE_24_BOOKWORM_SLIM,
+                            context: "build-image",
+                            platforms: ["linux/amd64"],
+                            buildOnPreview: false,
+                            ...args,
+                        }),
+                    says,
+                ),
+            );
+        });
+    }
+});
+
+describe("AppImage", () => {
+    const build = {
+        source: "build" as const,
+        repositoryUrl: "127.0.0.1:5001/hello",
+        buildImageRef: BUILD_REF,
+        runtimeBaseImage: NODE_24_BOOKWORM_SLIM,
+        context: "app",
+        metadata: { buildNumber: "1042", gitBranch: "feature/login page", gitSha: "9f2c4e1a7b3d5f6e" },
+        platforms: ["linux/amd64" as const],
+        buildOnPreview: false,
+    };
+
+    it("build: runtime target FROM the build image's digest, three sanitised tags, labels, cache", async () => {
+        const { resources, result } = await withMocks(() => new AppImage("app", build));
+        const image = single(resources, "docker-build:index:Image");
+        assert.equal(image.inputs.target, "runtime");
+        assert.deepEqual(image.inputs.buildArgs, {
+            BUILD_IMAGE: BUILD_REF,
+            RUNTIME_BASE_IMAGE: NODE_24_BOOKWORM_SLIM,
+            BUILD_NUMBER: "1042",
+            GIT_BRANCH: "feature/login page",
+            GIT_SHA: "9f2c4e1a7b3d5f6e",
+        });
+        assert.deepEqual(image.inputs.tags, [
+            "127.0.0.1:5001/hello:build-1042",
+            "127.0.0.1:5001/hello:sha-9f2c4e1",
+            "127.0.0.1:5001/hello:branch-feature-login-page",
+        ]);
+        assert.equal(image.inputs.labels["org.opencontainers.image.revision"], "9f2c4e1a7b3d5f6e");
+        assert.equal(image.inputs.push, true);
+        assert.equal(image.inputs.cacheFrom[0].registry.ref, "127.0.0.1:5001/hello:buildcache");
+        const ref = await valueOf(result.ref);
+        assert.equal(ref, `127.0.0.1:5001/hello@${await valueOf(result.digest)}`);
+        assert.deepEqual(await valueOf(result.tags), image.inputs.tags);
+    });
+
+    it("build with artifact export: a second image of the artifact target exported to a folder, never pushed", async () => {
+        const { resources } = await withMocks(() => new AppImage("app", { ...build, exportArtifactsTo: "dist-artifacts" }));
+        const artifacts = ofType(resources, "docker-build:index:Image").find((r) => r.name === "app-artifacts")!;
+        assert.equal(artifacts.inputs.target, "artifact");
+        assert.deepEqual(artifacts.inputs.exports, [{ local: { dest: "dist-artifacts" } }]);
+        assert.equal(artifacts.inputs.push, false);
+        assert.equal(artifacts.inputs.tags, undefined);
+    });
+
+    it("pinned: no build resources at all; ref and digest straight from config", async () => {
+        const ref = `${FAKE_ECR_SERVER}/hello@${DIGEST}`;
+        const { resources, result } = await withMocks(() => new AppImage("app", { source: "pinned", ref }));
+        assert.deepEqual(resources.map((r) => r.type), ["slipway:image:AppImage"]);
+        assert.equal(await valueOf(result.ref), ref);
+        assert.equal(await valueOf(result.digest), DIGEST);
+        assert.deepEqual(await valueOf(result.tags), []);
+    });
+
+    it("pinned: refuses a tag", async () => {
+        await withMocks(() => assert.throws(() => new AppImage("app", { source: "pinned", ref: `${FAKE_ECR_SERVER}/hello:latest` }), /ref must be <repository>@sha256/));
+    });
+
+    it("preview without building: the digest is unknown and nothing breaks", async () => {
+        const { result } = await withMocks(() => new AppImage("app", build), true);
+        assert.equal(await valueOf(result.ref), undefined);
+        assert.deepEqual(await valueOf(result.tags), [
+            "127.0.0.1:5001/hello:build-1042",
+            "127.0.0.1:5001/hello:sha-9f2c4e1",
+            "127.0.0.1:5001/hello:branch-feature-login-page",
+        ]);
+    });
+});
+
+describe("AppDeployment", () => {
+    const args: AppDeploymentArgs = {
+        appName: "hello",
+        stage: "prod",
+        namespace: "hello-prod",
+        image: `${FAKE_ECR_SERVER}/hello@${DIGEST}`,
+        buildNumber: "1042",
+        gitBranch: "main",
+        gitSha: "9f2c4e1",
+        replicas: 3,
+        port: 8080,
+        metricsPort: 9464,
+        env: { LOG_LEVEL: "warn" },
+        secretEnv: { DB_PASSWORD: pulumi.secret("correct horse battery staple") },
+        configFile: { path: "/etc/slipway/config.yaml", content: { greeting: "Hello" } },
+        resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        autoscaling: { minReplicas: 3, maxReplicas: 10, targetCpuUtilization: 70 },
+        preStopSeconds: 5,
+        drainSeconds: 2,
+        shutdownTimeoutSeconds: 10,
+        allowFrom: ["ingress-nginx"],
+        ingress: { host: "hello.example.com", className: "nginx", tlsSecretName: "hello-tls" },
+        topologySpread: "hard",
+        quota: { cpu: "8", memory: "4Gi", pods: 20 },
+        monitoring: {
+            namespace: "monitoring",
+            path: "/metrics",
+            interval: "15s",
+            selectorLabels: { release: "kube-prometheus-stack" },
+            alerts: { enabled: true, errorRateThreshold: 0.01, restartThreshold: 3 },
+        },
+        imagePullCredentials: pulumi.secret({ server: "registry.example.com", username: "ci", password: "pull-pass" }),
+    };
+
+    it("creates the full set of objects for a prod stage", async () => {
+        const { resources } = await withMocks(() => new AppDeployment("app", args));
+        assert.deepEqual(resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.type).sort(), [
+            "kubernetes:apps/v1:Deployment",
+            "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+            "kubernetes:core/v1:ConfigMap",
+            "kubernetes:core/v1:LimitRange",
+            "kubernetes:core/v1:Namespace",
+            "kubernetes:core/v1:ResourceQuota",
+            "kubernetes:core/v1:Secret",
+            "kubernetes:core/v1:Secret",
+            "kubernetes:core/v1:Service",
+            "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+            "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+            "kubernetes:networking.k8s.io/v1:Ingress",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "kubernetes:policy/v1:PodDisruptionBudget",
+        ]);
+        const ns = single(resources, "kubernetes:core/v1:Namespace");
+        assert.equal(ns.inputs.metadata.name, "hello-prod");
+        assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+        const deployment = single(resources, "kubernetes:apps/v1:Deployment");
+        assert.equal(deployment.inputs.spec.replicas, 3);
+        assert.equal(deployment.inputs.metadata.annotations["slipway.dev/image"], args.image);
+    });
+
+    it("wires the auto-named ConfigMap, the env Secret and the pull secret into the pod by their generated names", async () => {
+        const { resources } = await withMocks(() => new AppDeployment("app", args));
+        const configMap = single(resources, "kubernetes:core/v1:ConfigMap");
+        assert.equal(configMap.inputs.metadata.name, undefined, "auto-named so a content change rolls the pods");
+        assert.deepEqual(configMap.inputs.data, { "config.yaml": "greeting: Hello\n" });
+        const secrets = ofType(resources, "kubernetes:core/v1:Secret");
+        const env = secrets.find((s) => s.inputs.type === "Opaque")!;
+        const pull = secrets.find((s) => s.inputs.type === "kubernetes.io/dockerconfigjson")!;
+        assert.equal(isSecretInput(env.inputs.stringData), true, "secret values reach the provider marked secret");
+        assert.deepEqual(revealInput(env.inputs.stringData), { DB_PASSWORD: "correct horse battery staple" });
+        const dockerConfig = revealInput<Record<string, unknown>>(pull.inputs.stringData);
+        assert.equal(isSecretInput(pull.inputs.stringData) || isSecretInput(dockerConfig[".dockerconfigjson"]), true);
+        assert.equal(JSON.parse(revealInput<string>(dockerConfig[".dockerconfigjson"])).auths["registry.example.com"].password, "pull-pass");
+        const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+        assert.equal(pod.volumes[1].configMap.name, `app-config-${fakeDigest("app-config").slice(7, 15)}`);
+        assert.equal(pod.containers[0].env.find((e: any) => e.name === "DB_PASSWORD").valueFrom.secretKeyRef.name.startsWith("app-env-"), true);
+        assert.equal(pod.imagePullSecrets[0].name.startsWith("app-pull-"), true);
+    });
+
+    it("no PDB for a single replica; no HPA, Ingress or monitoring unless asked", async () => {
+        const { resources } = await withMocks(
+            () =>
+                new AppDeployment("app", {
+                    ...args,
+                    replicas: 1,
+                    autoscaling: undefined,
+                    ingress: undefined,
+                    monitoring: undefined,
+                    secretEnv: {},
+                    imagePullCredentials: undefined,
+                }),
+        );
+        for (const absent of [
+            "kubernetes:policy/v1:PodDisruptionBudget",
+            "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+            "kubernetes:networking.k8s.io/v1:Ingress",
+            "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+            "kubernetes:core/v1:Secret",
+        ]) {
+            assert.equal(ofType(resources, absent).length, 0, absent);
+        }
+        const netpol = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.inputs.metadata.name === "hello")!;
+        assert.equal(netpol.inputs.spec.ingress.length, 1, "no metrics port opened without monitoring");
+    });
+
+    for (const image of ["hello:latest", "registry.example.com/hello:1.0", "hello"]) {
+        it(`refuses image ${JSON.stringify(image)} before creating any Kubernetes object`, async () => {
+            const { resources } = await withMocks(() =>
+                assert.throws(() => new AppDeployment("app", { ...args, image }), /image must be referenced by digest/),
+            );
+            assert.equal(resources.filter((r) => r.type.startsWith("kubernetes:")).length, 0);
+        });
+    }
+
+    it("refuses a tag that arrives as an Output when it resolves", async () => {
+        const mocks = new RecordingMocks();
+        await pulumi.runtime.setMocks(mocks, "slipway", "test", false);
+        const deployment = new AppDeployment("app", { ...args, image: pulumi.output("hello:latest") });
+        await assert.rejects(
+            new Promise((resolve, reject) => (deployment.image as any).promise().then(resolve, reject)),
+            /image must be referenced by digest/,
+        );
+    });
+});

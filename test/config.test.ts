@@ -1,0 +1,166 @@
+import * as pulumi from "@pulumi/pulumi";
+import { strict as assert } from "node:assert";
+import * as path from "node:path";
+import { decodeProjectConfig, parseStackConfig, StackConfigError } from "../stacks/config";
+import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../stacks/defaults";
+import { RecordingMocks, settle } from "./support/mocks";
+import { readStackConfig, REPO_ROOT, STACKS } from "./support/stacks";
+
+const DIGEST = `sha256:${"ef56".repeat(16)}`;
+const PROGRAM = path.join(REPO_ROOT, "stacks", "index.ts");
+
+/** Runs the real program entry (stacks/index.ts) under fresh mocks with this config. */
+async function runProgram(stack: string, raw: Record<string, unknown>): Promise<{ error?: Error; mocks: RecordingMocks }> {
+    const mocks = new RecordingMocks();
+    await pulumi.runtime.setMocks(mocks, "slipway", stack, false);
+    // Pulumi hands the program every key as `project:key` with structured values as JSON text.
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(raw).map(([k, v]) => [`slipway:${k}`, typeof v === "string" ? v : JSON.stringify(v)])),
+    );
+    delete require.cache[require.resolve(PROGRAM)];
+    try {
+        require(PROGRAM);
+        return { mocks };
+    } catch (error) {
+        return { error: error as Error, mocks };
+    }
+}
+
+describe("stack config: the shipped stack files", () => {
+    for (const stack of STACKS) {
+        it(`Pulumi.${stack}.yaml is valid and names its own stage`, () => {
+            const config = parseStackConfig(readStackConfig(stack));
+            assert.equal(config.stage, stack);
+        });
+    }
+
+    it("applies the documented defaults", () => {
+        const local = parseStackConfig(readStackConfig("local"));
+        assert.equal(local.registry?.type, "local");
+        assert.equal(local.registry?.type === "local" && local.registry.image, REGISTRY_2);
+        assert.equal(local.buildImage?.baseImage, NODE_24_BOOKWORM_SLIM);
+        assert.equal(local.image.source === "build" && local.image.runtimeBaseImage, NODE_24_BOOKWORM_SLIM);
+        assert.deepEqual(
+            [local.app.port, local.app.metricsPort, local.app.preStopSeconds, local.app.drainSeconds, local.app.shutdownTimeoutSeconds],
+            [8080, 9464, 5, 2, 10],
+        );
+        assert.equal(local.monitoring.enabled, false);
+    });
+
+    it("qa and prod pin the image by digest; local and dev build it", () => {
+        assert.deepEqual(
+            STACKS.map((s) => parseStackConfig(readStackConfig(s)).image.source),
+            ["build", "build", "pinned", "pinned"],
+        );
+    });
+
+    it("decodes Pulumi's flat config map: JSON for structured values, text for plain strings, other projects ignored", () => {
+        assert.deepEqual(
+            decodeProjectConfig({ "slipway:stage": "dev", "slipway:app": '{"replicas":2}', "aws:region": "eu-west-1", "slipway:flag": "true" }),
+            { stage: "dev", app: { replicas: 2 }, flag: true },
+        );
+    });
+
+    it("the program entry exports the stage's outputs from the real local stack file", async () => {
+        const { error, mocks } = await runProgram("local", readStackConfig("local"));
+        assert.equal(error, undefined);
+        await settle();
+        const program = require(PROGRAM);
+        assert.equal(program.stageName, "local");
+        const ref = await new Promise<string>((resolve) => program.appImageRef.apply(resolve));
+        assert.match(ref, /^127\.0\.0\.1:5001\/hello@sha256:[a-f0-9]{64}$/);
+        assert.ok(mocks.resources.some((r) => r.type === "kubernetes:apps/v1:Deployment"));
+    });
+});
+
+/** Builds a bad config from the real dev file with one change. */
+function dev(change: (raw: any) => void): Record<string, unknown> {
+    const raw = structuredClone(readStackConfig("dev")) as any;
+    change(raw);
+    return raw;
+}
+
+const BAD: { name: string; config: Record<string, unknown>; stack?: string; key: string; says: RegExp }[] = [
+    { name: "unknown stage", config: dev((c) => (c.stage = "staging")), key: "slipway:stage", says: /one of: local, dev, qa, prod/ },
+    { name: "missing stage", config: dev((c) => delete c.stage), key: "slipway:stage", says: /one of|required/ },
+    { name: "misspelt top-level key", config: dev((c) => (c.replica = 2)), key: "slipway:replica", says: /unknown key/ },
+    { name: "misspelt nested key", config: dev((c) => (c.app.replica = 2)), key: "slipway:app.replica", says: /unknown key/ },
+    { name: "replicas as text", config: dev((c) => (c.app.replicas = "two")), key: "slipway:app.replicas", says: /expected number/ },
+    { name: "zero replicas", config: dev((c) => (c.app.replicas = 0)), key: "slipway:app.replicas", says: /at least 1 replica/ },
+    { name: "fractional replicas", config: dev((c) => (c.app.replicas = 1.5)), key: "slipway:app.replicas", says: /whole number/ },
+    { name: "missing app", config: dev((c) => delete c.app), key: "slipway:app", says: /is required/ },
+    { name: "bad app name", config: dev((c) => (c.app.name = "Hello_World")), key: "slipway:app.name", says: /DNS-1123/ },
+    { name: "privileged port", config: dev((c) => (c.app.port = 80)), key: "slipway:app.port", says: />= 1024/ },
+    { name: "metrics on the app port", config: dev((c) => (c.app.metricsPort = 8080)), key: "slipway:app.metricsPort", says: /different from app.port/ },
+    { name: "bad env name", config: dev((c) => (c.app.env["LOG-LEVEL"] = "x")), key: "slipway:app.env.LOG-LEVEL", says: /environment variable name/ },
+    { name: "env value not text", config: dev((c) => (c.app.env.RETRIES = 3)), key: "slipway:app.env.RETRIES", says: /expected string/ },
+    { name: "env shadows Slipway's", config: dev((c) => (c.app.env.PORT = "1")), key: "slipway:app.env.PORT", says: /set by Slipway itself/ },
+    { name: "env also secret", config: dev((c) => ((c.app.env.API_TOKEN = "x"), (c.secretEnv = { API_TOKEN: "y" }))), key: "slipway:secretEnv.API_TOKEN", says: /also set in app.env/ },
+    { name: "bad cpu quantity", config: dev((c) => (c.app.resources.limits.cpu = "half")), key: "slipway:app.resources.limits.cpu", says: /Kubernetes quantity/ },
+    { name: "requests above limits", config: dev((c) => (c.app.resources.requests.memory = "1Gi")), key: "slipway:app.resources.requests.memory", says: /<= limits.memory/ },
+    { name: "missing resources", config: dev((c) => delete c.app.resources), key: "slipway:app.resources", says: /is required/ },
+    { name: "quota too small for a rollout", config: dev((c) => (c.app.quota.pods = 1)), key: "slipway:app.quota.pods", says: /at least 2 pods/ },
+    { name: "quota memory below surge", config: dev((c) => (c.app.quota.memory = "300Mi")), key: "slipway:app.quota.memory", says: /2 x limits.memory/ },
+    { name: "relative config file path", config: dev((c) => (c.app.configFile.path = "config.yaml")), key: "slipway:app.configFile.path", says: /absolute file path/ },
+    { name: "config file content a number", config: dev((c) => (c.app.configFile.content = 5)), key: "slipway:app.configFile.content", says: /string or a YAML mapping/ },
+    { name: "autoscaling min above max", config: dev((c) => (c.app.autoscaling = { minReplicas: 5, maxReplicas: 2 })), key: "slipway:app.autoscaling.minReplicas", says: /minReplicas <= maxReplicas/ },
+    { name: "ingress without allowFrom", config: dev((c) => (c.app.ingress = { host: "hello.example.com" })), key: "slipway:app.allowFrom", says: /ingress controller's namespace/ },
+    { name: "unknown registry type", config: dev((c) => (c.registry = { type: "gcr" })), key: "slipway:registry.type", says: /one of: local, ecr, external/ },
+    { name: "external registry without password", config: dev((c) => (c.registry = { type: "external", server: "registry.example.com", username: "ci" })), key: "slipway:registryPassword", says: /--secret/ },
+    { name: "registry host with scheme", config: dev((c) => (c.registry = { type: "external", server: "https://r.example.com", username: "ci" })), key: "slipway:registry.server", says: /registry host/ },
+    { name: "lifecycle of zero days", config: dev((c) => (c.registry.lifecycle.untaggedExpiryDays = 0)), key: "slipway:registry.lifecycle.untaggedExpiryDays", says: /at least 1 day/ },
+    { name: "base image by tag", config: dev((c) => (c.buildImage.baseImage = "node:24-bookworm-slim")), key: "slipway:buildImage.baseImage", says: /pinned by digest/ },
+    { name: "build image version not a tag", config: dev((c) => (c.buildImage.version = "1.0 beta")), key: "slipway:buildImage.version", says: /tag such as 1.4.0/ },
+    { name: "building without buildImage", config: dev((c) => delete c.buildImage), key: "slipway:buildImage", says: /required when image.source is "build"/ },
+    { name: "runtime base by tag", config: dev((c) => (c.image.runtimeBaseImage = "node:24")), key: "slipway:image.runtimeBaseImage", says: /pinned by digest/ },
+    { name: "unknown image source", config: dev((c) => (c.image = { source: "latest" })), key: "slipway:image.source", says: /one of: build, pinned/ },
+    { name: "pinned ref by tag", config: { ...readStackConfig("qa"), image: { source: "pinned", ref: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello:latest" } }, stack: "qa", key: "slipway:image.ref", says: /pinned by digest/ },
+    { name: "pinned ref with short digest", config: { ...readStackConfig("qa"), image: { source: "pinned", ref: "r.example.com/hello@sha256:abc" } }, stack: "qa", key: "slipway:image.ref", says: /pinned by digest/ },
+    { name: "prod rebuilding", config: { ...readStackConfig("prod"), image: { source: "build" }, registry: { type: "ecr" }, buildImage: { version: "1.0.0" } }, stack: "prod", key: "slipway:image.source", says: /never a rebuild/ },
+    { name: "monitoring interval", config: dev((c) => (c.monitoring.interval = "30 seconds")), key: "slipway:monitoring.interval", says: /Prometheus duration/ },
+    { name: "error-rate threshold as percent", config: dev((c) => (c.monitoring.alerts = { errorRateThreshold: 5 })), key: "slipway:monitoring.alerts.errorRateThreshold", says: /expected number to be <1/ },
+    { name: "secret env name", config: dev((c) => (c.secretEnv = { "db.password": "x" })), key: "slipway:secretEnv.db.password", says: /environment variable name/ },
+];
+
+describe("stack config: bad input is refused before any resource exists", () => {
+    it(`covers at least 25 cases (${BAD.length})`, () => assert.ok(BAD.length >= 25));
+
+    for (const bad of BAD) {
+        it(`${bad.name}: names ${bad.key}`, async () => {
+            const { error, mocks } = await runProgram(bad.stack ?? "dev", bad.config);
+            assert.ok(error instanceof StackConfigError, `expected a StackConfigError, got ${error}`);
+            const line = error.problems.find((p) => p.startsWith(`${bad.key}: `));
+            assert.ok(line, `no problem names ${bad.key}; got:\n${error.problems.join("\n")}`);
+            assert.match(line, bad.says);
+            assert.deepEqual(mocks.resources, [], "no resource may be registered");
+        });
+    }
+
+    it("lists every bad key in one error, not just the first", () => {
+        const raw = dev((c) => {
+            c.app.replicas = 0;
+            c.app.port = 22;
+            c.buildImage.baseImage = "node:24";
+            c.monitoring.colour = "blue";
+        });
+        assert.throws(
+            () => parseStackConfig(raw),
+            (e: unknown) => {
+                assert.ok(e instanceof StackConfigError);
+                assert.deepEqual(e.problems.map((p) => p.split(": ")[0]).sort(), [
+                    "slipway:app.port",
+                    "slipway:app.replicas",
+                    "slipway:buildImage.baseImage",
+                    "slipway:monitoring.colour",
+                ]);
+                assert.match(e.message, /^Invalid Slipway stack config \(4 problems\):/);
+                return true;
+            },
+        );
+    });
+
+    it("accepts a pinned ref with a readable tag kept beside the digest", () => {
+        const config = parseStackConfig({ ...readStackConfig("qa"), image: { source: "pinned", ref: `r.example.com/hello:build-7@${DIGEST}` } });
+        assert.equal(config.image.source === "pinned" && config.image.ref, `r.example.com/hello:build-7@${DIGEST}`);
+    });
+});
