@@ -73,19 +73,22 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
   if (options.toVersion !== undefined && options.digest !== undefined) {
     throw refused("--to-version and --digest exclude each other");
   }
+  // Validate input before any Pulumi call, so a typo fails fast and identically with or without a backend.
+  let digest: string | undefined;
+  if (options.digest !== undefined) {
+    try {
+      digest = requireDigest(options.digest, "--digest");
+    } catch (err) {
+      throw refused((err as Error).message);
+    }
+  }
   const stack = await ctx.openStack(options.stack);
   const history = await stack.history();
   const current = await readImageConfig(stack);
 
   let pin: ImagePin;
   let what: string;
-  if (options.digest !== undefined) {
-    let digest: string;
-    try {
-      digest = requireDigest(options.digest, "--digest");
-    } catch (err) {
-      throw refused((err as Error).message);
-    }
+  if (digest !== undefined) {
     const repository = await repositoryOf(stack, current);
     if (options.registryCheck && (await ctx.registry.resolve(repository, digest)) === undefined) {
       throw refused(`${repository}@${digest} does not exist in the registry: refusing to pin it`);
