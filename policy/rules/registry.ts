@@ -289,6 +289,7 @@ export const imagesOnStackRegistry: StackValidationPolicy = {
             }
             const credentials = new Set<string>(
                 (image.props.registries ?? []).map((r: any) => normaliseRegistry(r?.address)).filter(Boolean));
+            const reported = new Set<string>();
             for (const tag of tags) {
                 const ref = parseImageRef(tag);
                 if (!ref?.explicitRegistry) {
@@ -300,7 +301,8 @@ export const imagesOnStackRegistry: StackValidationPolicy = {
                 if (known.length > 0 && !stackRegistries.has(registry)) {
                     report(`docker-build image "${image.name}" pushes "${tag}" to ${registry}, which is not this stack's ` +
                         `registry (${knownText}). Fix: tag it on the stack's registry server.`, image.urn);
-                } else if (!credentials.has(registry) && !isLoopbackRegistry(registry)) {
+                } else if (!credentials.has(registry) && !isLoopbackRegistry(registry) && !reported.has(registry)) {
+                    reported.add(registry);
                     report(`docker-build image "${image.name}" pushes to ${registry} without credentials for it. ` +
                         `Fix: add { address: "${registry}", username, password } to registries (from the Registry ` +
                         `component's outputs).`, image.urn);

@@ -1,0 +1,155 @@
+/**
+ * Runs Slipway's policies the way the policy server does, without a server: hand-built ResourceValidationArgs and
+ * StackValidationArgs (with `notApplicable` that throws and `stackTags`), config with schema defaults, and the
+ * engine's enforcement precedence.
+ */
+import {
+    EnforcementLevel, Policy, PolicyPackConfig, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy,
+    StackValidationArgs, StackValidationPolicy,
+} from "@pulumi/policy";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { Stage, effectiveEnforcement, policies } from "../../policy/policies";
+
+/** Thrown by the hand-built `notApplicable`, as the policy server's own NotApplicableError is. */
+export class NotApplicable extends Error {
+    constructor(readonly reason?: string) {
+        super(`not applicable: ${reason ?? ""}`);
+    }
+}
+
+/** A resource as a test describes it. */
+export interface TestResource {
+    type: string;
+    name?: string;
+    props: Record<string, any>;
+    urn?: string;
+}
+
+/** The outcome of running one policy. */
+export interface PolicyRun {
+    /** Messages passed to reportViolation, in order. */
+    violations: string[];
+    /** The reason given to notApplicable, when the policy declared itself not applicable. */
+    notApplicable?: string;
+}
+
+/** The policy config values a policy sees: its schema defaults overlaid with `config`. */
+function configFor(policy: Policy, config: Record<string, unknown> = {}): Record<string, unknown> {
+    const defaults: Record<string, unknown> = {};
+    for (const [key, property] of Object.entries(policy.configSchema?.properties ?? {})) {
+        if (typeof property === "object" && property.default !== undefined) defaults[key] = property.default;
+    }
+    return { ...defaults, ...config };
+}
+
+function urnOf(r: TestResource): string {
+    return r.urn ?? `urn:pulumi:test::slipway::${r.type}::${r.name ?? "r"}`;
+}
+
+const notApplicable = (reason?: string): never => {
+    throw new NotApplicable(reason);
+};
+
+/** ResourceValidationArgs for a hand-built resource. */
+export function resourceArgs(resource: TestResource, config: Record<string, unknown> = {}): ResourceValidationArgs {
+    return {
+        type: resource.type,
+        props: resource.props,
+        urn: urnOf(resource),
+        name: resource.name ?? "r",
+        opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+        stackTags: new Map<string, string>(),
+        isType: () => false,
+        asType: () => undefined,
+        getConfig: <T extends object>() => config as T,
+        notApplicable,
+    };
+}
+
+/** StackValidationArgs for hand-built resources (props are the resources' outputs, as in a real stack check). */
+export function stackArgs(resources: TestResource[], config: Record<string, unknown> = {}): StackValidationArgs {
+    const policyResources: PolicyResource[] = resources.map((r) => ({
+        type: r.type,
+        props: r.props,
+        urn: urnOf(r),
+        name: r.name ?? "r",
+        opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+        dependencies: [],
+        propertyDependencies: {},
+        isType: () => false,
+        asType: () => undefined,
+    }));
+    return { resources: policyResources, stackTags: new Map<string, string>(), getConfig: <T extends object>() => config as T, notApplicable };
+}
+
+async function collect(run: (report: (message: string) => void) => Promise<void> | void): Promise<PolicyRun> {
+    const violations: string[] = [];
+    try {
+        await run((message) => violations.push(message));
+    } catch (e) {
+        if (e instanceof NotApplicable) return { violations, notApplicable: e.reason };
+        throw e;
+    }
+    return { violations };
+}
+
+/** Runs a resource policy on one resource. */
+export function runResource(policy: ResourceValidationPolicy, resource: TestResource, config?: Record<string, unknown>): Promise<PolicyRun> {
+    const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
+    return collect(async (report) => {
+        for (const validate of validations) await validate(resourceArgs(resource, configFor(policy, config)), report);
+    });
+}
+
+/** Runs a stack policy on a set of resources. */
+export function runStack(policy: StackValidationPolicy, resources: TestResource[], config?: Record<string, unknown>): Promise<PolicyRun> {
+    return collect((report) => policy.validateStack(stackArgs(resources, configFor(policy, config)), report));
+}
+
+/** One violation found by {@link runPack}. */
+export interface Violation {
+    policy: string;
+    enforcement: EnforcementLevel;
+    /** The resource's name for resource rules; "stack" for stack rules. */
+    resource: string;
+    message: string;
+}
+
+/** The per-stage policy config the repository ships (`policy/config/<stage>.json`). */
+export function stagePolicyConfig(stage: Stage): PolicyPackConfig {
+    return JSON.parse(readFileSync(path.resolve(__dirname, "..", "..", "policy", "config", `${stage}.json`), "utf8"));
+}
+
+/** The config properties (everything but enforcementLevel) a pack config gives one policy. */
+function propertiesFor(config: PolicyPackConfig, name: string): Record<string, unknown> {
+    const entry = config[name];
+    if (typeof entry !== "object" || entry === null) return {};
+    const { enforcementLevel: _ignored, ...properties } = entry;
+    return properties;
+}
+
+/**
+ * Runs every enabled policy of the pack over a stack, as `pulumi preview --policy-pack policy
+ * --policy-pack-config <config>` would: resource rules on every resource, stack rules once.
+ */
+export async function runPack(resources: TestResource[], config: PolicyPackConfig = {}): Promise<Violation[]> {
+    const found: Violation[] = [];
+    for (const policy of policies) {
+        const enforcement = effectiveEnforcement(policy.name, config);
+        if (enforcement === "disabled") continue;
+        const properties = propertiesFor(config, policy.name);
+        if ("validateStack" in policy) {
+            const run = await runStack(policy, resources, properties);
+            for (const message of run.violations) found.push({ policy: policy.name, enforcement, resource: "stack", message });
+        } else {
+            for (const resource of resources) {
+                const run = await runResource(policy, resource, properties);
+                for (const message of run.violations) {
+                    found.push({ policy: policy.name, enforcement, resource: resource.name ?? "r", message });
+                }
+            }
+        }
+    }
+    return found;
+}
