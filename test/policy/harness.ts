@@ -7,9 +7,34 @@ import {
     EnforcementLevel, Policy, PolicyPackConfig, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy,
     StackValidationArgs, StackValidationPolicy,
 } from "@pulumi/policy";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Stage, effectiveEnforcement, policies } from "../../policy/policies";
+
+/** Thrown when a policy reads a value that is unknown during preview, as the policy server's proxy does. */
+export class UnknownValue extends Error {}
+
+/** How the Pulumi mocks mark a value unknown during preview. */
+function isUnknown(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>).__pulumiUnknown === true;
+}
+
+/**
+ * Wraps props so reading an unknown value throws {@link UnknownValue}: the policy server does the same, and reports
+ * the policy as advisory "can't run during preview".
+ */
+export function unknownChecking<T>(value: T, path = "props"): T {
+    if (typeof value !== "object" || value === null) return value;
+    return new Proxy(value as unknown as object, {
+        get(target, key, receiver) {
+            const v = Reflect.get(target, key, receiver);
+            if (typeof key === "symbol") return v;
+            if (isUnknown(v)) throw new UnknownValue(`${path}.${key} is unknown`);
+            return unknownChecking(v, `${path}.${key}`);
+        },
+    }) as T;
+}
 
 /** Thrown by the hand-built `notApplicable`, as the policy server's own NotApplicableError is. */
 export class NotApplicable extends Error {
@@ -32,6 +57,8 @@ export interface PolicyRun {
     violations: string[];
     /** The reason given to notApplicable, when the policy declared itself not applicable. */
     notApplicable?: string;
+    /** Set when the policy hit a value unknown during preview (the server then reports it as advisory). */
+    unknown?: string;
 }
 
 /** The policy config values a policy sees: its schema defaults overlaid with `config`. */
@@ -89,6 +116,7 @@ async function collect(run: (report: (message: string) => void) => Promise<void>
         await run((message) => violations.push(message));
     } catch (e) {
         if (e instanceof NotApplicable) return { violations, notApplicable: e.reason };
+        if (e instanceof UnknownValue) return { violations, unknown: e.message };
         throw e;
     }
     return { violations };
@@ -139,17 +167,26 @@ export async function runPack(resources: TestResource[], config: PolicyPackConfi
         const enforcement = effectiveEnforcement(policy.name, config);
         if (enforcement === "disabled") continue;
         const properties = propertiesFor(config, policy.name);
-        if ("validateStack" in policy) {
-            const run = await runStack(policy, resources, properties);
-            for (const message of run.violations) found.push({ policy: policy.name, enforcement, resource: "stack", message });
-        } else {
-            for (const resource of resources) {
-                const run = await runResource(policy, resource, properties);
-                for (const message of run.violations) {
-                    found.push({ policy: policy.name, enforcement, resource: resource.name ?? "r", message });
-                }
+        const record = (run: PolicyRun, resource: string) => {
+            for (const message of run.violations) found.push({ policy: policy.name, enforcement, resource, message });
+            if (run.unknown) {
+                found.push({ policy: policy.name, enforcement: "advisory", resource, message: `can't run policy '${policy.name}' during preview: ${run.unknown}` });
             }
+        };
+        if ("validateStack" in policy) {
+            record(await runStack(policy, resources, properties), "stack");
+        } else {
+            for (const resource of resources) record(await runResource(policy, resource, properties), resource.name ?? "r");
         }
     }
     return found;
+}
+
+/** Replaces serialized secrets (`{ <sig key>: <secret sig>, value }`) by their values, as the policy server does before calling policies. */
+export function unwrapSecrets(value: unknown): any {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (typeof value !== "object" || value === null) return value;
+    const record = value as Record<string, unknown>;
+    if (record[specialSigKey] === specialSecretSig) return unwrapSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
 }

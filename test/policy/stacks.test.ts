@@ -1,0 +1,110 @@
+/**
+ * The whole pack against every real stack, captured under Pulumi mocks from its own Pulumi.<stack>.yaml and run with
+ * the stage's policy config (policy/config/<stage>.json), as `pulumi preview --policy-pack policy
+ * --policy-pack-config policy/config/<stage>.json` would.
+ */
+import { strict as assert } from "node:assert";
+import { RecordingMocks } from "../support/mocks";
+import { CapturedResource, STACKS, StackName, evaluateStack, readStackConfig } from "../support/stacks";
+import { TestResource, Violation, runPack, stagePolicyConfig, unknownChecking, unwrapSecrets } from "./harness";
+
+/**
+ * Captured resources as the policy server sees them: stack rules get outputs (the mocks' state: inputs plus
+ * computed fields such as auto-generated metadata.name), secrets unwrapped, unknowns throwing when read.
+ */
+function asPolicyResources(captured: CapturedResource[], preview = false): TestResource[] {
+    const mocks = new RecordingMocks(preview);
+    return captured
+        .filter((r) => !r.type.startsWith("pulumi:providers:"))
+        .map((r) => {
+            const state = mocks.newResource({ type: r.type, name: r.name, inputs: r.inputs, provider: r.provider, custom: true }).state;
+            return { type: r.type, name: r.name, urn: r.urn, props: unknownChecking(unwrapSecrets(state)) };
+        });
+}
+
+async function violations(stack: StackName, options: Parameters<typeof evaluateStack>[1] = {}): Promise<Violation[]> {
+    const resources = asPolicyResources(await evaluateStack(stack, options), options.preview);
+    return runPack(resources, stagePolicyConfig(stack));
+}
+
+const summary = (found: Violation[]) => found.map((v) => `${v.enforcement} ${v.policy}`).sort();
+
+/** Advisory findings each stage is expected to carry: the prod-only rules where the stage does not meet them. */
+const EXPECTED_ADVISORIES: Record<StackName, string[]> = {
+    local: ["advisory slipway-pdb-allows-eviction", "advisory slipway-replicas-ha"],
+    dev: ["advisory slipway-pdb-allows-eviction", "advisory slipway-replicas-ha"],
+    qa: [],
+    prod: [],
+};
+
+describe("policy pack on the real stacks", () => {
+    for (const stack of STACKS) {
+        it(`${stack}: passes every mandatory rule; advisories only where the stage is not prod`, async () => {
+            const found = await violations(stack);
+            assert.deepEqual(found.filter((v) => v.enforcement === "mandatory"), []);
+            assert.deepEqual(summary(found), EXPECTED_ADVISORIES[stack], JSON.stringify(found, null, 2));
+        });
+    }
+
+    it("dev preview (digests unknown): no mandatory violation; digest checks become advisory can't-run notes", async () => {
+        const found = await violations("dev", { preview: true });
+        assert.deepEqual(found.filter((v) => v.enforcement === "mandatory"), []);
+        const cantRun = found.filter((v) => v.message.startsWith("can't run policy"));
+        assert.ok(cantRun.some((v) => v.policy === "slipway-image-digest" && /image is unknown/.test(v.message)), JSON.stringify(cantRun));
+    });
+});
+
+describe("policy pack on deliberately broken stacks", () => {
+    /** Captures prod, lets `breakIt` edit the captured resources, and runs the pack with prod's config. */
+    async function brokenProd(breakIt: (resources: TestResource[]) => void): Promise<Violation[]> {
+        const resources = asPolicyResources(await evaluateStack("prod"))
+            // A plain, editable copy (the proxy only guards unknowns, and a non-preview run has none).
+            .map((r) => ({ ...r, props: JSON.parse(JSON.stringify(r.props)) }));
+        breakIt(resources);
+        return runPack(resources, stagePolicyConfig("prod"));
+    }
+    const deployment = (resources: TestResource[]) => resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+    const app = (resources: TestResource[]) => deployment(resources).props.spec.template.spec.containers[0];
+
+    it("a container image by tag fails slipway-image-digest with how to fix it", async () => {
+        let image = "";
+        const found = await brokenProd((resources) => {
+            image = app(resources).image.replace(/@sha256:.*/, ":build-1042");
+            app(resources).image = image;
+        });
+        assert.deepEqual(found.map((v) => [v.enforcement, v.policy, v.resource, v.message]), [[
+            "mandatory", "slipway-image-digest", "app-deployment",
+            `container "hello" runs "${image}" by tag, which can be re-pushed to different content. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage's ref output, or promote a digest into slipway:image.ref).`,
+        ]]);
+    });
+
+    it("removed limits fail slipway-container-resources", async () => {
+        const found = await brokenProd((resources) => {
+            delete app(resources).resources.limits;
+        });
+        assert.deepEqual(found.map((v) => [v.enforcement, v.policy, v.message]), [[
+            "mandatory", "slipway-container-resources",
+            'container "hello" has no resources.limits.cpu, resources.limits.memory. Fix: set requests and limits for cpu and memory (slipway:app.resources) so the scheduler can place the pod and one service cannot starve its neighbours.',
+        ]]);
+    });
+
+    it("a renamed Service metrics port fails slipway-servicemonitor-targets-service (and the port wiring rule)", async () => {
+        const found = await brokenProd((resources) => {
+            const service = resources.find((r) => r.type === "kubernetes:core/v1:Service")!;
+            const metrics = service.props.spec.ports.find((p: any) => p.name === "metrics");
+            metrics.name = "prom";
+        });
+        assert.deepEqual(found.map((v) => v.policy), ["slipway-servicemonitor-targets-service"]);
+        assert.equal(found[0].enforcement, "mandatory");
+        assert.match(found[0].message, /^ServiceMonitor "[^"]+" in namespace "hello-prod" scrapes port "metrics", but Service "[^"]+" in namespace "hello-prod" defines only "http", "prom"\. Fix: name the Service's metrics port and use that name in endpoints\[\]\.port\.$/);
+    });
+
+    it("a single unscaled replica passes config validation but fails prod's availability rules (advisory in dev)", async () => {
+        const prodApp = readStackConfig("prod").app as Record<string, unknown>;
+        const { autoscaling: _dropped, ...withoutAutoscaling } = prodApp;
+        const found = await violations("prod", { config: { app: { ...withoutAutoscaling, replicas: 1 } } });
+        assert.deepEqual(summary(found), ["mandatory slipway-pdb-allows-eviction", "mandatory slipway-replicas-ha"]);
+        assert.match(found.find((v) => v.policy === "slipway-replicas-ha")!.message,
+            /^Deployment "hello" in namespace "hello-prod" can run with 1 replica\(s\) \(spec\.replicas\); one node failure takes the service down\. Fix: set slipway:app\.replicas \(or app\.autoscaling\.minReplicas\) to at least 3\.$/);
+    });
+});
