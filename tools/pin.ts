@@ -42,45 +42,40 @@ export function currentPinnedRef(image: Record<string, unknown> | undefined): st
   }
 }
 
-/** The path-config writes for a pin, in order: `[key, value]`, keys as `pulumi config set --path` takes them. */
-export function pinWrites(pin: ImagePin): Array<[string, string]> {
-  return [
-    [`${IMAGE_CONFIG_KEY}.source`, "pinned"],
-    [`${IMAGE_CONFIG_KEY}.ref`, pin.ref],
-    [`${IMAGE_CONFIG_KEY}.buildNumber`, pin.buildNumber ?? "unknown"],
-    [`${IMAGE_CONFIG_KEY}.gitBranch`, pin.gitBranch ?? "unknown"],
-    [`${IMAGE_CONFIG_KEY}.gitSha`, pin.gitSha ?? "unknown"],
-  ];
+/** The `slipway:image` object of a pin (the `pinned` shape of docs/CONTRACTS.md); metadata defaults to `unknown`. */
+export function pinnedImageConfig(pin: ImagePin): Record<string, string> {
+  return {
+    source: "pinned",
+    ref: pin.ref,
+    buildNumber: pin.buildNumber ?? "unknown",
+    gitBranch: pin.gitBranch ?? "unknown",
+    gitSha: pin.gitSha ?? "unknown",
+  };
 }
 
 /**
- * Writes `pin` into the stack's config file. A stack that builds (dev) has build-only keys under `image`; the
- * pinned shape must not carry them, so the object is replaced rather than patched.
+ * Writes `pin` into the stack's config file as one object. Replacing the whole object (rather than five
+ * `--path` sets) keeps build numbers as strings and drops the build-only keys a building stage (dev) has, which
+ * the strict `pinned` schema would reject.
  */
-export async function writeImagePin(
-  stack: StageStack,
-  pin: ImagePin,
-  current: Record<string, unknown> | undefined,
-): Promise<void> {
-  if (current !== undefined && current.source !== "pinned") {
-    await stack.removeConfig(IMAGE_CONFIG_KEY);
-  }
-  for (const [key, value] of pinWrites(pin)) {
-    await stack.setConfig(key, value, { path: true });
-  }
+export async function writeImagePin(stack: StageStack, pin: ImagePin): Promise<void> {
+  await stack.setObjectConfig(IMAGE_CONFIG_KEY, pinnedImageConfig(pin));
 }
 
-/** The same change as shell commands, for `--dry-run` output and the runbook. */
+/**
+ * The same change as shell commands, for `--dry-run` output and the runbook. `--type string` keeps digit-only
+ * values (build numbers) strings; a building stage's object is removed first so no build-only key survives.
+ */
 export function pinCommands(stackName: string, pin: ImagePin, current: Record<string, unknown> | undefined): string[] {
   const quote = (s: string) => (/^[A-Za-z0-9_.:@\/=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  const stack = quote(stackName);
   return [
-    ...(current !== undefined && current.source !== "pinned"
-      ? [`pulumi config rm --stack ${quote(stackName)} ${IMAGE_CONFIG_KEY}`]
-      : []),
-    ...pinWrites(pin).map(
-      ([key, value]) => `pulumi config set --stack ${quote(stackName)} --path ${quote(key)} ${quote(value)}`,
+    ...(current !== undefined && current.source !== "pinned" ? [`pulumi config rm --stack ${stack} ${IMAGE_CONFIG_KEY}`] : []),
+    ...Object.entries(pinnedImageConfig(pin)).map(
+      ([field, value]) =>
+        `pulumi config set --stack ${stack} --path --type string ${quote(`${IMAGE_CONFIG_KEY}.${field}`)} ${quote(value)}`,
     ),
-    `pulumi up --stack ${quote(stackName)} --diff`,
+    `pulumi up --stack ${stack} --diff`,
   ];
 }
 

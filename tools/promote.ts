@@ -69,7 +69,7 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
     return;
   }
   ctx.err(`promoting ${options.from} → ${options.to}: ${describePin(pin)}\n`);
-  await writeImagePin(target, pin, current);
+  await writeImagePin(target, pin);
   const message = `promote ${options.from} → ${options.to}: ${pin.ref}`;
   const onOutput = (s: string) => ctx.err(s);
   if (options.yes) {

@@ -113,7 +113,7 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
     );
     return;
   }
-  await writeImagePin(stack, pin, current);
+  await writeImagePin(stack, pin);
   const result = await stack.up({ message: `rollback ${options.stack} to ${what}`, onOutput: (s) => ctx.err(s) });
   ctx.out(
     `update ${result.summary.version} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n` +

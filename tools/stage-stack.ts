@@ -46,10 +46,16 @@ export interface StageStack {
   history(options?: HistoryOptions): Promise<UpdateSummary[]>;
   /** A config value, or `undefined` when the key is not set. */
   getConfig(key: string, options?: ConfigOptions): Promise<ConfigValue | undefined>;
-  /** Sets a plain (non-secret) config value in the stack's config file. */
+  /**
+   * Sets a plain (non-secret) string in the stack's config file. With `path`, the CLI stores digit-only strings
+   * as integers (`pulumi config set --path`), so values such as build numbers go through {@link setObjectConfig}.
+   */
   setConfig(key: string, value: string, options?: ConfigOptions): Promise<void>;
-  /** Removes a config value from the stack's config file. */
-  removeConfig(key: string, options?: ConfigOptions): Promise<void>;
+  /**
+   * Replaces a structured (object) config value in one write, as typed YAML: strings stay strings and keys not in
+   * `value` are gone (`pulumi config set-all --json`).
+   */
+  setObjectConfig(key: string, value: Record<string, string>): Promise<void>;
   /** The stack outputs of the last update. */
   outputs(): Promise<OutputMap>;
   /** `pulumi preview --diff`. */
@@ -88,8 +94,10 @@ export class AutomationStageStack implements StageStack {
     return this.stack.setConfig(key, { value, secret: false }, options.path ?? false);
   }
 
-  removeConfig(key: string, options: ConfigOptions = {}): Promise<void> {
-    return this.stack.removeConfig(key, options.path ?? false);
+  setObjectConfig(key: string, value: Record<string, string>): Promise<void> {
+    // The shape `pulumi config --json` prints: the JSON text plus the object, marking it structured.
+    const entry = { value: JSON.stringify(value), objectValue: value, secret: false };
+    return this.stack.setAllConfigJson(JSON.stringify({ [key]: entry }));
   }
 
   outputs(): Promise<OutputMap> {

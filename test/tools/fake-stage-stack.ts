@@ -16,7 +16,7 @@ export const SECRET = "hunter2-db-password-9f8e7d";
 
 /** One recorded call. */
 export interface Call {
-  method: "history" | "getConfig" | "setConfig" | "removeConfig" | "outputs" | "preview" | "up";
+  method: "history" | "getConfig" | "setConfig" | "setObjectConfig" | "outputs" | "preview" | "up";
   args: unknown[];
 }
 
@@ -136,7 +136,7 @@ export class FakeStageStack implements StageStack {
 
   /** Calls that change config or deployed state. */
   mutations(): Call[] {
-    return this.calls.filter((c) => ["setConfig", "removeConfig", "up"].includes(c.method));
+    return this.calls.filter((c) => ["setConfig", "setObjectConfig", "up"].includes(c.method));
   }
 
   /** The structured value of a top-level config key. */
@@ -172,15 +172,9 @@ export class FakeStageStack implements StageStack {
     this.config.set(top, JSON.stringify({ ...(this.object(top) ?? {}), [field]: value }));
   }
 
-  async removeConfig(key: string, options?: ConfigOptions): Promise<void> {
-    this.calls.push({ method: "removeConfig", args: [key, options] });
-    if (!options?.path) {
-      this.config.delete(key);
-      return;
-    }
-    const [top, field] = splitPath(key);
-    const { [field]: _removed, ...rest } = this.object(top) ?? {};
-    this.config.set(top, JSON.stringify(rest));
+  async setObjectConfig(key: string, value: Record<string, string>): Promise<void> {
+    this.calls.push({ method: "setObjectConfig", args: [key, value] });
+    this.config.set(key, JSON.stringify(value));
   }
 
   async outputs(): Promise<OutputMap> {

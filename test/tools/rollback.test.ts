@@ -82,18 +82,18 @@ describe("tools/rollback", () => {
     const stack = prod();
     const { ctx, io } = fakeContext([stack]);
     await rollback(ctx, opts({ dryRun: true }));
-    assert.deepEqual(stack.mutations(), [], "no setConfig, removeConfig or up");
+    assert.deepEqual(stack.mutations(), [], "no setConfig, setObjectConfig or up");
     assert.equal(stack.callsOf("preview").length, 0);
     assert.equal(
       io.out,
       [
         `rollback prod to the image of update 10 (current: update 12, succeeded): ${REPO}@${digest("b")} (build 41, branch main, sha bbbbbbb)`,
         "dry run: nothing changed. These commands would do it by hand:",
-        "  pulumi config set --stack prod --path slipway:image.source pinned",
-        `  pulumi config set --stack prod --path slipway:image.ref ${REPO}@${digest("b")}`,
-        "  pulumi config set --stack prod --path slipway:image.buildNumber 41",
-        "  pulumi config set --stack prod --path slipway:image.gitBranch main",
-        "  pulumi config set --stack prod --path slipway:image.gitSha bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        "  pulumi config set --stack prod --path --type string slipway:image.source pinned",
+        `  pulumi config set --stack prod --path --type string slipway:image.ref ${REPO}@${digest("b")}`,
+        "  pulumi config set --stack prod --path --type string slipway:image.buildNumber 41",
+        "  pulumi config set --stack prod --path --type string slipway:image.gitBranch main",
+        "  pulumi config set --stack prod --path --type string slipway:image.gitSha bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
         "  pulumi up --stack prod --diff",
         "",
       ].join("\n"),
@@ -156,7 +156,6 @@ describe("tools/rollback", () => {
       const { ctx, io } = fakeContext([stack], registry);
       await rollback(ctx, opts({ stack: "dev" }));
       assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`]);
-      assert.deepEqual(stack.callsOf("removeConfig").map((c) => c.args[0]), ["slipway:image"]);
       assert.deepEqual(stack.object("slipway:image"), {
         source: "pinned",
         ref: `${REPO}@${digest("2")}`,
@@ -165,6 +164,16 @@ describe("tools/rollback", () => {
         gitSha: "2222222222222222222222222222222222222222",
       });
       assert.match(io.err, new RegExp(`resolved ${REPO}:sha-2222222 → sha256:2{64}`));
+    });
+
+    it("--dry-run prints the by-hand commands, removing the build-only object first", async () => {
+      const stack = dev();
+      const { ctx, io } = fakeContext([stack], new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("2") }));
+      await rollback(ctx, opts({ stack: "dev", dryRun: true }));
+      assert.deepEqual(stack.mutations(), []);
+      const commands = io.out.split("\n").filter((l) => l.startsWith("  pulumi"));
+      assert.equal(commands[0], "  pulumi config rm --stack dev slipway:image");
+      assert.equal(commands.length, 7);
     });
 
     it("falls back to the build-number tag", async () => {
