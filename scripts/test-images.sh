@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# The real image test (issue 3): builds, pushes, inspects, runs and drains the images on a local Docker engine
+# and registry, asserting real values. Run from the repo root: `npm run test:images`.
+#
+# Needs root on Debian bookworm. Installs and starts what is missing (scripts/docker-env.sh); fails loudly when
+# Docker cannot run. Prints `N passed, M failed` last and exits non-zero on any failure.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# Engine, registry and stand-in base; a machine that cannot run Docker fails here, loudly.
+if ! ENV_EXPORTS="$(bash scripts/docker-env.sh)"; then
+  echo "FAIL - Docker environment could not be set up (see [docker-env] messages above)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+eval "$ENV_EXPORTS"
+# From here on a failed command is a failed check, not the end of the run.
+set +e
+
+D="$SLIPWAY_DOCKER"
+REG="$SLIPWAY_REGISTRY"
+BASE="$SLIPWAY_STANDIN_IMAGE"
+NODE="$(readlink -f node_modules/.bin/node)"
+RUN_ID="t$$"
+WORK="$(mktemp -d /var/tmp/slipway-test-images.XXXXXX)"
+BUILD_NUMBER="${SLIPWAY_BUILD_NUMBER:-9001}"
+GIT_BRANCH="${SLIPWAY_GIT_BRANCH:-test-images}"
+GIT_SHA="${SLIPWAY_GIT_SHA:-$(git rev-parse HEAD 2>/dev/null || echo 0000000000000000000000000000000000000000)}"
+CONTAINERS=()
+PASSED=0
+FAILED=0
+T0=$SECONDS
+
+cleanup() {
+  local c
+  for c in "${CONTAINERS[@]}"; do "$D" rm -f "$c" >/dev/null 2>&1; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); printf 'ok   - %s\n' "$1"; }
+fail() { FAILED=$((FAILED + 1)); printf 'FAIL - %s\n       %s\n' "$1" "$2"; }
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() { if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1" "expected '$2', got '$3'"; fi; }
+# expect_match DESCRIPTION EXTENDED-REGEX TEXT
+expect_match() { if [[ "$3" =~ $2 ]]; then pass "$1"; else fail "$1" "'${3:0:300}' does not match /$2/"; fi; }
+section() { printf '\n== %s (t=%ds)\n' "$1" $((SECONDS - T0)); }
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
+
+# Digest the registry serves for repo:tag (the Docker-Content-Digest header of a manifest HEAD).
+registry_digest() {
+  curl -fsSI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REG/v2/$1/manifests/$2" | awk -F': ' 'tolower($1)=="docker-content-digest" {print $2}' | tr -d '\r'
+}
+# Digest printed by `docker push` ("<tag>: digest: sha256:… size: N").
+push_digest() {
+  "$D" push "$1" >"$WORK/push.log" 2>&1 || { cat "$WORK/push.log" >&2; return 1; }
+  sed -n 's/.*digest: \(sha256:[0-9a-f]\{64\}\).*/\1/p' "$WORK/push.log" | tail -n 1
+}
+# get URL -> "STATUS BODY" (status 000 when nothing answers)
+http_get() { curl -s -o "$WORK/body" -w '%{http_code}' --max-time 5 "$1"; }
+
+# -------------------------------------------------------------------------------------------------------------
+section "1. build image: build, push, digest from the registry"
+BUILD_REPO="slipway-build-image"
+BUILD_TAG="$REG/$BUILD_REPO:test-images"
+if "$D" build --progress=plain --build-arg "BASE_IMAGE=$BASE" --build-arg BUILD_IMAGE_VERSION=0.0.0-test \
+  -t "$BUILD_TAG" build-image >"$WORK/build-image.log" 2>&1; then
+  pass "build-image/Dockerfile builds on the stand-in base (BASE_IMAGE=$BASE)"
+else
+  tail -n 30 "$WORK/build-image.log"
+  fail "build-image/Dockerfile builds" "docker build failed"
+fi
+BUILD_PUSH_DIGEST="$(push_digest "$BUILD_TAG")"
+BUILD_DIGEST="$(registry_digest "$BUILD_REPO" test-images)"
+expect_match "registry serves the build image with a digest" '^sha256:[0-9a-f]{64}$' "$BUILD_DIGEST"
+expect_eq "push digest of the build image equals the registry's Docker-Content-Digest" "$BUILD_DIGEST" "$BUILD_PUSH_DIGEST"
+expect_eq "build image runs as the non-root build user" "10002:10002" "$("$D" image inspect -f '{{.Config.User}}' "$BUILD_TAG")"
+expect_eq "build image labels its version" "0.0.0-test" \
+  "$("$D" image inspect -f '{{index .Config.Labels "org.opencontainers.image.version"}}' "$BUILD_TAG")"
+BUILD_IMAGE_REF="$REG/$BUILD_REPO@$BUILD_DIGEST"
+
+# -------------------------------------------------------------------------------------------------------------
+section "2. app image on the build image by digest: build, push, digests agree"
+APP_REPO="slipway-app"
+APP_TAG="$REG/$APP_REPO:build-$BUILD_NUMBER"
+app_build() { # app_build CONTEXT TARGET [extra docker build args...]
+  local ctx="$1" target="$2"
+  shift 2
+  "$D" build --progress=plain -f "$ctx/Dockerfile" --target "$target" \
+    --build-arg "BUILD_IMAGE=$BUILD_IMAGE_REF" --build-arg "RUNTIME_BASE_IMAGE=$BASE" \
+    --build-arg "BUILD_NUMBER=$BUILD_NUMBER" --build-arg "GIT_BRANCH=$GIT_BRANCH" --build-arg "GIT_SHA=$GIT_SHA" \
+    "$@" "$ctx"
+}
+if app_build app runtime -t "$APP_TAG" >"$WORK/app.log" 2>&1; then
+  pass "app/Dockerfile builds target runtime with BUILD_IMAGE=$BUILD_IMAGE_REF"
+else
+  tail -n 40 "$WORK/app.log"
+  fail "app/Dockerfile builds target runtime" "docker build failed"
+fi
+APP_PUSH_DIGEST="$(push_digest "$APP_TAG")"
+APP_DIGEST="$(registry_digest "$APP_REPO" "build-$BUILD_NUMBER")"
+expect_match "registry serves the app image with a digest" '^sha256:[0-9a-f]{64}$' "$APP_DIGEST"
+expect_eq "push digest of the app image equals the registry's Docker-Content-Digest" "$APP_DIGEST" "$APP_PUSH_DIGEST"
+expect_eq "the manifest is addressable by digest (repo@sha256)" "$APP_DIGEST" "$(registry_digest "$APP_REPO" "$APP_DIGEST")"
+APP_IMAGE="$APP_TAG"
+
+# -------------------------------------------------------------------------------------------------------------
+section "3. the test stage gates the build"
+FAILCTX="$WORK/failing-context"
+mkdir -p "$FAILCTX"
+# A throw-away copy of exactly the context Docker would see, plus one failing test.
+tar -C app --exclude=node_modules --exclude=dist --exclude=test-results.xml -c . | tar -C "$FAILCTX" -x
+cat >"$FAILCTX/test/zz-gate.test.ts" <<'EOF'
+import assert from "node:assert/strict";
+import { it } from "node:test";
+it("gate: this test fails on purpose", () => assert.equal(1 + 1, 3));
+EOF
+app_build "$FAILCTX" runtime -t "$REG/$APP_REPO:must-not-exist-$RUN_ID" >"$WORK/fail.log" 2>&1
+expect_eq "runtime build with a failing unit test exits non-zero" "1" "$?"
+expect_match "it failed in the test stage, on that test" 'gate: this test fails on purpose' "$(grep -a 'fails on purpose' "$WORK/fail.log" | head -n 3)"
+if "$D" image inspect "$REG/$APP_REPO:must-not-exist-$RUN_ID" >/dev/null 2>&1; then
+  fail "no image is tagged when tests fail" "the image exists"
+else
+  pass "no image is tagged when tests fail"
+fi
+app_build "$FAILCTX" artifact -o "type=local,dest=$WORK/must-not-exist" >"$WORK/fail-artifact.log" 2>&1
+expect_eq "artifact export with a failing unit test exits non-zero" "1" "$?"
+
+# -------------------------------------------------------------------------------------------------------------
+section "4. runtime image: user, contents, labels"
+inspect() { "$D" image inspect -f "$1" "$APP_IMAGE" 2>/dev/null; }
+expect_eq "runtime user is numeric non-root 10001:10001" "10001:10001" "$(inspect '{{.Config.User}}')"
+expect_eq "the process really runs as uid 10001" "10001" "$("$D" run --rm --entrypoint id "$APP_IMAGE" -u 2>&1)"
+expect_eq "exposes the app and metrics ports" "8080/tcp 9464/tcp" \
+  "$(inspect '{{range $p, $_ := .Config.ExposedPorts}}{{$p}} {{end}}' | xargs -n1 | sort | xargs)"
+expect_eq "stop signal is SIGTERM" "SIGTERM" "$(inspect '{{.Config.StopSignal}}')"
+expect_eq "label org.opencontainers.image.revision = git sha" "$GIT_SHA" \
+  "$(inspect '{{index .Config.Labels "org.opencontainers.image.revision"}}')"
+expect_eq "label dev.slipway.build-number" "$BUILD_NUMBER" "$(inspect '{{index .Config.Labels "dev.slipway.build-number"}}')"
+expect_eq "label dev.slipway.git-branch" "$GIT_BRANCH" "$(inspect '{{index .Config.Labels "dev.slipway.git-branch"}}')"
+expect_eq "label org.opencontainers.image.base.name = runtime base" "$BASE" \
+  "$(inspect '{{index .Config.Labels "org.opencontainers.image.base.name"}}')"
+EXPORT_ID="$("$D" create "$APP_IMAGE")"
+CONTAINERS+=("$EXPORT_ID")
+"$D" export "$EXPORT_ID" | tar -t 2>/dev/null | sed 's#/$##' | grep '^app/' | sort >"$WORK/files.txt"
+expect_eq "/app holds only dist, node_modules and package.json" "app/dist app/node_modules app/package.json" \
+  "$(grep -E '^app/[^/]+$' "$WORK/files.txt" | xargs)"
+expect_eq "no TypeScript sources or tests outside node_modules" "" \
+  "$(grep -v '^app/node_modules/' "$WORK/files.txt" | grep -E '\.ts$|/src(/|$)|/test(/|$)|tsconfig' | head -n 3 | xargs)"
+expect_eq "dist holds the compiled service" "app.js config.js lifecycle.js log.js main.js metrics.js service.js" \
+  "$(grep -E '^app/dist/[^/]+$' "$WORK/files.txt" | sed 's#^app/dist/##' | xargs)"
+# The installed packages must be exactly the lockfile's production packages: no dev dependency slipped in.
+EXPECTED_PKGS="$("$NODE" -e '
+  const lock = require(process.argv[1]);
+  console.log(Object.entries(lock.packages).filter(([k, v]) => k && !v.dev).map(([k]) => k).sort().join(" "));
+' "$ROOT/app/package-lock.json")"
+# Package folders: node_modules/<name> or node_modules/@scope/<name>, nested under another package or not.
+ACTUAL_PKGS="$(sed 's#^app/##' "$WORK/files.txt" \
+  | grep -E '^node_modules/(@[^/.][^/]*/)?[^/.@][^/]*(/node_modules/(@[^/.][^/]*/)?[^/.@][^/]*)*$' | sort | xargs)"
+expect_eq "node_modules = the lockfile's production packages" "$EXPECTED_PKGS" "$ACTUAL_PKGS"
+expect_eq "no dev dependency (typescript, @types) in the image" "" \
+  "$(grep -E '^app/node_modules/(typescript|@types)(/|$)' "$WORK/files.txt" | head -n 1)"
+
+# -------------------------------------------------------------------------------------------------------------
+section "5. run: readiness within 2 s, metrics, mounted config file"
+mkdir -p "$WORK/config"
+cat >"$WORK/config/app.yaml" <<'EOF'
+message: hello from the mounted ConfigMap
+features:
+  fromFile: true
+responseDelayMs: 20
+EOF
+chmod 0644 "$WORK/config/app.yaml"
+RUN_ID_C="$("$D" create -p 127.0.0.1::8080 -p 127.0.0.1::9464 \
+  -v "$WORK/config:/etc/slipway:ro" -e CONFIG_FILE=/etc/slipway/app.yaml -e SERVICE_NAME=slipway-app \
+  -e STAGE=dev -e DRAIN_DELAY_MS=2000 "$APP_IMAGE")"
+CONTAINERS+=("$RUN_ID_C")
+START_MS="$(ms_now)"
+"$D" start "$RUN_ID_C" >/dev/null
+APP_ADDR="$("$D" port "$RUN_ID_C" 8080/tcp | head -n 1)"
+METRICS_ADDR="$("$D" port "$RUN_ID_C" 9464/tcp | head -n 1)"
+expect_match "app port published on 127.0.0.1 only" '^127\.0\.0\.1:[0-9]+$' "$APP_ADDR"
+expect_match "metrics port published on 127.0.0.1 only" '^127\.0\.0\.1:[0-9]+$' "$METRICS_ADDR"
+READY_STATUS=000
+while (($(ms_now) - START_MS < 2000)); do
+  READY_STATUS="$(http_get "http://$APP_ADDR/readyz")"
+  [[ "$READY_STATUS" == 200 ]] && break
+  sleep 0.02
+done
+READY_MS=$(($(ms_now) - START_MS))
+expect_eq "/readyz answers 200 within 2 s of docker start (took ${READY_MS} ms)" "200" "$READY_STATUS"
+expect_eq "/healthz answers 200" "200" "$(http_get "http://$APP_ADDR/healthz")"
+expect_eq "GET / answers 200" "200" "$(http_get "http://$APP_ADDR/")"
+INFO="$(cat "$WORK/body")"
+expect_eq "GET / honours the mounted config file" "hello from the mounted ConfigMap|true" \
+  "$("$NODE" -e 'const b = JSON.parse(process.argv[1]); console.log(`${b.message}|${b.features.fromFile}`)' "$INFO")"
+expect_eq "GET / reports build metadata from the image" "$BUILD_NUMBER|$GIT_BRANCH|$GIT_SHA|dev" \
+  "$("$NODE" -e 'const b = JSON.parse(process.argv[1]); console.log([b.buildNumber, b.gitBranch, b.gitSha, b.stage].join("|"))' "$INFO")"
+expect_eq "/metrics answers 200 on the metrics port" "200" "$(http_get "http://$METRICS_ADDR/metrics")"
+expect_match "/metrics shows the request histogram for GET /" \
+  'http_request_duration_seconds_bucket\{[^}]*route="/",method="GET",status="200"\}' "$(cat "$WORK/body")"
+expect_match "/metrics shows default process metrics" 'process_resident_memory_bytes' "$(cat "$WORK/body")"
+expect_eq "/metrics is not served on the app port" "404" "$(http_get "http://$APP_ADDR/metrics")"
+
+# -------------------------------------------------------------------------------------------------------------
+section "6. SIGTERM under steady load: zero failed requests, exit 0"
+"$NODE" scripts/lib/load.mts --url "http://$APP_ADDR/" --ready-url "http://$APP_ADDR/readyz" --until-not-ready \
+  --concurrency 8 --max-requests 200000 --max-seconds 30 --poll-ms 100 >"$WORK/load.json" 2>"$WORK/load.err" &
+LOAD_PID=$!
+sleep 1.5
+STOP_MS="$(ms_now)"
+# `docker stop` sends the image's STOPSIGNAL (SIGTERM) and waits up to 30 s, like a pod's grace period.
+"$D" stop --time 30 "$RUN_ID_C" >/dev/null
+STOPPED_IN=$(($(ms_now) - STOP_MS))
+wait "$LOAD_PID"
+expect_eq "load generator finished" "0" "$?"
+LOAD="$(cat "$WORK/load.json")"
+echo "       load: $LOAD"
+jq_load() { "$NODE" -e 'const s = JSON.parse(process.argv[1]); console.log(s[process.argv[2]])' "$LOAD" "$1" 2>/dev/null; }
+expect_eq "zero failed requests during the drain" "0" "$(jq_load failed)"
+expect_eq "load stopped because readiness went 503, not by a bound" "not-ready" "$(jq_load stopReason)"
+expect_match "steady load was flowing (successful requests)" '^[0-9]{3,}$' "$(jq_load ok)"
+expect_eq "container exit code after SIGTERM" "0" "$("$D" inspect -f '{{.State.ExitCode}}' "$RUN_ID_C")"
+expect_eq "docker did not have to SIGKILL (OOMKilled=false, exit not 137)" "false 0" \
+  "$("$D" inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' "$RUN_ID_C")"
+if ((STOPPED_IN >= 2000 && STOPPED_IN < 10000)); then
+  pass "stop took the 2 s drain delay and finished well inside the grace period (${STOPPED_IN} ms)"
+else
+  fail "stop took the 2 s drain delay and finished well inside the grace period" "took ${STOPPED_IN} ms"
+fi
+expect_match "the service logged a clean stop" '"msg":"stopped","connections":"clean"' "$("$D" logs "$RUN_ID_C" 2>&1)"
+
+# -------------------------------------------------------------------------------------------------------------
+section "7. artifact target exported to a local folder"
+ART="$WORK/artifact"
+if app_build app artifact -o "type=local,dest=$ART" >"$WORK/artifact.log" 2>&1; then
+  pass "artifact target exports with --output type=local"
+else
+  tail -n 30 "$WORK/artifact.log"
+  fail "artifact target exports" "docker build failed"
+fi
+expect_eq "artifact holds the compiled output, manifests and test results" \
+  "dist/app.js dist/config.js dist/lifecycle.js dist/log.js dist/main.js dist/metrics.js dist/service.js package-lock.json package.json test-results.xml" \
+  "$(cd "$ART" 2>/dev/null && find . -type f | sed 's#^\./##' | sort | xargs)"
+expect_eq "exported main.js is byte-identical to the one in the runtime image" \
+  "$(sha256sum <"$ART/dist/main.js" 2>/dev/null | cut -d' ' -f1)" \
+  "$("$D" run --rm --entrypoint sh "$APP_IMAGE" -c 'sha256sum < /app/dist/main.js' | cut -d' ' -f1)"
+TESTS_XML="$(cat "$ART/test-results.xml" 2>/dev/null)"
+# The test stage's JUnit report travels with the artifact: proof of which tests gated this very build.
+TESTCASES="$(grep -o '<testcase ' <<<"$TESTS_XML" | wc -l)"
+if ((TESTCASES >= 20)); then pass "exported test results record the unit tests ($TESTCASES test cases)"; else fail "exported test results record the unit tests" "$TESTCASES test cases"; fi
+if [[ -n "$TESTS_XML" && "$TESTS_XML" != *"<failure"* ]]; then pass "exported test results hold no failure"; else fail "exported test results hold no failure" "failure element or empty file"; fi
+
+printf '\ntest:images took %d s\n' $((SECONDS - T0))
+printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+((FAILED == 0))
