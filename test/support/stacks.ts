@@ -63,9 +63,21 @@ export async function evaluateStackFull(stack: StackName, options: EvaluateOptio
     return { resources: mocks.resources, outputs, mocks };
 }
 
-/** {@link evaluateStackFull}, resources only: what the policy pack and schema checks consume. */
+const evaluated = new Map<string, Promise<CapturedResource[]>>();
+
+/**
+ * {@link evaluateStackFull}, resources only: what the policy pack and schema checks consume.
+ * The program is deterministic for given inputs, so each distinct evaluation runs once per test
+ * process; callers get their own deep copy and may mutate it.
+ */
 export async function evaluateStack(stack: StackName, options: EvaluateOptions = {}): Promise<CapturedResource[]> {
-    return (await evaluateStackFull(stack, options)).resources;
+    const key = JSON.stringify([stack, options]);
+    let pending = evaluated.get(key);
+    if (pending === undefined) {
+        pending = evaluateStackFull(stack, options).then((result) => result.resources);
+        evaluated.set(key, pending);
+    }
+    return structuredClone(await pending);
 }
 
 /** Resources of one type token. */

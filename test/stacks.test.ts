@@ -1,0 +1,213 @@
+import { strict as assert } from "node:assert";
+import { isDigestPinned } from "../components/lib/image-ref";
+import { parseStackConfig } from "../stacks/config";
+import { CapturedResource, isSecret, isSecretInput, valueOf } from "./support/mocks";
+import { evaluateStack, evaluateStackFull, ofType, readStackConfig, single, STACKS, TEST_BUILD } from "./support/stacks";
+
+const BUILD_TYPES = ["docker-build:index:Image", "slipway:image:BuildImage", "slipway:registry:Registry", "aws:ecr/repository:Repository"];
+
+/** Containers of every pod-bearing object. */
+function containers(resources: CapturedResource[]): { owner: string; image: unknown }[] {
+    return ofType(resources, "kubernetes:apps/v1:Deployment").flatMap((d) =>
+        [...(d.inputs.spec.template.spec.initContainers ?? []), ...d.inputs.spec.template.spec.containers].map((c: any) => ({ owner: d.name, image: c.image })),
+    );
+}
+
+describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
+    for (const stack of STACKS) {
+        describe(stack, () => {
+            let resources: CapturedResource[];
+            before(async () => {
+                resources = await evaluateStack(stack);
+            });
+
+            it("runs every container by digest", () => {
+                const found = containers(resources);
+                assert.ok(found.length >= 1);
+                for (const c of found) {
+                    assert.equal(typeof c.image, "string");
+                    assert.ok(isDigestPinned(c.image as string), `${c.owner} runs ${c.image}`);
+                }
+            });
+
+            it("has a Service selecting the Deployment's pods by labels the pods carry", () => {
+                const deployment = single(resources, "kubernetes:apps/v1:Deployment");
+                const service = single(resources, "kubernetes:core/v1:Service");
+                const podLabels = deployment.inputs.spec.template.metadata.labels;
+                for (const [key, value] of Object.entries(service.inputs.spec.selector)) {
+                    assert.equal(podLabels[key], value, `pods lack ${key}=${value}`);
+                }
+                assert.deepEqual(deployment.inputs.spec.selector.matchLabels, service.inputs.spec.selector);
+            });
+
+            it("monitors the Service when monitoring is on: labels and a port name the Service defines", () => {
+                const config = parseStackConfig(readStackConfig(stack));
+                const monitors = ofType(resources, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor");
+                if (!config.monitoring.enabled) {
+                    assert.equal(monitors.length, 0, "no CRD object where the CRDs may be missing");
+                    return;
+                }
+                const service = single(resources, "kubernetes:core/v1:Service");
+                const [monitor] = monitors;
+                assert.equal(monitors.length, 1);
+                for (const [key, value] of Object.entries(monitor.inputs.spec.selector.matchLabels)) {
+                    assert.equal(service.inputs.metadata.labels[key], value, `Service lacks label ${key}=${value}`);
+                }
+                assert.deepEqual(monitor.inputs.spec.namespaceSelector.matchNames, [service.inputs.metadata.namespace]);
+                const portNames = service.inputs.spec.ports.map((p: any) => p.name);
+                for (const endpoint of monitor.inputs.spec.endpoints) {
+                    assert.ok(portNames.includes(endpoint.port), `Service has no port named ${endpoint.port}`);
+                }
+                assert.equal(monitor.inputs.metadata.labels.release, "kube-prometheus-stack");
+            });
+
+            it("puts every namespaced object in the stage's own namespace", () => {
+                const namespaced = resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace");
+                assert.ok(namespaced.length >= 6);
+                for (const r of namespaced) {
+                    assert.equal(r.inputs.metadata.namespace, `hello-${stack}`, r.name);
+                }
+            });
+
+            it("uses an explicit Kubernetes provider for every Kubernetes object", () => {
+                const provider = single(resources, "pulumi:providers:kubernetes");
+                for (const r of resources.filter((r) => r.type.startsWith("kubernetes:"))) {
+                    // A provider reference is `<provider urn>::<provider id>`.
+                    assert.ok(r.provider?.endsWith(`::pulumi:providers:kubernetes::${provider.name}::${provider.name}-id`), `${r.name} uses ${r.provider}`);
+                }
+            });
+        });
+    }
+
+    it("gives every stage a distinct namespace", async () => {
+        const namespaces = [];
+        for (const stack of STACKS) {
+            namespaces.push(single(await evaluateStack(stack), "kubernetes:core/v1:Namespace").inputs.metadata.name);
+        }
+        assert.deepEqual(namespaces, ["hello-local", "hello-dev", "hello-qa", "hello-prod"]);
+    });
+
+    for (const stack of ["qa", "prod"] as const) {
+        it(`${stack} builds nothing and deploys exactly the configured digest`, async () => {
+            const { resources, outputs } = await evaluateStackFull(stack);
+            const config = readStackConfig(stack) as any;
+            for (const type of BUILD_TYPES) {
+                assert.equal(ofType(resources, type).length, 0, `${stack} must not contain ${type}`);
+            }
+            const deployment = single(resources, "kubernetes:apps/v1:Deployment");
+            assert.equal(deployment.inputs.spec.template.spec.containers[0].image, config.image.ref);
+            assert.equal(await valueOf(outputs.appImageRef), config.image.ref);
+            assert.equal(await valueOf(outputs.appImageDigest), config.image.ref.split("@")[1]);
+            assert.equal(deployment.inputs.spec.template.metadata.annotations["slipway.dev/build-number"], config.image.buildNumber);
+            assert.equal(outputs.buildImageRef, undefined);
+        });
+    }
+
+    it("dev builds the app image FROM the build image's digest and deploys the pushed digest", async () => {
+        const { resources, outputs } = await evaluateStackFull("dev");
+        const images = ofType(resources, "docker-build:index:Image");
+        const buildEnv = images.find((i) => i.name === "build-env")!;
+        const app = images.find((i) => i.name === "app-image")!;
+        const buildRef = await valueOf(outputs.buildImageRef!);
+        assert.equal(app.inputs.buildArgs.BUILD_IMAGE, buildRef);
+        assert.match(buildRef!, /^123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/slipway-build-env@sha256:[a-f0-9]{64}$/);
+        assert.equal(buildEnv.inputs.buildOnPreview, false);
+        assert.equal(app.inputs.buildOnPreview, false);
+        const deployed = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0].image;
+        assert.equal(deployed, await valueOf(outputs.appImageRef));
+        assert.equal(deployed.split("@")[0], "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello");
+        assert.deepEqual(
+            [outputs.buildNumber, outputs.gitBranch, outputs.gitSha],
+            [TEST_BUILD.buildNumber, TEST_BUILD.gitBranch, TEST_BUILD.gitSha],
+        );
+    });
+
+    it("prod runs at least 3 replicas with an HPA, a PDB, hard spreading and an Ingress", async () => {
+        const resources = await evaluateStack("prod");
+        const deployment = single(resources, "kubernetes:apps/v1:Deployment");
+        assert.ok(deployment.inputs.spec.replicas >= 3);
+        assert.ok(single(resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs.spec.minReplicas >= 3);
+        assert.equal(single(resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec.maxUnavailable, 1);
+        assert.equal(deployment.inputs.spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable, "DoNotSchedule");
+        assert.equal(single(resources, "kubernetes:networking.k8s.io/v1:Ingress").inputs.spec.rules[0].host, "hello.example.com");
+        assert.equal(single(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups[0].rules[0].labels.severity, "critical");
+    });
+});
+
+describe("secrets never appear in plain text", () => {
+    const SECRET = "s3cr3t-Value-4242";
+    const REGISTRY_PASSWORD = "registry-Pass-9191";
+
+    /** Paths of plain (not secret-marked) strings containing a secret. */
+    function plainLeaks(value: unknown, path: string, found: string[]): void {
+        if (isSecretInput(value)) {
+            return;
+        }
+        if (typeof value === "string") {
+            if (value.includes(SECRET) || value.includes(REGISTRY_PASSWORD) || value.includes(Buffer.from(`ci:${REGISTRY_PASSWORD}`).toString("base64"))) {
+                found.push(path);
+            }
+        } else if (value !== null && typeof value === "object") {
+            for (const [k, v] of Object.entries(value)) {
+                plainLeaks(v, `${path}.${k}`, found);
+            }
+        }
+    }
+
+    for (const stack of STACKS) {
+        it(`${stack}: secret env and registry password only inside secret-marked Secret data`, async () => {
+            const base = readStackConfig(stack) as any;
+            const { resources, outputs } = await evaluateStackFull(stack, {
+                config: {
+                    secretEnv: { DB_PASSWORD: SECRET },
+                    registry: { type: "external", server: "registry.example.com", username: "ci" },
+                    registryPassword: REGISTRY_PASSWORD,
+                    ...(base.image.source === "build" ? {} : { registry: { type: "external", server: "registry.example.com", username: "ci" } }),
+                },
+            });
+            const leaks: string[] = [];
+            for (const r of resources) {
+                plainLeaks(r.inputs, `${r.type} ${r.name}`, leaks);
+            }
+            assert.deepEqual(leaks, []);
+            const envSecret = ofType(resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.type === "Opaque")!;
+            assert.ok(isSecretInput(envSecret.inputs.stringData));
+            const deployment = single(resources, "kubernetes:apps/v1:Deployment");
+            const env = deployment.inputs.spec.template.spec.containers[0].env.find((e: any) => e.name === "DB_PASSWORD");
+            assert.equal(env.value, undefined);
+            assert.equal(env.valueFrom.secretKeyRef.key, "DB_PASSWORD");
+            for (const [name, output] of Object.entries(outputs)) {
+                if (output && typeof output === "object" && "apply" in output) {
+                    const value = JSON.stringify(await valueOf(output as any));
+                    if (value?.includes(SECRET) || value?.includes(REGISTRY_PASSWORD)) {
+                        assert.equal(await isSecret(output as any), true, `output ${name} shows a secret`);
+                    }
+                }
+            }
+        });
+    }
+});
+
+describe("preview (pulumi preview without building)", () => {
+    for (const stack of ["local", "dev"] as const) {
+        it(`${stack}: digests are unknown, yet every resource is still planned`, async () => {
+            const planned = await evaluateStackFull(stack, { preview: true, config: { image: { source: "build", buildOnPreview: false } } });
+            const applied = await evaluateStack(stack);
+            assert.deepEqual(planned.resources.map((r) => `${r.type} ${r.name}`).sort(), applied.map((r) => `${r.type} ${r.name}`).sort());
+            assert.equal(await valueOf(planned.outputs.appImageRef), undefined);
+            assert.equal(await valueOf(planned.outputs.buildImageRef!), undefined);
+            const deployment = single(planned.resources, "kubernetes:apps/v1:Deployment");
+            // An unknown value has no concrete image string during preview: it is never a tag.
+            const image = deployment.inputs.spec?.template?.spec?.containers?.[0]?.image;
+            assert.ok(image === undefined || !String(image).includes(":latest"));
+            assert.equal(single(planned.resources, "kubernetes:core/v1:Service").inputs.metadata.name, "hello");
+            const tags = await valueOf(planned.outputs.appImageTags);
+            assert.ok(tags!.every((t) => /:(build|sha|branch)-/.test(t)));
+        });
+    }
+
+    it("qa: a pinned stage previews with its digest fully known", async () => {
+        const planned = await evaluateStackFull("qa", { preview: true });
+        assert.equal(await valueOf(planned.outputs.appImageRef), (readStackConfig("qa") as any).image.ref);
+    });
+});
