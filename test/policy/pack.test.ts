@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PolicyConfigJSONSchema } from "@pulumi/policy";
+import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { STAGES, effectiveEnforcement, policies } from "../../policy/policies";
 import { stagePolicyConfig } from "./harness";
 

@@ -54,6 +54,25 @@ describe("policy pack on the real stacks", () => {
     });
 });
 
+describe("policy configs agree with the stack files", () => {
+    const configured = (stack: StackName) =>
+        ((stagePolicyConfig(stack)["slipway-images-on-stack-registry"] as Record<string, unknown> | undefined)?.registryServers ?? []) as string[];
+
+    it("local: registryServers is the local registry Pulumi.local.yaml runs", () => {
+        const registry = readStackConfig("local").registry as { type: string; port: number };
+        assert.equal(registry.type, "local");
+        assert.deepEqual(configured("local"), [`127.0.0.1:${registry.port}`]);
+    });
+
+    for (const stack of ["qa", "prod"] as const) {
+        it(`${stack}: registryServers holds the registry of the promoted image.ref`, () => {
+            const image = readStackConfig(stack).image as { source: string; ref: string };
+            assert.equal(image.source, "pinned");
+            assert.ok(configured(stack).includes(image.ref.split("/")[0]), `${image.ref} vs ${configured(stack)}`);
+        });
+    }
+});
+
 describe("policy pack on deliberately broken stacks", () => {
     /** Captures prod, lets `breakIt` edit the captured resources, and runs the pack with prod's config. */
     async function brokenProd(breakIt: (resources: TestResource[]) => void): Promise<Violation[]> {
@@ -88,7 +107,19 @@ describe("policy pack on deliberately broken stacks", () => {
         ]]);
     });
 
-    it("a renamed Service metrics port fails slipway-servicemonitor-targets-service (and the port wiring rule)", async () => {
+    it("a digest from another registry fails slipway-images-on-stack-registry in prod", async () => {
+        let image = "";
+        const found = await brokenProd((resources) => {
+            image = app(resources).image.replace(/^[^/]+/, "ghcr.io/someone-else");
+            app(resources).image = image;
+        });
+        assert.deepEqual(found.map((v) => [v.enforcement, v.policy, v.message]), [[
+            "mandatory", "slipway-images-on-stack-registry",
+            `Deployment "app-deployment" container "hello" pulls "${image}" from ghcr.io, outside this stack's registry (123456789012.dkr.ecr.eu-west-1.amazonaws.com). Fix: mirror the image into the stack's registry and reference it there by digest.`,
+        ]]);
+    });
+
+    it("a renamed Service metrics port fails slipway-servicemonitor-targets-service only", async () => {
         const found = await brokenProd((resources) => {
             const service = resources.find((r) => r.type === "kubernetes:core/v1:Service")!;
             const metrics = service.props.spec.ports.find((p: any) => p.name === "metrics");
@@ -99,11 +130,13 @@ describe("policy pack on deliberately broken stacks", () => {
         assert.match(found[0].message, /^ServiceMonitor "[^"]+" in namespace "hello-prod" scrapes port "metrics", but Service "[^"]+" in namespace "hello-prod" defines only "http", "prom"\. Fix: name the Service's metrics port and use that name in endpoints\[\]\.port\.$/);
     });
 
-    it("a single unscaled replica passes config validation but fails prod's availability rules (advisory in dev)", async () => {
+    it("a single unscaled replica passes config validation but fails prod's availability rules (advisory under dev's config)", async () => {
         const prodApp = readStackConfig("prod").app as Record<string, unknown>;
         const { autoscaling: _dropped, ...withoutAutoscaling } = prodApp;
-        const found = await violations("prod", { config: { app: { ...withoutAutoscaling, replicas: 1 } } });
+        const resources = asPolicyResources(await evaluateStack("prod", { config: { app: { ...withoutAutoscaling, replicas: 1 } } }));
+        const found = await runPack(resources, stagePolicyConfig("prod"));
         assert.deepEqual(summary(found), ["mandatory slipway-pdb-allows-eviction", "mandatory slipway-replicas-ha"]);
+        assert.deepEqual(summary(await runPack(resources, stagePolicyConfig("dev"))), ["advisory slipway-pdb-allows-eviction", "advisory slipway-replicas-ha"]);
         assert.match(found.find((v) => v.policy === "slipway-replicas-ha")!.message,
             /^Deployment "hello" in namespace "hello-prod" can run with 1 replica\(s\) \(spec\.replicas\); one node failure takes the service down\. Fix: set slipway:app\.replicas \(or app\.autoscaling\.minReplicas\) to at least 3\.$/);
     });
