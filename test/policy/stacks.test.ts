@@ -74,20 +74,20 @@ describe("policy configs agree with the stack files", () => {
 });
 
 describe("policy pack on deliberately broken stacks", () => {
-    /** Captures prod, lets `breakIt` edit the captured resources, and runs the pack with prod's config. */
-    async function brokenProd(breakIt: (resources: TestResource[]) => void): Promise<Violation[]> {
-        const resources = asPolicyResources(await evaluateStack("prod"))
+    /** Captures a stack (prod by default), lets `breakIt` edit the captured resources, runs the pack with its config. */
+    async function broken(breakIt: (resources: TestResource[]) => void, stack: StackName = "prod"): Promise<Violation[]> {
+        const resources = asPolicyResources(await evaluateStack(stack))
             // A plain, editable copy (the proxy only guards unknowns, and a non-preview run has none).
             .map((r) => ({ ...r, props: JSON.parse(JSON.stringify(r.props)) }));
         breakIt(resources);
-        return runPack(resources, stagePolicyConfig("prod"));
+        return runPack(resources, stagePolicyConfig(stack));
     }
     const deployment = (resources: TestResource[]) => resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
     const app = (resources: TestResource[]) => deployment(resources).props.spec.template.spec.containers[0];
 
     it("a container image by tag fails slipway-image-digest with how to fix it", async () => {
         let image = "";
-        const found = await brokenProd((resources) => {
+        const found = await broken((resources) => {
             image = app(resources).image.replace(/@sha256:.*/, ":build-1042");
             app(resources).image = image;
         });
@@ -98,7 +98,7 @@ describe("policy pack on deliberately broken stacks", () => {
     });
 
     it("removed limits fail slipway-container-resources", async () => {
-        const found = await brokenProd((resources) => {
+        const found = await broken((resources) => {
             delete app(resources).resources.limits;
         });
         assert.deepEqual(found.map((v) => [v.enforcement, v.policy, v.message]), [[
@@ -109,7 +109,7 @@ describe("policy pack on deliberately broken stacks", () => {
 
     it("a digest from another registry fails slipway-images-on-stack-registry in prod", async () => {
         let image = "";
-        const found = await brokenProd((resources) => {
+        const found = await broken((resources) => {
             image = app(resources).image.replace(/^[^/]+/, "ghcr.io/someone-else");
             app(resources).image = image;
         });
@@ -119,8 +119,19 @@ describe("policy pack on deliberately broken stacks", () => {
         ]]);
     });
 
+    it("dev: a build arg dropped from the app image fails slipway-build-base-images-pinned through the real app/Dockerfile", async () => {
+        const found = await broken((resources) => {
+            const image = resources.find((r) => r.type === "docker-build:index:Image" && r.name === "app-image")!;
+            delete image.props.buildArgs.BUILD_IMAGE;
+        }, "dev");
+        assert.deepEqual(found.filter((v) => v.enforcement === "mandatory").map((v) => [v.policy, v.resource, v.message]), [[
+            "slipway-build-base-images-pinned", "app-image",
+            'Dockerfile "FROM ${BUILD_IMAGE}": BUILD_IMAGE is not passed and has no default, not pinned by digest. Fix: write FROM ${SOME_IMAGE} with ARG SOME_IMAGE passed pinned by digest, or FROM <repository>@sha256:<64 hex>.',
+        ]]);
+    });
+
     it("a renamed Service metrics port fails slipway-servicemonitor-targets-service only", async () => {
-        const found = await brokenProd((resources) => {
+        const found = await broken((resources) => {
             const service = resources.find((r) => r.type === "kubernetes:core/v1:Service")!;
             const metrics = service.props.spec.ports.find((p: any) => p.name === "metrics");
             metrics.name = "prom";
