@@ -20,7 +20,7 @@ CONTAINERS=()
 cleanup() {
   local c
   for c in "${CONTAINERS[@]}"; do "$D" rm -f "$c" >/dev/null 2>&1 || true; done
-  rm -rf "$WORK"
+  [[ -n "${SLIPWAY_BENCH_KEEP:-}" ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -58,7 +58,9 @@ echo "export const benchRebuild = \"$(date +%s%N)\";" >>"$WORK/ctx/src/log.ts"
 t=$(ms_now)
 app_build "$WORK/ctx" runtime "$REG/slipway-app:bench" >"$WORK/warm.log" 2>&1
 WARM_MS=$(($(ms_now) - t))
-grep -A1 -E 'npm ci --prefer-offline$' "$WORK/warm.log" | grep -q CACHED && DEPS_CACHED=yes || DEPS_CACHED=no
+# BuildKit's plain log: "#12 [deps 4/4] RUN … npm ci …", later "#12 CACHED" when the layer came from cache.
+NPM_STEP="$(grep -m1 -E '^#[0-9]+ \[deps [0-9]+/[0-9]+\] RUN .*npm ci' "$WORK/warm.log" | cut -d' ' -f1)"
+if [[ -n "$NPM_STEP" ]] && grep -qx "$NPM_STEP CACHED" "$WORK/warm.log"; then DEPS_CACHED=yes; else DEPS_CACHED=no; fi
 
 # --- context sizes: what Docker sends after .dockerignore, measured as a tar of the context.
 context_bytes() { # context_bytes DIR -> bytes of the context tar

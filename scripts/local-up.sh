@@ -14,5 +14,9 @@ mkdir -p .pulumi
 export PULUMI_BACKEND_URL="file://$PWD/.pulumi"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 [ -d node_modules ] || npm ci --no-audit --no-fund
+# The builder Pulumi.local.yaml names (image.builder): docker-container can export registry cache;
+# the host network lets it push to the registry on 127.0.0.1.
+docker buildx inspect slipway >/dev/null 2>&1 ||
+    docker buildx create --name slipway --driver docker-container --driver-opt network=host >/dev/null
 pulumi stack select local --create --secrets-provider passphrase
 pulumi up --stack local --yes "$@"

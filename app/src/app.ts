@@ -65,7 +65,16 @@ async function handle(ctx: AppContext, req: IncomingMessage, res: ServerResponse
     case "/readyz":
       return sendJson(res, ctx.lifecycle.ready ? 200 : 503, { status: ctx.lifecycle.phase });
     case "/":
-      if (ctx.config.file.responseDelayMs > 0) await delay(ctx.config.file.responseDelayMs);
+      if (ctx.config.file.responseDelayMs > 0) {
+        // Stop waiting when the client goes away (or shutdown cuts the connection): no work for nobody.
+        const gone = new AbortController();
+        res.once("close", () => gone.abort());
+        try {
+          await delay(ctx.config.file.responseDelayMs, undefined, { signal: gone.signal });
+        } catch {
+          return;
+        }
+      }
       return sendJson(res, 200, infoBody(ctx));
   }
 }

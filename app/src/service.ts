@@ -24,10 +24,20 @@ export interface Service {
   shutdown(): Promise<void>;
 }
 
-/** Version from the package.json next to `src/` or `dist/`, which the runtime image ships. */
+/**
+ * The service's version from its package.json: next to `dist/` in the image (/app/package.json), two levels up
+ * from `build/src/` in a compiled work tree. Found by name, so an unrelated package.json is never read.
+ */
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
-  return pkg.version ?? "0.0.0";
+  for (const rel of ["../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "slipway-app" && pkg.version) return pkg.version;
+    } catch {
+      // Not there: try the next candidate.
+    }
+  }
+  return "0.0.0-unknown";
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

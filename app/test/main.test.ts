@@ -9,7 +9,8 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { get } from "./helpers.ts";
 
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+// Tests run compiled (build/test), so this is the compiled entry point next to them (build/src/main.js).
+const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
 
 function run(env: Record<string, string>) {
   // Only our variables: the test must not depend on the caller's environment.
@@ -22,7 +23,8 @@ function exitOf(child: ReturnType<typeof run>): Promise<{ code: number | null; s
   return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stderr })));
 }
 
-describe("main", () => {
+// Concurrent: each case is its own process, and they share nothing.
+describe("main", { concurrency: true }, () => {
   it("exits 1 with one clear message naming the bad variable", async () => {
     const { code, stderr } = await exitOf(run({ METRICS_PORT: "not-a-port" }));
     assert.equal(code, 1);
