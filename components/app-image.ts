@@ -2,7 +2,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { BuildMetadata, imageTags } from "./lib/build-metadata";
-import { ociLabels, registryCache, registryLogins } from "./lib/build-settings";
+import { builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
 import { isDigestPinned, parsePinnedRef } from "./lib/image-ref";
 import type { RegistryCredentials } from "./registry";
 
@@ -25,6 +25,8 @@ export interface AppImageBuildSource {
     platforms: dockerBuild.Platform[];
     /** Build during `pulumi preview` too. CI previews keep this false. */
     buildOnPreview: boolean;
+    /** Name of the buildx builder; the current one when omitted. */
+    builder?: string;
     /** Also export the compiled artifacts (`artifact` target) to this local folder. */
     exportArtifactsTo?: string;
 }
@@ -113,6 +115,7 @@ export class AppImage extends pulumi.ComponentResource {
                     registries: registryLogins(args.credentials),
                     ...cache,
                     buildOnPreview: args.buildOnPreview,
+                    ...builderConfig(args.builder),
                 },
                 { parent: this },
             );
@@ -131,6 +134,7 @@ export class AppImage extends pulumi.ComponentResource {
                         cacheFrom: cache.cacheFrom,
                         registries: registryLogins(args.credentials),
                         buildOnPreview: args.buildOnPreview,
+                        ...builderConfig(args.builder),
                     },
                     { parent: this },
                 );

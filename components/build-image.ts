@@ -2,7 +2,7 @@ import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { isDigestPinned, TAG_PATTERN } from "./lib/image-ref";
-import { ociLabels, registryCache, registryLogins } from "./lib/build-settings";
+import { builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
 import type { RegistryCredentials } from "./registry";
 
 /** Arguments of {@link BuildImage}. */
@@ -21,6 +21,8 @@ export interface BuildImageArgs {
     platforms: dockerBuild.Platform[];
     /** Build during `pulumi preview` too. CI previews keep this false. */
     buildOnPreview: boolean;
+    /** Name of the buildx builder; the current one when omitted. */
+    builder?: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export class BuildImage extends pulumi.ComponentResource {
                 registries: registryLogins(args.credentials),
                 ...registryCache(args.repositoryUrl),
                 buildOnPreview: args.buildOnPreview,
+                ...builderConfig(args.builder),
             },
             { parent: this },
         );

@@ -96,6 +96,11 @@ const imageSchema = z.discriminatedUnion(
             runtimeBaseImage: pinnedImage.default(NODE_24_BOOKWORM_SLIM),
             context: z.string().min(1).default("app"),
             exportArtifactsTo: z.string().min(1).optional(),
+            /**
+             * buildx builder for both images. Registry cache export needs a `docker-container` builder
+             * (or a daemon on the containerd image store); see scripts/local-up.sh.
+             */
+            builder: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "expected a buildx builder name").optional(),
             platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64"]),
         }),
         z.strictObject({

@@ -65,6 +65,7 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
             context: buildEnv.context,
             platforms: buildEnv.platforms,
             buildOnPreview: config.image.buildOnPreview,
+            builder: config.image.builder,
         });
         metadata = buildMetadata;
         image = new AppImage("app-image", {
@@ -78,6 +79,7 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
             platforms: config.image.platforms,
             buildOnPreview: config.image.buildOnPreview,
             exportArtifactsTo: config.image.exportArtifactsTo,
+            builder: config.image.builder,
         });
         registryServer = registry.server;
         buildImageRef = buildImage.ref;

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
 import { AppDeployment, AppDeploymentArgs } from "../components/app-deployment";
 import { AppImage } from "../components/app-image";
-import { BuildImage } from "../components/build-image";
+import { BuildImage, BuildImageArgs } from "../components/build-image";
 import { Registry } from "../components/registry";
 import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../stacks/defaults";
 import { CapturedResource, fakeDigest, FAKE_ECR_SERVER, isSecret, isSecretInput, RecordingMocks, revealInput, settle, valueOf } from "./support/mocks";
@@ -134,7 +134,7 @@ describe("BuildImage", () => {
     for (const [what, args, says] of [
         ["a tag-only base", { baseImage: "node:24-bookworm-slim" }, /baseImage must be pinned by digest/],
         ["a version that is no tag", { version: "v 1" }, /version must be a valid image tag/],
-    ] as const) {
+    ] as [string, Partial<BuildImageArgs>, RegExp][]) {
         it(`refuses ${what}`, async () => {
             await withMocks(() =>
                 assert.throws(
@@ -198,6 +198,16 @@ describe("AppImage", () => {
         assert.deepEqual(artifacts.inputs.exports, [{ local: { dest: "dist-artifacts" } }]);
         assert.equal(artifacts.inputs.push, false);
         assert.equal(artifacts.inputs.tags, undefined);
+    });
+
+    it("names the buildx builder on every image when one is configured", async () => {
+        const { resources } = await withMocks(() => new AppImage("app", { ...build, builder: "slipway", exportArtifactsTo: "out" }));
+        assert.deepEqual(
+            ofType(resources, "docker-build:index:Image").map((r) => r.inputs.builder),
+            [{ name: "slipway" }, { name: "slipway" }],
+        );
+        const { resources: current } = await withMocks(() => new AppImage("app", build));
+        assert.equal(single(current, "docker-build:index:Image").inputs.builder, undefined);
     });
 
     it("pinned: no build resources at all; ref and digest straight from config", async () => {

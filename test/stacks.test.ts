@@ -113,7 +113,7 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         assert.match(buildRef!, /^123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/slipway-build-env@sha256:[a-f0-9]{64}$/);
         assert.equal(buildEnv.inputs.buildOnPreview, false);
         assert.equal(app.inputs.buildOnPreview, false);
-        const deployed = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0].image;
+        const deployed: string = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0].image;
         assert.equal(deployed, await valueOf(outputs.appImageRef));
         assert.equal(deployed.split("@")[0], "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello");
         assert.deepEqual(

@@ -30,6 +30,11 @@ export function registryLogins(
         .apply((c) => (c === undefined ? [] : [{ address: c.server, username: c.username, password: pulumi.secret(c.password) }]));
 }
 
+/** docker-build `builder` setting: omitted to use the current builder. */
+export function builderConfig(name: string | undefined): { builder?: dockerBuild.types.input.BuilderConfigArgs } {
+    return name === undefined ? {} : { builder: { name } };
+}
+
 /** OCI image labels (https://github.com/opencontainers/image-spec/blob/main/annotations.md). */
 export function ociLabels(labels: {
     title: string;
