@@ -23,9 +23,9 @@ const text = (outputs: OutputMap, key: string): string | undefined => {
 
 /**
  * Reads the image the source stack runs (from its outputs) after checking its last update succeeded, and
- * validates it. Exported for `status`-style checks and tests.
+ * validates it.
  */
-export async function sourcePin(ctx: ToolContext, from: string): Promise<ImagePin> {
+async function sourcePin(ctx: ToolContext, from: string): Promise<ImagePin> {
   const source = await ctx.openStack(from);
   const last = requireLastDeploymentSucceeded(from, await source.history());
   const outputs = await source.outputs();

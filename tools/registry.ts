@@ -85,12 +85,21 @@ export class HttpRegistryClient implements RegistryClient {
     const url = `${scheme}://${registry}/v2/${path}/manifests/${reference}`;
 
     let response = await this.head(url, this.initialAuthorization());
-    if (response.status === 401 && "username" in (this.options.credentials ?? {})) {
+    if (response.status === 401 && !(this.options.credentials && "token" in this.options.credentials)) {
       const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
-      response = await this.head(url, await this.answer(challenge, path));
+      const authorization = await this.answer(challenge, path);
+      if (authorization) {
+        response = await this.head(url, authorization);
+      }
     }
     if (response.status === 404) {
       return undefined;
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new Error(
+        `registry ${registry} refused access (${response.status}) to ${path}: set SLIPWAY_REGISTRY_USERNAME and ` +
+          "SLIPWAY_REGISTRY_PASSWORD (or SLIPWAY_REGISTRY_TOKEN) to credentials that may pull",
+      );
     }
     if (response.status !== 200) {
       throw new Error(`registry answered ${response.status} ${response.statusText} for HEAD ${url}`);
@@ -110,10 +119,14 @@ export class HttpRegistryClient implements RegistryClient {
     return creds && "token" in creds ? `Bearer ${creds.token}` : undefined;
   }
 
-  /** Answers a 401 challenge: basic credentials directly, or trades them for a bearer token at the realm. */
-  private async answer(challenge: ReturnType<typeof parseChallenge>, path: string): Promise<string> {
-    const creds = this.options.credentials as { username: string; password: string };
-    const basic = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+  /**
+   * Answers a 401 challenge: basic credentials directly, or a bearer token from the challenge's realm (traded for
+   * the basic credentials, or anonymous when there are none, as public registries allow). `undefined` when
+   * there is nothing to answer with.
+   */
+  private async answer(challenge: ReturnType<typeof parseChallenge>, path: string): Promise<string | undefined> {
+    const creds = this.options.credentials as { username: string; password: string } | undefined;
+    const basic = creds && `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
     if (challenge.scheme !== "bearer") {
       return basic;
     }
@@ -127,11 +140,11 @@ export class HttpRegistryClient implements RegistryClient {
     }
     tokenUrl.searchParams.set("scope", challenge.params.scope ?? `repository:${path}:pull`);
     const response = await fetch(tokenUrl, {
-      headers: { Authorization: basic },
+      headers: basic ? { Authorization: basic } : {},
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
     });
     if (!response.ok) {
-      throw new Error(`token service answered ${response.status} ${response.statusText}`);
+      throw new Error(`token service ${tokenUrl.origin} answered ${response.status} ${response.statusText}`);
     }
     const body = (await response.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;

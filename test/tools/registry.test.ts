@@ -152,6 +152,31 @@ describe("tools/registry (HTTP API v2 against a server on 127.0.0.1)", () => {
     );
   });
 
+  it("fetches an anonymous bearer token when it has no credentials, and explains a refusal", async () => {
+    const reg = await registry((req, res, port) => {
+      if (req.url?.startsWith("/token")) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ access_token: req.headers.authorization ? "wrong" : "anon" }));
+        return;
+      }
+      const allowed = req.headers.authorization === "Bearer anon" && req.url?.includes("/public/");
+      res.writeHead(allowed ? 200 : 401, {
+        "WWW-Authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="registry.test"`,
+        "Docker-Content-Digest": digest("9"),
+      });
+      res.end();
+    });
+    closeServer = reg.close;
+    const client = new HttpRegistryClient();
+    assert.equal(await client.resolve(`${reg.host}/public/app`, "build-3"), digest("9"));
+    assert.equal(reg.seen[1].url, "/token?service=registry.test&scope=repository%3Apublic%2Fapp%3Apull");
+    assert.equal(reg.seen[1].authorization, undefined);
+    await assert.rejects(
+      client.resolve(`${reg.host}/team/slipway-app`, "build-3"),
+      /refused access \(401\) to team\/slipway-app: set SLIPWAY_REGISTRY_USERNAME and SLIPWAY_REGISTRY_PASSWORD/,
+    );
+  });
+
   it("sends a configured bearer token on the first request", async () => {
     const reg = await registry((_req, res) => {
       res.writeHead(200, { "Docker-Content-Digest": digest("1") });
