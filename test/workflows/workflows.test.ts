@@ -10,7 +10,10 @@ import * as path from "node:path";
 import { parse } from "yaml";
 
 // @actions/workflow-parser imports its schema JSON without `with { type: "json" }` (it is written for bundlers);
-// Node insists on the attribute. Add it for that package's JSON files only.
+// Node insists on the attribute. Add it for that package's JSON files only (synchronous hooks: Node >= 22.15).
+if (typeof registerHooks !== "function") {
+  throw new Error(`module.registerHooks is missing in Node ${process.version}: run the tests with the repo's Node 24 (npm test)`);
+}
 registerHooks({
   load(url, context, nextLoad) {
     if (url.includes("/@actions/workflow-parser/") && url.endsWith(".json") && !context.importAttributes?.type) {
