@@ -86,6 +86,15 @@ const buildImageSchema = z.strictObject({
     platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64"]),
 });
 
+/**
+ * Where a pinned image came from. `pulumi config set --path image.buildNumber 41` stores a number,
+ * so numbers are accepted and kept as text.
+ */
+const provenance = z
+    .union([z.string().min(1), z.number().int().nonnegative()], { error: "expected text such as a build number, branch or commit" })
+    .transform(String)
+    .default("unknown");
+
 const imageSchema = z.discriminatedUnion(
     "source",
     [
@@ -106,9 +115,9 @@ const imageSchema = z.discriminatedUnion(
         z.strictObject({
             source: z.literal("pinned"),
             ref: pinnedImage,
-            buildNumber: z.string().min(1).default("unknown"),
-            gitBranch: z.string().min(1).default("unknown"),
-            gitSha: z.string().min(1).default("unknown"),
+            buildNumber: provenance,
+            gitBranch: provenance,
+            gitSha: provenance,
         }),
     ],
     { error: "expected source to be one of: build, pinned" },

@@ -159,6 +159,15 @@ describe("stack config: bad input is refused before any resource exists", () => 
         );
     });
 
+    it("keeps provenance set by hand with `config set --path` (stored as numbers) as text", () => {
+        const config = parseStackConfig({
+            ...readStackConfig("qa"),
+            image: { source: "pinned", ref: `r.example.com/hello@${DIGEST}`, buildNumber: 41, gitBranch: "main", gitSha: 1234567 },
+        });
+        assert.equal(config.image.source === "pinned" && config.image.buildNumber, "41");
+        assert.equal(config.image.source === "pinned" && config.image.gitSha, "1234567");
+    });
+
     it("accepts a pinned ref with a readable tag kept beside the digest", () => {
         const config = parseStackConfig({ ...readStackConfig("qa"), image: { source: "pinned", ref: `r.example.com/hello:build-7@${DIGEST}` } });
         assert.equal(config.image.source === "pinned" && config.image.ref, `r.example.com/hello:build-7@${DIGEST}`);

@@ -2,30 +2,19 @@
  * Digests and digest-pinned image references: parsing and validation.
  *
  * Everything that reaches a qa/prod stack's config goes through here, so a malformed value is refused before any
- * Pulumi call is made.
+ * Pulumi call is made. The grammar itself lives in components/lib/image-ref.ts, shared with the program and the
+ * policy pack; this module adds the operator-facing errors.
  */
-
-/** `sha256:` followed by exactly 64 lowercase hex digits (the only digest algorithm Slipway deploys). */
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/**
- * A repository as the OCI distribution spec names it: lowercase path components separated by `/`, optionally
- * preceded by a registry host (with port). Kept close to the reference grammar of `distribution/reference`.
- */
-const REPOSITORY =
-  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-
-/** The tag grammar of the distribution spec, which AppImage's tags follow. */
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+import { DIGEST_PATTERN, parsePinnedRef as parseRef, splitRegistry, TAG_PATTERN } from "../components/lib/image-ref";
 
 /** True when `value` is a `sha256:<64 lowercase hex>` digest. */
 export function isDigest(value: unknown): value is string {
-  return typeof value === "string" && DIGEST.test(value);
+  return typeof value === "string" && DIGEST_PATTERN.test(value);
 }
 
 /** True when `value` is a valid image tag. */
 export function isTag(value: string): boolean {
-  return TAG.test(value);
+  return TAG_PATTERN.test(value);
 }
 
 /**
@@ -65,29 +54,16 @@ export function parsePinnedRef(value: unknown, what: string): PinnedRef {
   if (at <= 0) {
     throw new Error(`${what} is not pinned by digest: expected <repository>@sha256:<64 hex digits>, got ${JSON.stringify(value)}`);
   }
-  const repository = value.slice(0, at);
-  const digest = value.slice(at + 1);
-  if (!REPOSITORY.test(repository)) {
-    throw new Error(`${what} has a malformed repository ${JSON.stringify(repository)}`);
+  requireDigest(value.slice(at + 1), `${what}'s digest`);
+  const parsed = parseRef(value);
+  if (parsed === undefined) {
+    throw new Error(`${what} has a malformed repository ${JSON.stringify(value.slice(0, at))}`);
   }
-  requireDigest(digest, `${what}'s digest`);
-  return { repository, digest, ...splitRepository(repository) };
+  return { repository: parsed.repository, digest: parsed.digest, ...splitRegistry(parsed.repository) };
 }
 
-/**
- * Splits `host[:port]/path` into registry and path. A first component counts as a host when it has a `.` or `:`
- * or is `localhost`, the same rule docker uses.
- */
-export function splitRepository(repository: string): { registry: string; path: string } {
-  const slash = repository.indexOf("/");
-  if (slash > 0) {
-    const first = repository.slice(0, slash);
-    if (first.includes(".") || first.includes(":") || first === "localhost") {
-      return { registry: first, path: repository.slice(slash + 1) };
-    }
-  }
-  return { registry: "", path: repository };
-}
+/** Registry host and path of a repository (Docker's host rule). */
+export const splitRepository = splitRegistry;
 
 /** Shortens a digest for tables: `sha256:0123456789ab`. */
 export function shortDigest(digest: string): string {

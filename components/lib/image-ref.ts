@@ -56,6 +56,21 @@ export function requireDigestPinned(ref: string, what: string): string {
     return ref;
 }
 
+/**
+ * Splits `host[:port]/path` into registry and path. The first component is a registry host only when
+ * it has a `.` or `:` or is `localhost` (Docker's rule); otherwise the registry is empty (Docker Hub).
+ */
+export function splitRegistry(repository: string): { registry: string; path: string } {
+    const slash = repository.indexOf("/");
+    if (slash > 0) {
+        const first = repository.slice(0, slash);
+        if (first.includes(".") || first.includes(":") || first === "localhost") {
+            return { registry: first, path: repository.slice(slash + 1) };
+        }
+    }
+    return { registry: "", path: repository };
+}
+
 /** Joins a repository URL and a digest into the reference Kubernetes should run. */
 export function pinnedRef(repository: string, digest: string): string {
     if (!DIGEST_PATTERN.test(digest)) {

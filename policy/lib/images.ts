@@ -3,8 +3,7 @@
  * pin from a tag and compare registries.
  */
 
-/** `@sha256:` followed by exactly 64 lowercase hex characters, at the end of the reference. */
-export const DIGEST_SUFFIX = /@sha256:[a-f0-9]{64}$/;
+import { isDigestPinned as isPinned, splitRegistry } from "../../components/lib/image-ref";
 
 /** The parts of an image reference. `registry` is `docker.io` when the reference names none. */
 export interface ImageRef {
@@ -28,12 +27,10 @@ export function parseImageRef(ref: unknown): ImageRef | undefined {
         digest = rest.slice(at + 1);
         rest = rest.slice(0, at);
     }
-    // A first path component is a registry host only if it looks like one (Docker's rule).
-    const slash = rest.indexOf("/");
-    const first = slash >= 0 ? rest.slice(0, slash) : "";
-    const explicitRegistry = slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost");
-    const registry = explicitRegistry ? first : "docker.io";
-    let path = explicitRegistry ? rest.slice(slash + 1) : rest;
+    const split = splitRegistry(rest);
+    const explicitRegistry = split.registry !== "";
+    const registry = explicitRegistry ? split.registry : "docker.io";
+    let path = split.path;
     let tag: string | undefined;
     const colon = path.lastIndexOf(":");
     if (colon >= 0) {
@@ -43,9 +40,9 @@ export function parseImageRef(ref: unknown): ImageRef | undefined {
     return { registry, explicitRegistry, repository: path, tag, digest };
 }
 
-/** True when the reference is pinned by a well-formed sha256 digest. */
+/** True when the reference is pinned by a well-formed sha256 digest (the program's own grammar). */
 export function isDigestPinned(ref: unknown): boolean {
-    return typeof ref === "string" && DIGEST_SUFFIX.test(ref.trim());
+    return typeof ref === "string" && isPinned(ref.trim());
 }
 
 /** Lower-cases a registry address and strips a scheme and trailing path (`https://host:5000/v2/` → `host:5000`). */

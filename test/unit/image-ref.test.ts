@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { imageTags, resolveBuildMetadata, shortSha } from "../../components/lib/build-metadata";
-import { isDigestPinned, parsePinnedRef, pinnedRef, prefixedTag, requireDigestPinned, sanitizeTag, TAG_PATTERN } from "../../components/lib/image-ref";
+import { isDigestPinned, parsePinnedRef, pinnedRef, prefixedTag, requireDigestPinned, sanitizeTag, splitRegistry, TAG_PATTERN } from "../../components/lib/image-ref";
 
 const DIGEST = `sha256:${"ab12".repeat(16)}`;
 
@@ -31,6 +31,13 @@ describe("image references", () => {
             assert.throws(() => requireDigestPinned(bad, "app.image"), /app\.image must be pinned by digest/);
         });
     }
+
+    it("splits the registry host off by Docker's rule (a dot, a port or localhost)", () => {
+        assert.deepEqual(splitRegistry("127.0.0.1:5001/team/hello"), { registry: "127.0.0.1:5001", path: "team/hello" });
+        assert.deepEqual(splitRegistry("localhost/hello"), { registry: "localhost", path: "hello" });
+        assert.deepEqual(splitRegistry("team/hello"), { registry: "", path: "team/hello" });
+        assert.deepEqual(splitRegistry("hello"), { registry: "", path: "hello" });
+    });
 
     it("joins a repository and digest, refusing a malformed digest", () => {
         assert.equal(pinnedRef("r.example.com/app", DIGEST), `r.example.com/app@${DIGEST}`);
