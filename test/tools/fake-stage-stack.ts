@@ -6,6 +6,8 @@ import type { ConfigValue, OpMap, OutputMap, PreviewResult, UpResult, UpdateSumm
 import type { ConfigOptions, HistoryOptions, OperationOptions, StageStack } from "../../tools/stage-stack";
 import type { ToolContext } from "../../tools/context";
 import type { RegistryClient } from "../../tools/registry";
+import { ExitCode, ToolError } from "../../tools/errors";
+import * as assert from "node:assert/strict";
 
 /** A digest made of one repeated hex digit, readable in assertions. */
 export const digest = (hex: string): string => `sha256:${hex.repeat(64 / hex.length)}`;
@@ -238,4 +240,14 @@ export function fakeContext(stacks: FakeStageStack[], registry = new FakeRegistr
     err: (s) => (io.err += s),
   };
   return { ctx, io, registry };
+}
+
+/** Asserts that `p` is refused (exit code 2) with a message matching `message`. */
+export async function refusal(p: Promise<unknown>, message: RegExp): Promise<void> {
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof ToolError, String(err));
+    assert.equal(err.exitCode, ExitCode.Refused);
+    assert.match(err.message, message);
+    return true;
+  });
 }

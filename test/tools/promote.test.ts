@@ -1,7 +1,6 @@
 import * as assert from "node:assert/strict";
 import { promote } from "../../tools/promote";
-import { ExitCode, ToolError } from "../../tools/errors";
-import { digest, fakeContext, FakeStageStack, outputsFor, REPO, update } from "./fake-stage-stack";
+import { digest, fakeContext, FakeStageStack, outputsFor, REPO, update , refusal } from "./fake-stage-stack";
 
 const buildConfig = { source: "build", buildOnPreview: false, context: "app" };
 const qaPinned = (d: string) => ({
@@ -28,15 +27,6 @@ function qa() {
     config: { "slipway:stage": "qa", "slipway:image": qaPinned(digest("9")) },
     history: [update({ version: 5, stage: "qa", pin: { digest: digest("9"), buildNumber: "40" } })],
     changes: { same: 20, update: 1 },
-  });
-}
-
-async function refusal(p: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof ToolError, String(err));
-    assert.equal(err.exitCode, ExitCode.Refused);
-    assert.match(err.message, message);
-    return true;
   });
 }
 

@@ -1,7 +1,6 @@
 import * as assert from "node:assert/strict";
 import { rollback, type RollbackOptions } from "../../tools/rollback";
-import { ExitCode, ToolError } from "../../tools/errors";
-import { digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, update } from "./fake-stage-stack";
+import { digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, update , refusal } from "./fake-stage-stack";
 
 const pinned = (d: string, buildNumber = "43") => ({
   source: "pinned",
@@ -31,15 +30,6 @@ const opts = (o: Partial<RollbackOptions> = {}): RollbackOptions => ({
   registryCheck: true,
   ...o,
 });
-
-async function refusal(p: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof ToolError, String(err));
-    assert.equal(err.exitCode, ExitCode.Refused);
-    assert.match(err.message, message);
-    return true;
-  });
-}
 
 describe("tools/rollback", () => {
   it("by default restores the successful update before the current one and runs up", async () => {
