@@ -61,6 +61,9 @@ WARM_MS=$(($(ms_now) - t))
 # BuildKit's plain log: "#12 [deps 4/4] RUN … npm ci …", later "#12 CACHED" when the layer came from cache.
 NPM_STEP="$(grep -m1 -E '^#[0-9]+ \[deps [0-9]+/[0-9]+\] RUN .*npm ci' "$WORK/warm.log" | cut -d' ' -f1)"
 if [[ -n "$NPM_STEP" ]] && grep -qx "$NPM_STEP CACHED" "$WORK/warm.log"; then DEPS_CACHED=yes; else DEPS_CACHED=no; fi
+# How much of the warm rebuild is the test stage (tsc + unit tests), which any source change must re-run.
+TEST_STEP="$(grep -m1 -E '^#[0-9]+ \[test [0-9]+/[0-9]+\] RUN ' "$WORK/warm.log" | cut -d' ' -f1)"
+TEST_SECS="$(grep -E "^$TEST_STEP DONE " "$WORK/warm.log" | awk '{print $3}')"
 
 # --- context sizes: what Docker sends after .dockerignore, measured as a tar of the context.
 context_bytes() { # context_bytes DIR -> bytes of the context tar
@@ -89,6 +92,7 @@ APP_LAYER_COUNT=$(($("$D" image inspect -f '{{len .RootFS.Layers}}' "$REG/slipwa
 # --- start to ready: docker start -> first 200 from /readyz, five runs.
 log "start-to-ready"
 READY=()
+READY_PROC=()
 for _ in 1 2 3 4 5; do
   c="$("$D" create -p 127.0.0.1::8080 -e DRAIN_DELAY_MS=0 "$REG/slipway-app:bench")"
   CONTAINERS+=("$c")
@@ -96,12 +100,15 @@ for _ in 1 2 3 4 5; do
   "$D" start "$c" >/dev/null
   addr="$("$D" port "$c" 8080/tcp | head -n 1)"
   for _ in $(seq 1 500); do curl -fs -o /dev/null "http://$addr/readyz" && break; sleep 0.01; done
-  READY+=($(($(ms_now) - t)))
+  ready_at=$(ms_now)
+  READY+=($((ready_at - t)))
+  READY_PROC+=($((ready_at - $(date -d "$("$D" inspect -f '{{.State.StartedAt}}' "$c")" +%s%3N))))
   "$D" rm -f "$c" >/dev/null
 done
 READY_SORTED=($(printf '%s\n' "${READY[@]}" | sort -n))
 READY_MEDIAN=${READY_SORTED[2]}
 READY_MAX=${READY_SORTED[4]}
+READY_PROC_SORTED=($(printf '%s\n' "${READY_PROC[@]}" | sort -n))
 
 # --- throughput and p99 of GET / with wrk: through the published port (docker-proxy) and, for comparison,
 # with the container on the host network bound to 127.0.0.1 only.
@@ -139,12 +146,13 @@ mkdir -p "$OUT_DIR"
   echo "|---|---|---|"
   echo "| cold build, build image (no cache) | $(secs "$BUILD_IMAGE_MS") | |"
   echo "| cold build, app image \`runtime\` (no layer cache, empty npm cache) | $(secs "$COLD_MS") | |"
-  echo "| warm rebuild after a one-line source change | $(secs "$WARM_MS") = $((WARM_MS * 100 / COLD_MS)) % of cold app build, $((WARM_MS * 100 / (COLD_MS + BUILD_IMAGE_MS))) % of cold build image + app; \`npm ci\` layer cached: $DEPS_CACHED | ≤ 20 % |"
+  echo "| warm rebuild after a one-line source change | $(secs "$WARM_MS") = $((WARM_MS * 100 / COLD_MS)) % of cold app build, $((WARM_MS * 100 / (COLD_MS + BUILD_IMAGE_MS))) % of cold build image + app; \`npm ci\` layer cached: $DEPS_CACHED; test stage (tsc + unit tests) ${TEST_SECS:-?} of it | ≤ 20 % |"
   echo "| build context, app | $(awk -v b="$APP_CTX" 'BEGIN {printf "%.1f kB", b/1000}') ($APP_CTX_FILES files) | < 1 MB |"
   echo "| build context, build-image | $(awk -v b="$BI_CTX" 'BEGIN {printf "%.1f kB", b/1000}') | < 1 MB |"
   echo "| runtime image size (on the stand-in base) | $(mb "$IMAGE_BYTES") (base $(mb "$BASE_BYTES")) | |"
   echo "| app layers over the base | $APP_LAYER_COUNT layers, $(mb "$APP_LAYERS_BYTES") uncompressed, $(mb "$APP_LAYERS_PUSHED") as pushed | ≤ 25 MB |"
-  echo "| start-to-ready (\`docker start\` → first 200 on /readyz), 5 runs | median ${READY_MEDIAN} ms, max ${READY_MAX} ms (all: ${READY[*]}) | ~1 s |"
+  echo "| start-to-ready, process start (State.StartedAt) → first 200 on /readyz, 5 runs | median ${READY_PROC_SORTED[2]} ms, max ${READY_PROC_SORTED[4]} ms | ~1 s |"
+  echo "| start-to-ready, \`docker start\` call → first 200 on /readyz, 5 runs | median ${READY_MEDIAN} ms, max ${READY_MAX} ms (all: ${READY[*]}) | |"
   echo "| GET / via published port 127.0.0.1 (docker-proxy), wrk -t2 -c32 ${BENCH_SECONDS}s | ${PROXY_RPS} req/s, p99 ${PROXY_P99}, errors: ${PROXY_ERRS} | |"
   echo "| GET / on host network, 127.0.0.1 only, wrk -t2 -c32 ${BENCH_SECONDS}s | ${HOST_RPS} req/s, p99 ${HOST_P99}, errors: ${HOST_ERRS} | |"
 } | tee "$OUT_DIR/images.md"
