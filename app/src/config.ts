@@ -32,6 +32,8 @@ export const EnvSchema = z.object({
   /** Upper bound for in-flight requests to finish after the listener closed; then connections are cut. */
   SHUTDOWN_TIMEOUT_MS: millis(120_000).default(10_000),
   CONFIG_FILE: text.optional(),
+  /** Least severe level written; stages set it through the stack's `app.env`. */
+  LOG_LEVEL: z.enum(["info", "warn", "error"]).default("info"),
   BUILD_NUMBER: text.default("local"),
   GIT_BRANCH: text.default("local"),
   GIT_SHA: text.default("unknown"),

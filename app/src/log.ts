@@ -9,5 +9,14 @@ export const jsonLogger: Logger = (level, msg, fields = {}) => {
   else process.stderr.write(line + "\n");
 };
 
+const SEVERITY = { info: 0, warn: 1, error: 2 } as const;
+
+/** A logger that drops lines below `minimum` (LOG_LEVEL). */
+export function levelFilter(minimum: keyof typeof SEVERITY, log: Logger): Logger {
+  return (level, msg, fields) => {
+    if (SEVERITY[level] >= SEVERITY[minimum]) log(level, msg, fields);
+  };
+}
+
 /** For tests: nothing is printed. */
 export const silentLogger: Logger = () => {};

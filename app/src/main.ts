@@ -4,7 +4,7 @@
  * Exit codes: 0 after a clean drain, 1 for invalid configuration or a failure to start or stop.
  */
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { jsonLogger as log } from "./log.ts";
+import { jsonLogger, levelFilter } from "./log.ts";
 import { startService } from "./service.ts";
 
 function configOrExit(): Config {
@@ -18,6 +18,7 @@ function configOrExit(): Config {
 }
 
 const config = configOrExit();
+const log = levelFilter(config.LOG_LEVEL, jsonLogger);
 const service = await startService(config, log).catch((err: unknown) => {
   log("error", "failed to start", { error: String(err) });
   process.exit(1);

@@ -30,6 +30,12 @@ describe("loadConfig (environment)", () => {
     assert.equal(config.STAGE, "prod");
   });
 
+  it("reads LOG_LEVEL, info by default, and names it when it is not a level", () => {
+    assert.equal(loadConfig({}).LOG_LEVEL, "info");
+    assert.equal(loadConfig({ LOG_LEVEL: "warn" }).LOG_LEVEL, "warn");
+    assert.throws(() => loadConfig({ LOG_LEVEL: "debug" }), /LOG_LEVEL: /);
+  });
+
   it("treats an empty variable as unset", () => {
     assert.equal(loadConfig({ PORT: "", SERVICE_NAME: "" }).PORT, 8080);
   });
