@@ -170,6 +170,8 @@ export class AppDeployment extends pulumi.ComponentResource {
             );
 
         const provenance = { image, buildNumber: args.buildNumber, gitBranch: args.gitBranch, gitSha: args.gitSha };
+        // With an HPA its minimum is the floor the PDB and the initial rollout work with.
+        const desiredReplicas = args.autoscaling?.minReplicas ?? args.replicas;
         const deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
@@ -177,7 +179,7 @@ export class AppDeployment extends pulumi.ComponentResource {
                 spec: deploymentSpec({
                     ...id,
                     ...provenance,
-                    replicas: args.autoscaling?.minReplicas ?? args.replicas,
+                    replicas: desiredReplicas,
                     port: args.port,
                     metricsPort: args.metricsPort,
                     env: args.env,
@@ -201,7 +203,7 @@ export class AppDeployment extends pulumi.ComponentResource {
             inNamespace,
         );
 
-        if (Math.max(args.replicas, args.autoscaling?.minReplicas ?? 0) >= 2) {
+        if (desiredReplicas >= 2) {
             new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(args.appName), spec: podDisruptionBudgetSpec(id) }, inNamespace);
         }
         if (args.autoscaling) {

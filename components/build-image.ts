@@ -58,7 +58,7 @@ export class BuildImage extends pulumi.ComponentResource {
                 context: { location: args.context },
                 dockerfile: { location: path.join(args.context, "Dockerfile") },
                 buildArgs: { BASE_IMAGE: args.baseImage, BUILD_IMAGE_VERSION: args.version },
-                labels: ociLabels({ title: "slipway-build-env", version: args.version, revision: args.version }),
+                labels: ociLabels({ title: "slipway-build-env", version: args.version }),
                 platforms: args.platforms,
                 tags: [this.versionTag],
                 push: true,

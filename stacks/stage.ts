@@ -5,7 +5,7 @@ import { AppImage } from "../components/app-image";
 import { BuildImage } from "../components/build-image";
 import { Registry, RegistryArgs, RegistryCredentials } from "../components/registry";
 import { BuildMetadata } from "../components/lib/build-metadata";
-import { parsePinnedRef } from "../components/lib/image-ref";
+import { parsePinnedRef, splitRegistry } from "../components/lib/image-ref";
 import type { StackConfig } from "./config";
 
 /** What a stage exports; `promote`, `rollback` and `status` read these names. */
@@ -86,8 +86,8 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
     } else {
         metadata = { buildNumber: config.image.buildNumber, gitBranch: config.image.gitBranch, gitSha: config.image.gitSha };
         image = new AppImage("app-image", { source: "pinned", ref: config.image.ref });
-        // The config schema accepted the ref, so it parses.
-        registryServer = pulumi.output(parsePinnedRef(config.image.ref)!.repository.split("/")[0]);
+        // The config schema accepted the ref, so it parses; no registry host means Docker Hub.
+        registryServer = pulumi.output(splitRegistry(parsePinnedRef(config.image.ref)!.repository).registry || "docker.io");
     }
 
     const app = config.app;

@@ -126,6 +126,7 @@ describe("BuildImage", () => {
             { registry: { ref: "127.0.0.1:5001/slipway-build-env:buildcache", mode: "max", imageManifest: true, ociMediaTypes: true } },
         ]);
         assert.deepEqual(image.inputs.registries, []);
+        assert.deepEqual(image.inputs.labels, { "org.opencontainers.image.title": "slipway-build-env", "org.opencontainers.image.version": "1.4.0" });
         const ref = await valueOf(result.ref);
         assert.match(ref!, /^127\.0\.0\.1:5001\/slipway-build-env@sha256:[a-f0-9]{64}$/);
         assert.equal(ref!.split("@")[1], await valueOf(result.digest));

@@ -100,6 +100,7 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
             assert.equal(await valueOf(outputs.appImageDigest), config.image.ref.split("@")[1]);
             assert.equal(deployment.inputs.spec.template.metadata.annotations["slipway.dev/build-number"], config.image.buildNumber);
             assert.equal(outputs.buildImageRef, undefined);
+            assert.equal(await valueOf(outputs.registryServer), "123456789012.dkr.ecr.eu-west-1.amazonaws.com");
         });
     }
 

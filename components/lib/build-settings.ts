@@ -39,14 +39,15 @@ export function builderConfig(name: string | undefined): { builder?: dockerBuild
 export function ociLabels(labels: {
     title: string;
     version: string;
-    revision: string;
+    /** Source commit; omitted where it is not known (the build environment is versioned, not per commit). */
+    revision?: string;
     source?: string;
     extra?: Record<string, string>;
 }): Record<string, string> {
     return {
         "org.opencontainers.image.title": labels.title,
         "org.opencontainers.image.version": labels.version,
-        "org.opencontainers.image.revision": labels.revision,
+        ...(labels.revision === undefined ? {} : { "org.opencontainers.image.revision": labels.revision }),
         ...(labels.source === undefined ? {} : { "org.opencontainers.image.source": labels.source }),
         ...labels.extra,
     };
