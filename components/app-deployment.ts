@@ -120,18 +120,32 @@ export class AppDeployment extends pulumi.ComponentResource {
             labels,
         });
 
-        new k8s.core.v1.ResourceQuota(`${name}-quota`, { metadata: meta(`${args.appName}-quota`), spec: resourceQuotaSpec(args.quota) }, inNamespace);
+        new k8s.core.v1.ResourceQuota(
+            `${name}-quota`,
+            { metadata: meta(`${args.appName}-quota`), spec: resourceQuotaSpec(args.quota) },
+            inNamespace,
+        );
         new k8s.core.v1.LimitRange(
             `${name}-limits`,
             { metadata: meta(`${args.appName}-limits`), spec: limitRangeSpec(args.resources, args.quota) },
             inNamespace,
         );
-        new k8s.networking.v1.NetworkPolicy(`${name}-deny-all`, { metadata: meta("default-deny-ingress"), spec: denyAllIngressSpec() }, inNamespace);
+        new k8s.networking.v1.NetworkPolicy(
+            `${name}-deny-all`,
+            { metadata: meta("default-deny-ingress"), spec: denyAllIngressSpec() },
+            inNamespace,
+        );
         new k8s.networking.v1.NetworkPolicy(
             `${name}-netpol`,
             {
                 metadata: meta(args.appName),
-                spec: appNetworkPolicySpec({ ...id, port: args.port, metricsPort: args.metricsPort, allowFrom: args.allowFrom, monitoringNamespace: args.monitoring?.namespace }),
+                spec: appNetworkPolicySpec({
+                    ...id,
+                    port: args.port,
+                    metricsPort: args.metricsPort,
+                    allowFrom: args.allowFrom,
+                    monitoringNamespace: args.monitoring?.namespace,
+                }),
             },
             inNamespace,
         );
@@ -204,7 +218,11 @@ export class AppDeployment extends pulumi.ComponentResource {
         );
 
         if (desiredReplicas >= 2) {
-            new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(args.appName), spec: podDisruptionBudgetSpec(id) }, inNamespace);
+            new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-pdb`,
+                { metadata: meta(args.appName), spec: podDisruptionBudgetSpec(id) },
+                inNamespace,
+            );
         }
         if (args.autoscaling) {
             new k8s.autoscaling.v2.HorizontalPodAutoscaler(
@@ -214,19 +232,33 @@ export class AppDeployment extends pulumi.ComponentResource {
             );
         }
         if (args.ingress) {
-            new k8s.networking.v1.Ingress(`${name}-ingress`, { metadata: meta(args.appName), spec: ingressSpec(id, args.ingress) }, inNamespace);
+            new k8s.networking.v1.Ingress(
+                `${name}-ingress`,
+                { metadata: meta(args.appName), spec: ingressSpec(id, args.ingress) },
+                inNamespace,
+            );
         }
         if (args.monitoring) {
             const monitoringMeta = { ...meta(args.appName), labels: { ...labels, ...args.monitoring.selectorLabels } };
             new k8s.apiextensions.CustomResource(
                 `${name}-servicemonitor`,
-                { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: monitoringMeta, spec: serviceMonitorSpec(id, args.monitoring) },
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "ServiceMonitor",
+                    metadata: monitoringMeta,
+                    spec: serviceMonitorSpec(id, args.monitoring),
+                },
                 inNamespace,
             );
             if (args.monitoring.alerts.enabled) {
                 new k8s.apiextensions.CustomResource(
                     `${name}-alerts`,
-                    { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: monitoringMeta, spec: prometheusRuleSpec(id, args.monitoring) },
+                    {
+                        apiVersion: "monitoring.coreos.com/v1",
+                        kind: "PrometheusRule",
+                        metadata: monitoringMeta,
+                        spec: prometheusRuleSpec(id, args.monitoring),
+                    },
                     inNamespace,
                 );
             }

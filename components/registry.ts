@@ -111,9 +111,7 @@ export class Registry extends pulumi.ComponentResource {
                     })),
                     imageScanningConfiguration: { scanOnPush: true },
                     encryptionConfigurations: [
-                        args.kmsKeyArn === undefined
-                            ? { encryptionType: "KMS" }
-                            : { encryptionType: "KMS", kmsKey: args.kmsKeyArn },
+                        args.kmsKeyArn === undefined ? { encryptionType: "KMS" } : { encryptionType: "KMS", kmsKey: args.kmsKeyArn },
                     ],
                     forceDelete: args.forceDelete,
                 },

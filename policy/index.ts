@@ -6,7 +6,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { PACK_ENFORCEMENT, PACK_NAME, policies } from "./policies";
 
 new PolicyPack(PACK_NAME, {
-    description: "Slipway guardrails: digests only, restricted pods, wired Services and ServiceMonitors, " +
+    description:
+        "Slipway guardrails: digests only, restricted pods, wired Services and ServiceMonitors, " +
         "immutable registries, highly available prod.",
     enforcementLevel: PACK_ENFORCEMENT,
     policies,

@@ -6,11 +6,15 @@ import { EnforcementLevel, Policies, PolicyPackConfig } from "@pulumi/policy";
 import { pdbAllowsEviction, replicasHighlyAvailable } from "./rules/availability";
 import { buildBaseImagesPinned, ecrLifecyclePolicy, ecrNoForceDelete, ecrRepository, imagesOnStackRegistry } from "./rules/registry";
 import { noPlaintextSecrets } from "./rules/secrets";
+import { serviceMonitorTargetsService, namespaceIsolation, selectorsMatchPods, serviceTargetsWorkload } from "./rules/wiring";
 import {
-    serviceMonitorTargetsService, namespaceIsolation, selectorsMatchPods, serviceTargetsWorkload,
-} from "./rules/wiring";
-import {
-    containerResources, imageDigest, noDuplicateEnv, noHostAccess, probes, restrictedSecurityContext, topologySpread,
+    containerResources,
+    imageDigest,
+    noDuplicateEnv,
+    noHostAccess,
+    probes,
+    restrictedSecurityContext,
+    topologySpread,
     zeroDowntimeRollout,
 } from "./rules/workload";
 

@@ -17,13 +17,9 @@ const dnsLabel = z
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a DNS-1123 label (lowercase letters, digits, '-')")
     .max(63, "expected at most 63 characters");
 
-const envName = z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
 
-const pinnedImage = z
-    .string()
-    .refine(isDigestPinned, "expected an image pinned by digest: <repository>[:tag]@sha256:<64 hex digits>");
+const pinnedImage = z.string().refine(isDigestPinned, "expected an image pinned by digest: <repository>[:tag]@sha256:<64 hex digits>");
 
 const quantity = z.string().refine(isQuantity, "expected a Kubernetes quantity such as 250m, 1, 512Mi or 2Gi");
 
@@ -36,7 +32,10 @@ const absolutePath = z.string().regex(/^\/[^\0]*[^/]$/, "expected an absolute fi
 /** Repository names, shared by every registry type. */
 const repositories = {
     /** Repository of the application image. Defaults to the app name. */
-    appRepository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "expected a repository path").optional(),
+    appRepository: z
+        .string()
+        .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "expected a repository path")
+        .optional(),
     /** Repository of the shared build environment image. */
     buildRepository: z
         .string()
@@ -68,9 +67,7 @@ const registrySchema = z.discriminatedUnion(
         }),
         z.strictObject({
             type: z.literal("external"),
-            server: z
-                .string()
-                .regex(/^[a-z0-9.-]+(:[0-9]+)?$/, "expected a registry host such as registry.example.com or host:5000"),
+            server: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/, "expected a registry host such as registry.example.com or host:5000"),
             username: z.string().min(1, "expected the registry user name"),
             ...repositories,
         }),
@@ -83,7 +80,10 @@ const buildImageSchema = z.strictObject({
     version: z.string().regex(TAG_PATTERN, "expected a tag such as 1.4.0"),
     baseImage: pinnedImage.default(NODE_24_BOOKWORM_SLIM),
     context: z.string().min(1).default("build-image"),
-    platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64"]),
+    platforms: z
+        .array(z.enum(["linux/amd64", "linux/arm64"]))
+        .min(1)
+        .default(["linux/amd64"]),
 });
 
 /**
@@ -109,8 +109,14 @@ const imageSchema = z.discriminatedUnion(
              * buildx builder for both images. Registry cache export needs a `docker-container` builder
              * (or a daemon on the containerd image store); see scripts/local-up.sh.
              */
-            builder: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "expected a buildx builder name").optional(),
-            platforms: z.array(z.enum(["linux/amd64", "linux/arm64"])).min(1).default(["linux/amd64"]),
+            builder: z
+                .string()
+                .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "expected a buildx builder name")
+                .optional(),
+            platforms: z
+                .array(z.enum(["linux/amd64", "linux/arm64"]))
+                .min(1)
+                .default(["linux/amd64"]),
         }),
         z.strictObject({
             source: z.literal("pinned"),
@@ -342,7 +348,9 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
     const problems = result.error.issues.flatMap((issue) =>
         // An unknown key is reported at its own path, so the message names the exact key.
         issue.code === "unrecognized_keys"
-            ? issue.keys.map((key) => `${configKey([...issue.path, key])}: unknown key (check its spelling against the README's config reference)`)
+            ? issue.keys.map(
+                  (key) => `${configKey([...issue.path, key])}: unknown key (check its spelling against the README's config reference)`,
+              )
             : [`${configKey(issue.path)}: ${describeIssue(issue)}`],
     );
     throw new StackConfigError(problems);

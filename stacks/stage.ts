@@ -55,7 +55,10 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
     let metadata: BuildMetadata;
     if (config.image.source === "build") {
         // The config schema requires both for stages that build.
-        const registry = new Registry("registry", registryArgs(config.registry!, config.registryPassword === undefined ? undefined : registryPassword, config.app.name));
+        const registry = new Registry(
+            "registry",
+            registryArgs(config.registry!, config.registryPassword === undefined ? undefined : registryPassword, config.app.name),
+        );
         const buildEnv = config.buildImage!;
         const buildImage = new BuildImage("build-env", {
             repositoryUrl: registry.buildRepositoryUrl,
@@ -151,6 +154,13 @@ function registryArgs(r: NonNullable<StackConfig["registry"]>, password: pulumi.
             };
         case "external":
             // The config schema refuses an external registry without a password.
-            return { type: "external", server: r.server, username: r.username, password: password!, appRepository, buildRepository: r.buildRepository };
+            return {
+                type: "external",
+                server: r.server,
+                username: r.username,
+                password: password!,
+                appRepository,
+                buildRepository: r.buildRepository,
+            };
     }
 }

@@ -11,7 +11,13 @@ import { single, evaluateStack, REPO_ROOT, STACKS } from "./support/stacks";
  * TypeScript it is, through Node 24's type stripping). A key the service rejects here would be a
  * crash-looping pod after `pulumi up`.
  */
-type LoadConfig = (env: Record<string, string | undefined>) => { PORT: number; METRICS_PORT: number; STAGE: string; LOG_LEVEL: string; file: Record<string, unknown> };
+type LoadConfig = (env: Record<string, string | undefined>) => {
+    PORT: number;
+    METRICS_PORT: number;
+    STAGE: string;
+    LOG_LEVEL: string;
+    file: Record<string, unknown>;
+};
 
 async function appLoadConfig(): Promise<LoadConfig> {
     const url = pathToFileURL(path.join(REPO_ROOT, "app", "src", "config.ts")).href;

@@ -5,7 +5,17 @@ import { AppImage } from "../components/app-image";
 import { BuildImage, BuildImageArgs } from "../components/build-image";
 import { Registry } from "../components/registry";
 import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../stacks/defaults";
-import { CapturedResource, fakeDigest, FAKE_ECR_SERVER, isSecret, isSecretInput, RecordingMocks, revealInput, settle, valueOf } from "./support/mocks";
+import {
+    CapturedResource,
+    fakeDigest,
+    FAKE_ECR_SERVER,
+    isSecret,
+    isSecretInput,
+    RecordingMocks,
+    revealInput,
+    settle,
+    valueOf,
+} from "./support/mocks";
 import { ofType, single } from "./support/stacks";
 
 const DIGEST = `sha256:${"1a2b".repeat(16)}`;
@@ -46,7 +56,12 @@ describe("Registry", () => {
         const policies = ofType(resources, "aws:ecr/lifecyclePolicy:LifecyclePolicy");
         assert.deepEqual(policies.map((p) => p.inputs.repository).sort(), ["hello", "slipway-build-env"]);
         const policy = JSON.parse(policies[0].inputs.policy);
-        assert.deepEqual(policy.rules[0].selection, { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 3 });
+        assert.deepEqual(policy.rules[0].selection, {
+            tagStatus: "untagged",
+            countType: "sinceImagePushed",
+            countUnit: "days",
+            countNumber: 3,
+        });
         assert.deepEqual(policy.rules[1].selection.tagPrefixList, ["build-"]);
         assert.equal(await valueOf(result.server), FAKE_ECR_SERVER);
         assert.equal(await valueOf(result.appRepositoryUrl), `${FAKE_ECR_SERVER}/hello`);
@@ -94,7 +109,10 @@ describe("Registry", () => {
                     buildRepository: "team/env",
                 }),
         );
-        assert.deepEqual(resources.map((r) => r.type), ["slipway:registry:Registry"]);
+        assert.deepEqual(
+            resources.map((r) => r.type),
+            ["slipway:registry:Registry"],
+        );
         assert.equal(await valueOf(result.appRepositoryUrl), "registry.example.com/team/hello");
         assert.deepEqual(await valueOf(result.pullCredentials), { server: "registry.example.com", username: "ci", password: "hunter2" });
         assert.equal(await isSecret(result.pullCredentials), true);
@@ -126,7 +144,10 @@ describe("BuildImage", () => {
             { registry: { ref: "127.0.0.1:5001/slipway-build-env:buildcache", mode: "max", imageManifest: true, ociMediaTypes: true } },
         ]);
         assert.deepEqual(image.inputs.registries, []);
-        assert.deepEqual(image.inputs.labels, { "org.opencontainers.image.title": "slipway-build-env", "org.opencontainers.image.version": "1.4.0" });
+        assert.deepEqual(image.inputs.labels, {
+            "org.opencontainers.image.title": "slipway-build-env",
+            "org.opencontainers.image.version": "1.4.0",
+        });
         const ref = await valueOf(result.ref);
         assert.match(ref!, /^127\.0\.0\.1:5001\/slipway-build-env@sha256:[a-f0-9]{64}$/);
         assert.equal(ref!.split("@")[1], await valueOf(result.digest));
@@ -214,14 +235,22 @@ describe("AppImage", () => {
     it("pinned: no build resources at all; ref and digest straight from config", async () => {
         const ref = `${FAKE_ECR_SERVER}/hello@${DIGEST}`;
         const { resources, result } = await withMocks(() => new AppImage("app", { source: "pinned", ref }));
-        assert.deepEqual(resources.map((r) => r.type), ["slipway:image:AppImage"]);
+        assert.deepEqual(
+            resources.map((r) => r.type),
+            ["slipway:image:AppImage"],
+        );
         assert.equal(await valueOf(result.ref), ref);
         assert.equal(await valueOf(result.digest), DIGEST);
         assert.deepEqual(await valueOf(result.tags), []);
     });
 
     it("pinned: refuses a tag", async () => {
-        await withMocks(() => assert.throws(() => new AppImage("app", { source: "pinned", ref: `${FAKE_ECR_SERVER}/hello:latest` }), /ref must be <repository>@sha256/));
+        await withMocks(() =>
+            assert.throws(
+                () => new AppImage("app", { source: "pinned", ref: `${FAKE_ECR_SERVER}/hello:latest` }),
+                /ref must be <repository>@sha256/,
+            ),
+        );
     });
 
     it("preview without building: the digest is unknown and nothing breaks", async () => {
@@ -271,23 +300,29 @@ describe("AppDeployment", () => {
 
     it("creates the full set of objects for a prod stage", async () => {
         const { resources } = await withMocks(() => new AppDeployment("app", args));
-        assert.deepEqual(resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.type).sort(), [
-            "kubernetes:apps/v1:Deployment",
-            "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-            "kubernetes:core/v1:ConfigMap",
-            "kubernetes:core/v1:LimitRange",
-            "kubernetes:core/v1:Namespace",
-            "kubernetes:core/v1:ResourceQuota",
-            "kubernetes:core/v1:Secret",
-            "kubernetes:core/v1:Secret",
-            "kubernetes:core/v1:Service",
-            "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
-            "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
-            "kubernetes:networking.k8s.io/v1:Ingress",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-            "kubernetes:policy/v1:PodDisruptionBudget",
-        ]);
+        assert.deepEqual(
+            resources
+                .filter((r) => r.type.startsWith("kubernetes:"))
+                .map((r) => r.type)
+                .sort(),
+            [
+                "kubernetes:apps/v1:Deployment",
+                "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+                "kubernetes:core/v1:ConfigMap",
+                "kubernetes:core/v1:LimitRange",
+                "kubernetes:core/v1:Namespace",
+                "kubernetes:core/v1:ResourceQuota",
+                "kubernetes:core/v1:Secret",
+                "kubernetes:core/v1:Secret",
+                "kubernetes:core/v1:Service",
+                "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+                "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+                "kubernetes:networking.k8s.io/v1:Ingress",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+                "kubernetes:policy/v1:PodDisruptionBudget",
+            ],
+        );
         const ns = single(resources, "kubernetes:core/v1:Namespace");
         assert.equal(ns.inputs.metadata.name, "hello-prod");
         assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
@@ -308,10 +343,16 @@ describe("AppDeployment", () => {
         assert.deepEqual(revealInput(env.inputs.stringData), { DB_PASSWORD: "correct horse battery staple" });
         const dockerConfig = revealInput<Record<string, unknown>>(pull.inputs.stringData);
         assert.equal(isSecretInput(pull.inputs.stringData) || isSecretInput(dockerConfig[".dockerconfigjson"]), true);
-        assert.equal(JSON.parse(revealInput<string>(dockerConfig[".dockerconfigjson"])).auths["registry.example.com"].password, "pull-pass");
+        assert.equal(
+            JSON.parse(revealInput<string>(dockerConfig[".dockerconfigjson"])).auths["registry.example.com"].password,
+            "pull-pass",
+        );
         const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
         assert.equal(pod.volumes[1].configMap.name, `app-config-${fakeDigest("app-config").slice(7, 15)}`);
-        assert.equal(pod.containers[0].env.find((e: any) => e.name === "DB_PASSWORD").valueFrom.secretKeyRef.name.startsWith("app-env-"), true);
+        assert.equal(
+            pod.containers[0].env.find((e: any) => e.name === "DB_PASSWORD").valueFrom.secretKeyRef.name.startsWith("app-env-"),
+            true,
+        );
         assert.equal(pod.imagePullSecrets[0].name.startsWith("app-pull-"), true);
     });
 

@@ -56,7 +56,12 @@ describe("stack config: the shipped stack files", () => {
 
     it("decodes Pulumi's flat config map: JSON for structured values, text for plain strings, other projects ignored", () => {
         assert.deepEqual(
-            decodeProjectConfig({ "slipway:stage": "dev", "slipway:app": '{"replicas":2}', "aws:region": "eu-west-1", "slipway:flag": "true" }),
+            decodeProjectConfig({
+                "slipway:stage": "dev",
+                "slipway:app": '{"replicas":2}',
+                "aws:region": "eu-west-1",
+                "slipway:flag": "true",
+            }),
             { stage: "dev", app: { replicas: 2 }, flag: true },
         );
     });
@@ -91,35 +96,173 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
     { name: "missing app", config: dev((c) => delete c.app), key: "slipway:app", says: /is required/ },
     { name: "bad app name", config: dev((c) => (c.app.name = "Hello_World")), key: "slipway:app.name", says: /DNS-1123/ },
     { name: "privileged port", config: dev((c) => (c.app.port = 80)), key: "slipway:app.port", says: />= 1024/ },
-    { name: "metrics on the app port", config: dev((c) => (c.app.metricsPort = 8080)), key: "slipway:app.metricsPort", says: /different from app.port/ },
-    { name: "bad env name", config: dev((c) => (c.app.env["LOG-LEVEL"] = "x")), key: "slipway:app.env.LOG-LEVEL", says: /environment variable name/ },
+    {
+        name: "metrics on the app port",
+        config: dev((c) => (c.app.metricsPort = 8080)),
+        key: "slipway:app.metricsPort",
+        says: /different from app.port/,
+    },
+    {
+        name: "bad env name",
+        config: dev((c) => (c.app.env["LOG-LEVEL"] = "x")),
+        key: "slipway:app.env.LOG-LEVEL",
+        says: /environment variable name/,
+    },
     { name: "env value not text", config: dev((c) => (c.app.env.RETRIES = 3)), key: "slipway:app.env.RETRIES", says: /expected string/ },
-    { name: "env shadows Slipway's", config: dev((c) => (c.app.env.PORT = "1")), key: "slipway:app.env.PORT", says: /set by Slipway itself/ },
-    { name: "env also secret", config: dev((c) => ((c.app.env.API_TOKEN = "x"), (c.secretEnv = { API_TOKEN: "y" }))), key: "slipway:secretEnv.API_TOKEN", says: /also set in app.env/ },
-    { name: "bad cpu quantity", config: dev((c) => (c.app.resources.limits.cpu = "half")), key: "slipway:app.resources.limits.cpu", says: /Kubernetes quantity/ },
-    { name: "requests above limits", config: dev((c) => (c.app.resources.requests.memory = "1Gi")), key: "slipway:app.resources.requests.memory", says: /<= limits.memory/ },
+    {
+        name: "env shadows Slipway's",
+        config: dev((c) => (c.app.env.PORT = "1")),
+        key: "slipway:app.env.PORT",
+        says: /set by Slipway itself/,
+    },
+    {
+        name: "env also secret",
+        config: dev((c) => ((c.app.env.API_TOKEN = "x"), (c.secretEnv = { API_TOKEN: "y" }))),
+        key: "slipway:secretEnv.API_TOKEN",
+        says: /also set in app.env/,
+    },
+    {
+        name: "bad cpu quantity",
+        config: dev((c) => (c.app.resources.limits.cpu = "half")),
+        key: "slipway:app.resources.limits.cpu",
+        says: /Kubernetes quantity/,
+    },
+    {
+        name: "requests above limits",
+        config: dev((c) => (c.app.resources.requests.memory = "1Gi")),
+        key: "slipway:app.resources.requests.memory",
+        says: /<= limits.memory/,
+    },
     { name: "missing resources", config: dev((c) => delete c.app.resources), key: "slipway:app.resources", says: /is required/ },
-    { name: "quota too small for a rollout", config: dev((c) => (c.app.quota.pods = 1)), key: "slipway:app.quota.pods", says: /at least 2 pods/ },
-    { name: "quota memory below surge", config: dev((c) => (c.app.quota.memory = "300Mi")), key: "slipway:app.quota.memory", says: /2 x limits.memory/ },
-    { name: "relative config file path", config: dev((c) => (c.app.configFile.path = "config.yaml")), key: "slipway:app.configFile.path", says: /absolute file path/ },
-    { name: "config file content a number", config: dev((c) => (c.app.configFile.content = 5)), key: "slipway:app.configFile.content", says: /string or a YAML mapping/ },
-    { name: "autoscaling min above max", config: dev((c) => (c.app.autoscaling = { minReplicas: 5, maxReplicas: 2 })), key: "slipway:app.autoscaling.minReplicas", says: /minReplicas <= maxReplicas/ },
-    { name: "ingress without allowFrom", config: dev((c) => (c.app.ingress = { host: "hello.example.com" })), key: "slipway:app.allowFrom", says: /ingress controller's namespace/ },
-    { name: "unknown registry type", config: dev((c) => (c.registry = { type: "gcr" })), key: "slipway:registry.type", says: /one of: local, ecr, external/ },
-    { name: "external registry without password", config: dev((c) => (c.registry = { type: "external", server: "registry.example.com", username: "ci" })), key: "slipway:registryPassword", says: /--secret/ },
-    { name: "registry host with scheme", config: dev((c) => (c.registry = { type: "external", server: "https://r.example.com", username: "ci" })), key: "slipway:registry.server", says: /registry host/ },
-    { name: "lifecycle of zero days", config: dev((c) => (c.registry.lifecycle.untaggedExpiryDays = 0)), key: "slipway:registry.lifecycle.untaggedExpiryDays", says: /at least 1 day/ },
-    { name: "base image by tag", config: dev((c) => (c.buildImage.baseImage = "node:24-bookworm-slim")), key: "slipway:buildImage.baseImage", says: /pinned by digest/ },
-    { name: "build image version not a tag", config: dev((c) => (c.buildImage.version = "1.0 beta")), key: "slipway:buildImage.version", says: /tag such as 1.4.0/ },
-    { name: "building without buildImage", config: dev((c) => delete c.buildImage), key: "slipway:buildImage", says: /required when image.source is "build"/ },
-    { name: "runtime base by tag", config: dev((c) => (c.image.runtimeBaseImage = "node:24")), key: "slipway:image.runtimeBaseImage", says: /pinned by digest/ },
-    { name: "unknown image source", config: dev((c) => (c.image = { source: "latest" })), key: "slipway:image.source", says: /one of: build, pinned/ },
-    { name: "pinned ref by tag", config: { ...readStackConfig("qa"), image: { source: "pinned", ref: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello:latest" } }, stack: "qa", key: "slipway:image.ref", says: /pinned by digest/ },
-    { name: "pinned ref with short digest", config: { ...readStackConfig("qa"), image: { source: "pinned", ref: "r.example.com/hello@sha256:abc" } }, stack: "qa", key: "slipway:image.ref", says: /pinned by digest/ },
-    { name: "prod rebuilding", config: { ...readStackConfig("prod"), image: { source: "build" }, registry: { type: "ecr" }, buildImage: { version: "1.0.0" } }, stack: "prod", key: "slipway:image.source", says: /never a rebuild/ },
-    { name: "monitoring interval", config: dev((c) => (c.monitoring.interval = "30 seconds")), key: "slipway:monitoring.interval", says: /Prometheus duration/ },
-    { name: "error-rate threshold as percent", config: dev((c) => (c.monitoring.alerts = { errorRateThreshold: 5 })), key: "slipway:monitoring.alerts.errorRateThreshold", says: /expected number to be <1/ },
-    { name: "secret env name", config: dev((c) => (c.secretEnv = { "db.password": "x" })), key: "slipway:secretEnv.db.password", says: /environment variable name/ },
+    {
+        name: "quota too small for a rollout",
+        config: dev((c) => (c.app.quota.pods = 1)),
+        key: "slipway:app.quota.pods",
+        says: /at least 2 pods/,
+    },
+    {
+        name: "quota memory below surge",
+        config: dev((c) => (c.app.quota.memory = "300Mi")),
+        key: "slipway:app.quota.memory",
+        says: /2 x limits.memory/,
+    },
+    {
+        name: "relative config file path",
+        config: dev((c) => (c.app.configFile.path = "config.yaml")),
+        key: "slipway:app.configFile.path",
+        says: /absolute file path/,
+    },
+    {
+        name: "config file content a number",
+        config: dev((c) => (c.app.configFile.content = 5)),
+        key: "slipway:app.configFile.content",
+        says: /string or a YAML mapping/,
+    },
+    {
+        name: "autoscaling min above max",
+        config: dev((c) => (c.app.autoscaling = { minReplicas: 5, maxReplicas: 2 })),
+        key: "slipway:app.autoscaling.minReplicas",
+        says: /minReplicas <= maxReplicas/,
+    },
+    {
+        name: "ingress without allowFrom",
+        config: dev((c) => (c.app.ingress = { host: "hello.example.com" })),
+        key: "slipway:app.allowFrom",
+        says: /ingress controller's namespace/,
+    },
+    {
+        name: "unknown registry type",
+        config: dev((c) => (c.registry = { type: "gcr" })),
+        key: "slipway:registry.type",
+        says: /one of: local, ecr, external/,
+    },
+    {
+        name: "external registry without password",
+        config: dev((c) => (c.registry = { type: "external", server: "registry.example.com", username: "ci" })),
+        key: "slipway:registryPassword",
+        says: /--secret/,
+    },
+    {
+        name: "registry host with scheme",
+        config: dev((c) => (c.registry = { type: "external", server: "https://r.example.com", username: "ci" })),
+        key: "slipway:registry.server",
+        says: /registry host/,
+    },
+    {
+        name: "lifecycle of zero days",
+        config: dev((c) => (c.registry.lifecycle.untaggedExpiryDays = 0)),
+        key: "slipway:registry.lifecycle.untaggedExpiryDays",
+        says: /at least 1 day/,
+    },
+    {
+        name: "base image by tag",
+        config: dev((c) => (c.buildImage.baseImage = "node:24-bookworm-slim")),
+        key: "slipway:buildImage.baseImage",
+        says: /pinned by digest/,
+    },
+    {
+        name: "build image version not a tag",
+        config: dev((c) => (c.buildImage.version = "1.0 beta")),
+        key: "slipway:buildImage.version",
+        says: /tag such as 1.4.0/,
+    },
+    {
+        name: "building without buildImage",
+        config: dev((c) => delete c.buildImage),
+        key: "slipway:buildImage",
+        says: /required when image.source is "build"/,
+    },
+    {
+        name: "runtime base by tag",
+        config: dev((c) => (c.image.runtimeBaseImage = "node:24")),
+        key: "slipway:image.runtimeBaseImage",
+        says: /pinned by digest/,
+    },
+    {
+        name: "unknown image source",
+        config: dev((c) => (c.image = { source: "latest" })),
+        key: "slipway:image.source",
+        says: /one of: build, pinned/,
+    },
+    {
+        name: "pinned ref by tag",
+        config: { ...readStackConfig("qa"), image: { source: "pinned", ref: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello:latest" } },
+        stack: "qa",
+        key: "slipway:image.ref",
+        says: /pinned by digest/,
+    },
+    {
+        name: "pinned ref with short digest",
+        config: { ...readStackConfig("qa"), image: { source: "pinned", ref: "r.example.com/hello@sha256:abc" } },
+        stack: "qa",
+        key: "slipway:image.ref",
+        says: /pinned by digest/,
+    },
+    {
+        name: "prod rebuilding",
+        config: { ...readStackConfig("prod"), image: { source: "build" }, registry: { type: "ecr" }, buildImage: { version: "1.0.0" } },
+        stack: "prod",
+        key: "slipway:image.source",
+        says: /never a rebuild/,
+    },
+    {
+        name: "monitoring interval",
+        config: dev((c) => (c.monitoring.interval = "30 seconds")),
+        key: "slipway:monitoring.interval",
+        says: /Prometheus duration/,
+    },
+    {
+        name: "error-rate threshold as percent",
+        config: dev((c) => (c.monitoring.alerts = { errorRateThreshold: 5 })),
+        key: "slipway:monitoring.alerts.errorRateThreshold",
+        says: /expected number to be <1/,
+    },
+    {
+        name: "secret env name",
+        config: dev((c) => (c.secretEnv = { "db.password": "x" })),
+        key: "slipway:secretEnv.db.password",
+        says: /environment variable name/,
+    },
 ];
 
 describe("stack config: bad input is refused before any resource exists", () => {
@@ -169,7 +312,10 @@ describe("stack config: bad input is refused before any resource exists", () => 
     });
 
     it("accepts a pinned ref with a readable tag kept beside the digest", () => {
-        const config = parseStackConfig({ ...readStackConfig("qa"), image: { source: "pinned", ref: `r.example.com/hello:build-7@${DIGEST}` } });
+        const config = parseStackConfig({
+            ...readStackConfig("qa"),
+            image: { source: "pinned", ref: `r.example.com/hello:build-7@${DIGEST}` },
+        });
         assert.equal(config.image.source === "pinned" && config.image.ref, `r.example.com/hello:build-7@${DIGEST}`);
     });
 });

@@ -31,8 +31,8 @@ describe("every Kubernetes object validates against the official schemas", () =>
         assert.deepEqual(await schemaErrors(broken), [
             "/spec/replicas must be integer",
             "/spec/template/spec/containers/0/resources/limits/memory must be number",
-            "/spec/template/spec/containers/0/resources/limits/memory must match format \"quantity\"",
-            "/spec/template/spec/containers/0/resources/limits/memory must match exactly one schema in \"oneOf\"",
+            '/spec/template/spec/containers/0/resources/limits/memory must match format "quantity"',
+            '/spec/template/spec/containers/0/resources/limits/memory must match exactly one schema in "oneOf"',
         ]);
         assert.deepEqual(await unknownFields(broken), [
             "/spec/template/spec/containers/0/securityContext/runAsNonroot",

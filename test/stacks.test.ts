@@ -9,7 +9,10 @@ const BUILD_TYPES = ["docker-build:index:Image", "slipway:image:BuildImage", "sl
 /** Containers of every pod-bearing object. */
 function containers(resources: CapturedResource[]): { owner: string; image: unknown }[] {
     return ofType(resources, "kubernetes:apps/v1:Deployment").flatMap((d) =>
-        [...(d.inputs.spec.template.spec.initContainers ?? []), ...d.inputs.spec.template.spec.containers].map((c: any) => ({ owner: d.name, image: c.image })),
+        [...(d.inputs.spec.template.spec.initContainers ?? []), ...d.inputs.spec.template.spec.containers].map((c: any) => ({
+            owner: d.name,
+            image: c.image,
+        })),
     );
 }
 
@@ -73,7 +76,10 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
                 const provider = single(resources, "pulumi:providers:kubernetes");
                 for (const r of resources.filter((r) => r.type.startsWith("kubernetes:"))) {
                     // A provider reference is `<provider urn>::<provider id>`.
-                    assert.ok(r.provider?.endsWith(`::pulumi:providers:kubernetes::${provider.name}::${provider.name}-id`), `${r.name} uses ${r.provider}`);
+                    assert.ok(
+                        r.provider?.endsWith(`::pulumi:providers:kubernetes::${provider.name}::${provider.name}-id`),
+                        `${r.name} uses ${r.provider}`,
+                    );
                 }
             });
         });
@@ -131,7 +137,10 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         assert.equal(single(resources, "kubernetes:policy/v1:PodDisruptionBudget").inputs.spec.maxUnavailable, 1);
         assert.equal(deployment.inputs.spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable, "DoNotSchedule");
         assert.equal(single(resources, "kubernetes:networking.k8s.io/v1:Ingress").inputs.spec.rules[0].host, "hello.example.com");
-        assert.equal(single(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups[0].rules[0].labels.severity, "critical");
+        assert.equal(
+            single(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups[0].rules[0].labels.severity,
+            "critical",
+        );
     });
 });
 
@@ -145,7 +154,11 @@ describe("secrets never appear in plain text", () => {
             return;
         }
         if (typeof value === "string") {
-            if (value.includes(SECRET) || value.includes(REGISTRY_PASSWORD) || value.includes(Buffer.from(`ci:${REGISTRY_PASSWORD}`).toString("base64"))) {
+            if (
+                value.includes(SECRET) ||
+                value.includes(REGISTRY_PASSWORD) ||
+                value.includes(Buffer.from(`ci:${REGISTRY_PASSWORD}`).toString("base64"))
+            ) {
                 found.push(path);
             }
         } else if (value !== null && typeof value === "object") {
@@ -163,7 +176,9 @@ describe("secrets never appear in plain text", () => {
                     secretEnv: { DB_PASSWORD: SECRET },
                     registry: { type: "external", server: "registry.example.com", username: "ci" },
                     registryPassword: REGISTRY_PASSWORD,
-                    ...(base.image.source === "build" ? {} : { registry: { type: "external", server: "registry.example.com", username: "ci" } }),
+                    ...(base.image.source === "build"
+                        ? {}
+                        : { registry: { type: "external", server: "registry.example.com", username: "ci" } }),
                 },
             });
             const leaks: string[] = [];
@@ -192,7 +207,10 @@ describe("secrets never appear in plain text", () => {
 describe("preview (pulumi preview without building)", () => {
     for (const stack of ["local", "dev"] as const) {
         it(`${stack}: digests are unknown, yet every resource is still planned`, async () => {
-            const planned = await evaluateStackFull(stack, { preview: true, config: { image: { source: "build", buildOnPreview: false } } });
+            const planned = await evaluateStackFull(stack, {
+                preview: true,
+                config: { image: { source: "build", buildOnPreview: false } },
+            });
             const applied = await evaluateStack(stack);
             assert.deepEqual(planned.resources.map((r) => `${r.type} ${r.name}`).sort(), applied.map((r) => `${r.type} ${r.name}`).sort());
             assert.equal(await valueOf(planned.outputs.appImageRef), undefined);

@@ -17,86 +17,82 @@ Exit codes:
 
 /** Stack names as Pulumi accepts them (optionally `org/project/stack`). */
 function stackName(value: string): string {
-  if (!/^[A-Za-z0-9_.\-/]+$/.test(value)) {
-    throw new InvalidArgumentError("not a stack name");
-  }
-  return value;
+    if (!/^[A-Za-z0-9_.\-/]+$/.test(value)) {
+        throw new InvalidArgumentError("not a stack name");
+    }
+    return value;
 }
 
 function positiveInt(value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value)) {
-    throw new InvalidArgumentError("expected an update version (a positive integer)");
-  }
-  return Number(value);
+    if (!/^[1-9][0-9]*$/.test(value)) {
+        throw new InvalidArgumentError("expected an update version (a positive integer)");
+    }
+    return Number(value);
 }
 
 /** Builds the program; `setExit` receives the exit code of commands that report one (status). */
 export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) => void): Command {
-  const program = new Command("slipway")
-    .description("Promote, roll back and inspect Slipway stages (Pulumi Automation API).")
-    .exitOverride()
-    .showHelpAfterError()
-    .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) })
-    .addHelpText("after", EXIT_CODES_HELP);
+    const program = new Command("slipway")
+        .description("Promote, roll back and inspect Slipway stages (Pulumi Automation API).")
+        .exitOverride()
+        .showHelpAfterError()
+        .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) })
+        .addHelpText("after", EXIT_CODES_HELP);
 
-  program
-    .command("promote")
-    .description("Pin the app image digest that one stage runs in the next stage, then preview (or deploy with --yes).")
-    .requiredOption("--from <stack>", "source stack, e.g. dev", stackName)
-    .requiredOption("--to <stack>", "target stack, e.g. qa", stackName)
-    .option("--yes", "run pulumi up instead of a preview", false)
-    .addHelpText("after", EXIT_CODES_HELP)
-    .action(async (opts: { from: string; to: string; yes: boolean }) => {
-      await promote(ctx, opts);
-    });
+    program
+        .command("promote")
+        .description("Pin the app image digest that one stage runs in the next stage, then preview (or deploy with --yes).")
+        .requiredOption("--from <stack>", "source stack, e.g. dev", stackName)
+        .requiredOption("--to <stack>", "target stack, e.g. qa", stackName)
+        .option("--yes", "run pulumi up instead of a preview", false)
+        .addHelpText("after", EXIT_CODES_HELP)
+        .action(async (opts: { from: string; to: string; yes: boolean }) => {
+            await promote(ctx, opts);
+        });
 
-  program
-    .command("rollback")
-    .description(
-      "Pin an earlier image and deploy it. Default: the newest earlier successful update that ran a different image.",
-    )
-    .requiredOption("--stack <stack>", "stack to roll back, e.g. prod", stackName)
-    .option("--to-version <n>", "restore the image of this update version (see pulumi stack history)", positiveInt)
-    .option("--digest <sha256:…>", "restore this digest from the stack's repository")
-    .option("--no-registry-check", "with --digest: do not check that the digest exists in the registry")
-    .option("--dry-run", "print what would be done; change nothing", false)
-    .addHelpText("after", EXIT_CODES_HELP)
-    .action(
-      async (opts: { stack: string; toVersion?: number; digest?: string; dryRun: boolean; registryCheck: boolean }) => {
-        await rollback(ctx, opts);
-      },
-    );
+    program
+        .command("rollback")
+        .description("Pin an earlier image and deploy it. Default: the newest earlier successful update that ran a different image.")
+        .requiredOption("--stack <stack>", "stack to roll back, e.g. prod", stackName)
+        .option("--to-version <n>", "restore the image of this update version (see pulumi stack history)", positiveInt)
+        .option("--digest <sha256:…>", "restore this digest from the stack's repository")
+        .option("--no-registry-check", "with --digest: do not check that the digest exists in the registry")
+        .option("--dry-run", "print what would be done; change nothing", false)
+        .addHelpText("after", EXIT_CODES_HELP)
+        .action(async (opts: { stack: string; toVersion?: number; digest?: string; dryRun: boolean; registryCheck: boolean }) => {
+            await rollback(ctx, opts);
+        });
 
-  program
-    .command("status")
-    .description("Show what runs where: digest, build, branch, sha and last update of each stage.")
-    .option("--stack <stack...>", `stacks to show (default: ${DEFAULT_STAGES.join(" ")})`)
-    .option("--json", "print JSON instead of a table", false)
-    .addHelpText("after", EXIT_CODES_HELP)
-    .action(async (opts: { stack?: string[]; json: boolean }) => {
-      setExit(await status(ctx, { stacks: opts.stack ?? [...DEFAULT_STAGES], json: opts.json }));
-    });
+    program
+        .command("status")
+        .description("Show what runs where: digest, build, branch, sha and last update of each stage.")
+        .option("--stack <stack...>", `stacks to show (default: ${DEFAULT_STAGES.join(" ")})`)
+        .option("--json", "print JSON instead of a table", false)
+        .addHelpText("after", EXIT_CODES_HELP)
+        .action(async (opts: { stack?: string[]; json: boolean }) => {
+            setExit(await status(ctx, { stacks: opts.stack ?? [...DEFAULT_STAGES], json: opts.json }));
+        });
 
-  return program;
+    return program;
 }
 
 /** Runs the CLI on `argv` (without `node` and the script) and returns the process exit code. */
 export async function run(argv: string[], ctx: ToolContext): Promise<ExitCodeValue> {
-  let code: ExitCodeValue = ExitCode.Ok;
-  const program = buildProgram(ctx, (c) => (code = c));
-  try {
-    await program.parseAsync(argv, { from: "user" });
-    return code;
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // Commander has already written its message (and the help) to stderr.
-      return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Refused;
+    let code: ExitCodeValue = ExitCode.Ok;
+    const program = buildProgram(ctx, (c) => (code = c));
+    try {
+        await program.parseAsync(argv, { from: "user" });
+        return code;
+    } catch (err) {
+        if (err instanceof CommanderError) {
+            // Commander has already written its message (and the help) to stderr.
+            return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Refused;
+        }
+        if (err instanceof ToolError) {
+            ctx.err(`error: ${err.message}\n`);
+            return err.exitCode;
+        }
+        ctx.err(`error: ${describeError(err)}\n`);
+        return ExitCode.Failed;
     }
-    if (err instanceof ToolError) {
-      ctx.err(`error: ${err.message}\n`);
-      return err.exitCode;
-    }
-    ctx.err(`error: ${describeError(err)}\n`);
-    return ExitCode.Failed;
-  }
 }

@@ -5,19 +5,19 @@ import type { OpMap } from "@pulumi/pulumi/automation";
 
 /** Dependencies of every command. */
 export interface ToolContext {
-  /** Selects an existing stack by name (`dev`, `qa`, `prod`, …). */
-  openStack(name: string): Promise<StageStack>;
-  /** Manifest lookups for rollback of building stacks and for `--digest`. */
-  registry: RegistryClient;
-  /** Writes to stdout (results). */
-  out(text: string): void;
-  /** Writes to stderr (progress notes, warnings, errors). */
-  err(text: string): void;
+    /** Selects an existing stack by name (`dev`, `qa`, `prod`, …). */
+    openStack(name: string): Promise<StageStack>;
+    /** Manifest lookups for rollback of building stacks and for `--digest`. */
+    registry: RegistryClient;
+    /** Writes to stdout (results). */
+    out(text: string): void;
+    /** Writes to stderr (progress notes, warnings, errors). */
+    err(text: string): void;
 }
 
 /** `+2 ~1 -0 ±0 =14`: created, updated, deleted, replaced, unchanged. */
 export function formatChanges(changes: OpMap | undefined): string {
-  const c = changes ?? {};
-  const n = (k: keyof OpMap) => c[k] ?? 0;
-  return `+${n("create")} ~${n("update")} -${n("delete")} ±${n("replace")} =${n("same")}`;
+    const c = changes ?? {};
+    const n = (k: keyof OpMap) => c[k] ?? 0;
+    return `+${n("create")} ~${n("update")} -${n("delete")} ±${n("replace")} =${n("same")}`;
 }

@@ -4,12 +4,12 @@
  * Scripts and workflows branch on these, so they are part of the tools' contract.
  */
 export const ExitCode = {
-  /** The operation completed (or, with `--dry-run`, would complete). */
-  Ok: 0,
-  /** Pulumi, the backend or the registry failed while the operation ran. */
-  Failed: 1,
-  /** Bad usage, or the tool refused: malformed/missing digest, failed source update, nothing to roll back to. */
-  Refused: 2,
+    /** The operation completed (or, with `--dry-run`, would complete). */
+    Ok: 0,
+    /** Pulumi, the backend or the registry failed while the operation ran. */
+    Failed: 1,
+    /** Bad usage, or the tool refused: malformed/missing digest, failed source update, nothing to roll back to. */
+    Refused: 2,
 } as const;
 
 /** One of {@link ExitCode}'s values. */
@@ -20,19 +20,19 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
  * Anything else thrown is reported as an operation failure ({@link ExitCode.Failed}).
  */
 export class ToolError extends Error {
-  constructor(
-    message: string,
-    /** The process exit code this error maps to. */
-    readonly exitCode: ExitCodeValue,
-  ) {
-    super(message);
-    this.name = "ToolError";
-  }
+    constructor(
+        message: string,
+        /** The process exit code this error maps to. */
+        readonly exitCode: ExitCodeValue,
+    ) {
+        super(message);
+        this.name = "ToolError";
+    }
 }
 
 /** A refusal: the request was understood but would be unsafe or is impossible. */
 export function refused(message: string): ToolError {
-  return new ToolError(message, ExitCode.Refused);
+    return new ToolError(message, ExitCode.Refused);
 }
 
 /**
@@ -40,11 +40,11 @@ export function refused(message: string): ToolError {
  * `code: N\n stdout: …\n stderr: …\n err?: …`: the CLI's own stderr is what the operator needs.
  */
 export function describeError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const m = /^code: (-?\d+)\n stdout: [\s\S]*?\n stderr: ([\s\S]*?)\n err\?: /.exec(message);
-  if (!m) {
-    return message.trim();
-  }
-  const stderr = m[2].trim();
-  return m[1] === "-2" ? `the pulumi CLI could not be run (${stderr.split("\n").pop()})` : stderr || `pulumi exited with code ${m[1]}`;
+    const message = err instanceof Error ? err.message : String(err);
+    const m = /^code: (-?\d+)\n stdout: [\s\S]*?\n stderr: ([\s\S]*?)\n err\?: /.exec(message);
+    if (!m) {
+        return message.trim();
+    }
+    const stderr = m[2].trim();
+    return m[1] === "-2" ? `the pulumi CLI could not be run (${stderr.split("\n").pop()})` : stderr || `pulumi exited with code ${m[1]}`;
 }

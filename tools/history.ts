@@ -11,122 +11,121 @@ export const IMAGE_CONFIG_KEY = "slipway:image";
 
 /** Environment keys the Pulumi CLI records with every update. */
 export const HistoryEnv = {
-  gitHead: "git.head",
-  gitHeadName: "git.headName",
-  ciBuildNumber: "ci.build.number",
+    gitHead: "git.head",
+    gitHeadName: "git.headName",
+    ciBuildNumber: "ci.build.number",
 } as const;
 
 /** The image an update deployed, as far as history can tell. */
 export type DeployedImage =
-  | {
-      /** A qa/prod-style update: the digest is in the update's config, so it is exact. */
-      kind: "pinned";
-      ref: string;
-      repository: string;
-      digest: string;
-      buildNumber?: string;
-      gitBranch?: string;
-      gitSha?: string;
-    }
-  | {
-      /** A dev-style update that built its image: it is found again through the tags AppImage pushed. */
-      kind: "built";
-      /** Registry tags to try, most exact first: `sha-<7>`, then `build-<n>`. */
-      tags: string[];
-      buildNumber?: string;
-      gitBranch?: string;
-      gitSha?: string;
-    }
-  | {
-      /** Nothing usable: no image config, a malformed pin, or a build without git sha or build number. */
-      kind: "unknown";
-      reason: string;
-    };
+    | {
+          /** A qa/prod-style update: the digest is in the update's config, so it is exact. */
+          kind: "pinned";
+          ref: string;
+          repository: string;
+          digest: string;
+          buildNumber?: string;
+          gitBranch?: string;
+          gitSha?: string;
+      }
+    | {
+          /** A dev-style update that built its image: it is found again through the tags AppImage pushed. */
+          kind: "built";
+          /** Registry tags to try, most exact first: `sha-<7>`, then `build-<n>`. */
+          tags: string[];
+          buildNumber?: string;
+          gitBranch?: string;
+          gitSha?: string;
+      }
+    | {
+          /** Nothing usable: no image config, a malformed pin, or a build without git sha or build number. */
+          kind: "unknown";
+          reason: string;
+      };
 
 /** Reads the `slipway:image` object from an update's config; `undefined` when absent or not JSON. */
 export function imageConfigOf(update: UpdateSummary): Record<string, unknown> | undefined {
-  const entry = update.config?.[IMAGE_CONFIG_KEY] as ({ value?: string; objectValue?: unknown } | undefined);
-  if (!entry) {
-    return undefined;
-  }
-  // `pulumi stack history --json` sends structured config both as a JSON string and as `objectValue`.
-  if (entry.objectValue && typeof entry.objectValue === "object") {
-    return entry.objectValue as Record<string, unknown>;
-  }
-  if (typeof entry.value !== "string") {
-    return undefined;
-  }
-  try {
-    const parsed: unknown = JSON.parse(entry.value);
-    return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+    const entry = update.config?.[IMAGE_CONFIG_KEY] as { value?: string; objectValue?: unknown } | undefined;
+    if (!entry) {
+        return undefined;
+    }
+    // `pulumi stack history --json` sends structured config both as a JSON string and as `objectValue`.
+    if (entry.objectValue && typeof entry.objectValue === "object") {
+        return entry.objectValue as Record<string, unknown>;
+    }
+    if (typeof entry.value !== "string") {
+        return undefined;
+    }
+    try {
+        const parsed: unknown = JSON.parse(entry.value);
+        return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
-const asText = (v: unknown): string | undefined =>
-  typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
+const asText = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
 
 /** `refs/heads/main` → `main`; other values unchanged. */
 function branchName(headName: string | undefined): string | undefined {
-  return headName?.replace(/^refs\/heads\//, "") || undefined;
+    return headName?.replace(/^refs\/heads\//, "") || undefined;
 }
 
 /** Works out which image an update deployed. */
 export function deployedImage(update: UpdateSummary): DeployedImage {
-  const image = imageConfigOf(update);
-  if (!image) {
-    return { kind: "unknown", reason: `update ${update.version} has no ${IMAGE_CONFIG_KEY} config` };
-  }
-  if (image.source === "pinned") {
-    try {
-      const ref = parsePinnedRef(image.ref, `update ${update.version}'s image.ref`);
-      return {
-        kind: "pinned",
-        ref: `${ref.repository}@${ref.digest}`,
-        repository: ref.repository,
-        digest: ref.digest,
-        buildNumber: asText(image.buildNumber),
-        gitBranch: asText(image.gitBranch),
-        gitSha: asText(image.gitSha),
-      };
-    } catch (err) {
-      return { kind: "unknown", reason: (err as Error).message };
+    const image = imageConfigOf(update);
+    if (!image) {
+        return { kind: "unknown", reason: `update ${update.version} has no ${IMAGE_CONFIG_KEY} config` };
     }
-  }
-  const env = update.environment ?? {};
-  const gitSha = /^[0-9a-f]{7,40}$/.test(env[HistoryEnv.gitHead] ?? "") ? env[HistoryEnv.gitHead] : undefined;
-  const buildNumber = /^[0-9]+$/.test(env[HistoryEnv.ciBuildNumber] ?? "") ? env[HistoryEnv.ciBuildNumber] : undefined;
-  const tags = [...(gitSha ? [`sha-${gitSha.slice(0, 7)}`] : []), ...(buildNumber ? [`build-${buildNumber}`] : [])];
-  if (tags.length === 0) {
-    return {
-      kind: "unknown",
-      reason: `update ${update.version} built its image but recorded neither ${HistoryEnv.gitHead} nor ${HistoryEnv.ciBuildNumber}`,
-    };
-  }
-  return { kind: "built", tags, buildNumber, gitSha, gitBranch: branchName(env[HistoryEnv.gitHeadName]) };
+    if (image.source === "pinned") {
+        try {
+            const ref = parsePinnedRef(image.ref, `update ${update.version}'s image.ref`);
+            return {
+                kind: "pinned",
+                ref: `${ref.repository}@${ref.digest}`,
+                repository: ref.repository,
+                digest: ref.digest,
+                buildNumber: asText(image.buildNumber),
+                gitBranch: asText(image.gitBranch),
+                gitSha: asText(image.gitSha),
+            };
+        } catch (err) {
+            return { kind: "unknown", reason: (err as Error).message };
+        }
+    }
+    const env = update.environment ?? {};
+    const gitSha = /^[0-9a-f]{7,40}$/.test(env[HistoryEnv.gitHead] ?? "") ? env[HistoryEnv.gitHead] : undefined;
+    const buildNumber = /^[0-9]+$/.test(env[HistoryEnv.ciBuildNumber] ?? "") ? env[HistoryEnv.ciBuildNumber] : undefined;
+    const tags = [...(gitSha ? [`sha-${gitSha.slice(0, 7)}`] : []), ...(buildNumber ? [`build-${buildNumber}`] : [])];
+    if (tags.length === 0) {
+        return {
+            kind: "unknown",
+            reason: `update ${update.version} built its image but recorded neither ${HistoryEnv.gitHead} nor ${HistoryEnv.ciBuildNumber}`,
+        };
+    }
+    return { kind: "built", tags, buildNumber, gitSha, gitBranch: branchName(env[HistoryEnv.gitHeadName]) };
 }
 
 /** A key that is equal for two updates that ran the same image (digest, else git sha, else build number). */
 function identity(image: DeployedImage): string | undefined {
-  switch (image.kind) {
-    case "pinned":
-      return image.digest;
-    case "built":
-      return image.gitSha ? `git:${image.gitSha}` : image.tags[0];
-    default:
-      return undefined;
-  }
+    switch (image.kind) {
+        case "pinned":
+            return image.digest;
+        case "built":
+            return image.gitSha ? `git:${image.gitSha}` : image.tags[0];
+        default:
+            return undefined;
+    }
 }
 
 /** Deployments only (`kind: update`), newest first, whatever order the backend returned. */
 export function deployments(history: UpdateSummary[]): UpdateSummary[] {
-  return history.filter((u) => u.kind === "update").sort((a, b) => b.version - a.version);
+    return history.filter((u) => u.kind === "update").sort((a, b) => b.version - a.version);
 }
 
 /** The newest deployment, or `undefined` for a stack that was never updated. */
 export function lastDeployment(history: UpdateSummary[]): UpdateSummary | undefined {
-  return deployments(history)[0];
+    return deployments(history)[0];
 }
 
 /**
@@ -134,27 +133,27 @@ export function lastDeployment(history: UpdateSummary[]): UpdateSummary | undefi
  * stack whose last update failed or is still running (its outputs may not match what runs).
  */
 export function requireLastDeploymentSucceeded(stackName: string, history: UpdateSummary[]): UpdateSummary {
-  const last = lastDeployment(history);
-  if (!last) {
-    throw refused(`stack ${stackName} has never been deployed: nothing to promote`);
-  }
-  if (last.result !== "succeeded") {
-    throw refused(
-      `stack ${stackName}'s last update (version ${last.version}) ${last.result === "failed" ? "failed" : `is ${last.result}`}: ` +
-        `refusing to promote across it; fix or roll back ${stackName} first`,
-    );
-  }
-  return last;
+    const last = lastDeployment(history);
+    if (!last) {
+        throw refused(`stack ${stackName} has never been deployed: nothing to promote`);
+    }
+    if (last.result !== "succeeded") {
+        throw refused(
+            `stack ${stackName}'s last update (version ${last.version}) ${last.result === "failed" ? "failed" : `is ${last.result}`}: ` +
+                `refusing to promote across it; fix or roll back ${stackName} first`,
+        );
+    }
+    return last;
 }
 
 /** What a rollback goes back to. */
 export interface RollbackTarget {
-  /** The update whose image is restored. */
-  update: UpdateSummary;
-  /** The image it deployed (never `unknown`). */
-  image: Exclude<DeployedImage, { kind: "unknown" }>;
-  /** The stack's newest deployment, for the message. */
-  current: UpdateSummary;
+    /** The update whose image is restored. */
+    update: UpdateSummary;
+    /** The image it deployed (never `unknown`). */
+    image: Exclude<DeployedImage, { kind: "unknown" }>;
+    /** The stack's newest deployment, for the message. */
+    current: UpdateSummary;
 }
 
 /**
@@ -168,59 +167,50 @@ export interface RollbackTarget {
  *
  * Throws a refusal that says why when there is nothing to roll back to.
  */
-export function pickRollbackTarget(
-  stackName: string,
-  history: UpdateSummary[],
-  toVersion?: number,
-): RollbackTarget {
-  const all = deployments(history);
-  const current = all[0];
-  if (!current) {
-    throw refused(`stack ${stackName} has never been deployed: nothing to roll back to`);
-  }
-  if (toVersion !== undefined) {
-    const chosen = all.find((u) => u.version === toVersion);
-    if (!chosen) {
-      const known = all.map((u) => u.version).join(", ");
-      throw refused(`stack ${stackName} has no deployment with version ${toVersion} (deployments: ${known})`);
+export function pickRollbackTarget(stackName: string, history: UpdateSummary[], toVersion?: number): RollbackTarget {
+    const all = deployments(history);
+    const current = all[0];
+    if (!current) {
+        throw refused(`stack ${stackName} has never been deployed: nothing to roll back to`);
     }
-    if (chosen.result !== "succeeded") {
-      throw refused(`stack ${stackName}'s update ${toVersion} ${chosen.result}: only a successful update can be restored`);
+    if (toVersion !== undefined) {
+        const chosen = all.find((u) => u.version === toVersion);
+        if (!chosen) {
+            const known = all.map((u) => u.version).join(", ");
+            throw refused(`stack ${stackName} has no deployment with version ${toVersion} (deployments: ${known})`);
+        }
+        if (chosen.result !== "succeeded") {
+            throw refused(`stack ${stackName}'s update ${toVersion} ${chosen.result}: only a successful update can be restored`);
+        }
+        const image = deployedImage(chosen);
+        if (image.kind === "unknown") {
+            throw refused(`cannot restore update ${toVersion} of stack ${stackName}: ${image.reason}`);
+        }
+        return { update: chosen, image, current };
     }
-    const image = deployedImage(chosen);
-    if (image.kind === "unknown") {
-      throw refused(`cannot restore update ${toVersion} of stack ${stackName}: ${image.reason}`);
-    }
-    return { update: chosen, image, current };
-  }
 
-  const succeeded = all.filter((u) => u.result === "succeeded");
-  const currentImage = current.result === "succeeded" ? identity(deployedImage(current)) : undefined;
-  const candidates =
-    current.result === "succeeded"
-      ? succeeded.filter((u) => u.version < current.version)
-      : succeeded;
-  const skipped: string[] = [];
-  for (const update of candidates) {
-    const image = deployedImage(update);
-    if (image.kind === "unknown") {
-      skipped.push(`version ${update.version}: ${image.reason}`);
-      continue;
+    const succeeded = all.filter((u) => u.result === "succeeded");
+    const currentImage = current.result === "succeeded" ? identity(deployedImage(current)) : undefined;
+    const candidates = current.result === "succeeded" ? succeeded.filter((u) => u.version < current.version) : succeeded;
+    const skipped: string[] = [];
+    for (const update of candidates) {
+        const image = deployedImage(update);
+        if (image.kind === "unknown") {
+            skipped.push(`version ${update.version}: ${image.reason}`);
+            continue;
+        }
+        if (currentImage !== undefined && identity(image) === currentImage) {
+            continue;
+        }
+        return { update, image, current };
     }
-    if (currentImage !== undefined && identity(image) === currentImage) {
-      continue;
-    }
-    return { update, image, current };
-  }
-  const why =
-    succeeded.length === 0
-      ? "no update of it ever succeeded"
-      : candidates.length === 0
-        ? `update ${current.version} is its only successful update`
-        : skipped.length === candidates.length
-          ? "no earlier successful update recorded a usable image"
-          : `every earlier successful update ran the image that runs now (update ${current.version})`;
-  throw refused(
-    `nothing to roll back to on stack ${stackName}: ${why}` + (skipped.length ? `; skipped ${skipped.join("; ")}` : ""),
-  );
+    const why =
+        succeeded.length === 0
+            ? "no update of it ever succeeded"
+            : candidates.length === 0
+              ? `update ${current.version} is its only successful update`
+              : skipped.length === candidates.length
+                ? "no earlier successful update recorded a usable image"
+                : `every earlier successful update ran the image that runs now (update ${current.version})`;
+    throw refused(`nothing to roll back to on stack ${stackName}: ${why}` + (skipped.length ? `; skipped ${skipped.join("; ")}` : ""));
 }

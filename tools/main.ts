@@ -10,16 +10,16 @@ import { selectStageStack } from "./stage-stack";
 const workDir = process.env.SLIPWAY_WORK_DIR ?? path.resolve(__dirname, "..");
 
 run(process.argv.slice(2), {
-  openStack: (name) => selectStageStack(name, workDir),
-  registry: new HttpRegistryClient(registryOptionsFromEnv(process.env)),
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
+    openStack: (name) => selectStageStack(name, workDir),
+    registry: new HttpRegistryClient(registryOptionsFromEnv(process.env)),
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
 }).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`error: ${String(err)}\n`);
-    process.exitCode = 1;
-  },
+    (code) => {
+        process.exitCode = code;
+    },
+    (err: unknown) => {
+        process.stderr.write(`error: ${String(err)}\n`);
+        process.exitCode = 1;
+    },
 );

@@ -8,49 +8,49 @@ import { parsePinnedRef } from "./image-ref";
 
 /** A digest-pinned image and the build metadata that travels with it. */
 export interface ImagePin {
-  /** `repo@sha256:<64 hex>`. */
-  ref: string;
-  buildNumber?: string;
-  gitBranch?: string;
-  gitSha?: string;
+    /** `repo@sha256:<64 hex>`. */
+    ref: string;
+    buildNumber?: string;
+    gitBranch?: string;
+    gitSha?: string;
 }
 
 /** The stack's current `slipway:image` object, or `undefined` when unset or not an object. */
 export async function readImageConfig(stack: StageStack): Promise<Record<string, unknown> | undefined> {
-  const current = await stack.getConfig(IMAGE_CONFIG_KEY);
-  if (!current) {
-    return undefined;
-  }
-  try {
-    const parsed: unknown = JSON.parse(current.value);
-    return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+    const current = await stack.getConfig(IMAGE_CONFIG_KEY);
+    if (!current) {
+        return undefined;
+    }
+    try {
+        const parsed: unknown = JSON.parse(current.value);
+        return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
+    } catch {
+        return undefined;
+    }
 }
 
 /** The ref the stack is pinned to now, or `undefined` when it builds (or the pin is malformed). */
 export function currentPinnedRef(image: Record<string, unknown> | undefined): string | undefined {
-  if (image?.source !== "pinned") {
-    return undefined;
-  }
-  try {
-    const ref = parsePinnedRef(image.ref, "image.ref");
-    return `${ref.repository}@${ref.digest}`;
-  } catch {
-    return undefined;
-  }
+    if (image?.source !== "pinned") {
+        return undefined;
+    }
+    try {
+        const ref = parsePinnedRef(image.ref, "image.ref");
+        return `${ref.repository}@${ref.digest}`;
+    } catch {
+        return undefined;
+    }
 }
 
 /** The `slipway:image` object of a pin (the `pinned` shape of docs/CONTRACTS.md); metadata defaults to `unknown`. */
 export function pinnedImageConfig(pin: ImagePin): Record<string, string> {
-  return {
-    source: "pinned",
-    ref: pin.ref,
-    buildNumber: pin.buildNumber ?? "unknown",
-    gitBranch: pin.gitBranch ?? "unknown",
-    gitSha: pin.gitSha ?? "unknown",
-  };
+    return {
+        source: "pinned",
+        ref: pin.ref,
+        buildNumber: pin.buildNumber ?? "unknown",
+        gitBranch: pin.gitBranch ?? "unknown",
+        gitSha: pin.gitSha ?? "unknown",
+    };
 }
 
 /**
@@ -59,7 +59,7 @@ export function pinnedImageConfig(pin: ImagePin): Record<string, string> {
  * the strict `pinned` schema would reject.
  */
 export async function writeImagePin(stack: StageStack, pin: ImagePin): Promise<void> {
-  await stack.setObjectConfig(IMAGE_CONFIG_KEY, pinnedImageConfig(pin));
+    await stack.setObjectConfig(IMAGE_CONFIG_KEY, pinnedImageConfig(pin));
 }
 
 /**
@@ -67,24 +67,24 @@ export async function writeImagePin(stack: StageStack, pin: ImagePin): Promise<v
  * values (build numbers) strings; a building stage's object is removed first so no build-only key survives.
  */
 export function pinCommands(stackName: string, pin: ImagePin, current: Record<string, unknown> | undefined): string[] {
-  const quote = (s: string) => (/^[A-Za-z0-9_.:@\/=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const stack = quote(stackName);
-  return [
-    ...(current !== undefined && current.source !== "pinned" ? [`pulumi config rm --stack ${stack} ${IMAGE_CONFIG_KEY}`] : []),
-    ...Object.entries(pinnedImageConfig(pin)).map(
-      ([field, value]) =>
-        `pulumi config set --stack ${stack} --path --type string ${quote(`${IMAGE_CONFIG_KEY}.${field}`)} ${quote(value)}`,
-    ),
-    `pulumi up --stack ${stack} --diff`,
-  ];
+    const quote = (s: string) => (/^[A-Za-z0-9_.:@\/=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+    const stack = quote(stackName);
+    return [
+        ...(current !== undefined && current.source !== "pinned" ? [`pulumi config rm --stack ${stack} ${IMAGE_CONFIG_KEY}`] : []),
+        ...Object.entries(pinnedImageConfig(pin)).map(
+            ([field, value]) =>
+                `pulumi config set --stack ${stack} --path --type string ${quote(`${IMAGE_CONFIG_KEY}.${field}`)} ${quote(value)}`,
+        ),
+        `pulumi up --stack ${stack} --diff`,
+    ];
 }
 
 /** One-line description: `repo@sha256:… (build 42, branch main, sha 0123abc)`. */
 export function describePin(pin: ImagePin): string {
-  const meta = [
-    pin.buildNumber && `build ${pin.buildNumber}`,
-    pin.gitBranch && `branch ${pin.gitBranch}`,
-    pin.gitSha && `sha ${pin.gitSha.slice(0, 7)}`,
-  ].filter(Boolean);
-  return meta.length ? `${pin.ref} (${meta.join(", ")})` : pin.ref;
+    const meta = [
+        pin.buildNumber && `build ${pin.buildNumber}`,
+        pin.gitBranch && `branch ${pin.gitBranch}`,
+        pin.gitSha && `sha ${pin.gitSha.slice(0, 7)}`,
+    ].filter(Boolean);
+    return meta.length ? `${pin.ref} (${meta.join(", ")})` : pin.ref;
 }

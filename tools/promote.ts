@@ -10,15 +10,15 @@ import { currentPinnedRef, describePin, readImageConfig, writeImagePin, type Ima
 
 /** Options of {@link promote}. */
 export interface PromoteOptions {
-  from: string;
-  to: string;
-  /** Run `up` instead of `preview`. */
-  yes: boolean;
+    from: string;
+    to: string;
+    /** Run `up` instead of `preview`. */
+    yes: boolean;
 }
 
 const text = (outputs: OutputMap, key: string): string | undefined => {
-  const v = outputs[key]?.value;
-  return typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
+    const v = outputs[key]?.value;
+    return typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
 };
 
 /**
@@ -26,63 +26,63 @@ const text = (outputs: OutputMap, key: string): string | undefined => {
  * validates it.
  */
 async function sourcePin(ctx: ToolContext, from: string): Promise<ImagePin> {
-  const source = await ctx.openStack(from);
-  const last = requireLastDeploymentSucceeded(from, await source.history());
-  const outputs = await source.outputs();
-  let digest: string;
-  let ref: ReturnType<typeof parsePinnedRef>;
-  try {
-    digest = requireDigest(outputs.appImageDigest?.value, `stack ${from}'s output appImageDigest`);
-    ref = parsePinnedRef(outputs.appImageRef?.value, `stack ${from}'s output appImageRef`);
-  } catch (err) {
-    throw refused(`${(err as Error).message}; refusing to promote`);
-  }
-  if (ref.digest !== digest) {
-    throw refused(`stack ${from}'s outputs disagree: appImageRef is ${ref.digest}, appImageDigest is ${digest}`);
-  }
-  // A pinned source records its digest in the update's config too: both must agree, or the outputs are stale.
-  const recorded = deployedImage(last);
-  if (recorded.kind === "pinned" && recorded.digest !== digest) {
-    throw refused(
-      `stack ${from}'s outputs (${digest}) do not match the digest its last update deployed (${recorded.digest}); ` +
-        `run pulumi refresh on ${from} first`,
-    );
-  }
-  return {
-    ref: `${ref.repository}@${digest}`,
-    buildNumber: text(outputs, "buildNumber"),
-    gitBranch: text(outputs, "gitBranch"),
-    gitSha: text(outputs, "gitSha"),
-  };
+    const source = await ctx.openStack(from);
+    const last = requireLastDeploymentSucceeded(from, await source.history());
+    const outputs = await source.outputs();
+    let digest: string;
+    let ref: ReturnType<typeof parsePinnedRef>;
+    try {
+        digest = requireDigest(outputs.appImageDigest?.value, `stack ${from}'s output appImageDigest`);
+        ref = parsePinnedRef(outputs.appImageRef?.value, `stack ${from}'s output appImageRef`);
+    } catch (err) {
+        throw refused(`${(err as Error).message}; refusing to promote`);
+    }
+    if (ref.digest !== digest) {
+        throw refused(`stack ${from}'s outputs disagree: appImageRef is ${ref.digest}, appImageDigest is ${digest}`);
+    }
+    // A pinned source records its digest in the update's config too: both must agree, or the outputs are stale.
+    const recorded = deployedImage(last);
+    if (recorded.kind === "pinned" && recorded.digest !== digest) {
+        throw refused(
+            `stack ${from}'s outputs (${digest}) do not match the digest its last update deployed (${recorded.digest}); ` +
+                `run pulumi refresh on ${from} first`,
+        );
+    }
+    return {
+        ref: `${ref.repository}@${digest}`,
+        buildNumber: text(outputs, "buildNumber"),
+        gitBranch: text(outputs, "gitBranch"),
+        gitSha: text(outputs, "gitSha"),
+    };
 }
 
 /** Runs a promotion; throws {@link ToolError} on refusal, anything else on failure. */
 export async function promote(ctx: ToolContext, options: PromoteOptions): Promise<void> {
-  if (options.from === options.to) {
-    throw refused(`--from and --to are both ${options.from}`);
-  }
-  const pin = await sourcePin(ctx, options.from);
-  const target = await ctx.openStack(options.to);
-  const current = await readImageConfig(target);
-  if (currentPinnedRef(current) === pin.ref) {
-    ctx.out(`${options.to} is already pinned to ${pin.ref}: nothing to promote\n`);
-    return;
-  }
-  ctx.err(`promoting ${options.from} → ${options.to}: ${describePin(pin)}\n`);
-  await writeImagePin(target, pin);
-  const message = `promote ${options.from} → ${options.to}: ${pin.ref}`;
-  const onOutput = (s: string) => ctx.err(s);
-  if (options.yes) {
-    const result = await target.up({ message, onOutput });
-    ctx.out(
-      `promoted ${options.from} → ${options.to}: ${describePin(pin)}\n` +
-        `update ${result.summary.version} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`,
-    );
-  } else {
-    const result = await target.preview({ message, onOutput });
-    ctx.out(
-      `preview of ${options.to} with ${describePin(pin)}: ${formatChanges(result.changeSummary)}\n` +
-        `the pin is written to Pulumi.${options.to}.yaml; run again with --yes to deploy it\n`,
-    );
-  }
+    if (options.from === options.to) {
+        throw refused(`--from and --to are both ${options.from}`);
+    }
+    const pin = await sourcePin(ctx, options.from);
+    const target = await ctx.openStack(options.to);
+    const current = await readImageConfig(target);
+    if (currentPinnedRef(current) === pin.ref) {
+        ctx.out(`${options.to} is already pinned to ${pin.ref}: nothing to promote\n`);
+        return;
+    }
+    ctx.err(`promoting ${options.from} → ${options.to}: ${describePin(pin)}\n`);
+    await writeImagePin(target, pin);
+    const message = `promote ${options.from} → ${options.to}: ${pin.ref}`;
+    const onOutput = (s: string) => ctx.err(s);
+    if (options.yes) {
+        const result = await target.up({ message, onOutput });
+        ctx.out(
+            `promoted ${options.from} → ${options.to}: ${describePin(pin)}\n` +
+                `update ${result.summary.version} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`,
+        );
+    } else {
+        const result = await target.preview({ message, onOutput });
+        ctx.out(
+            `preview of ${options.to} with ${describePin(pin)}: ${formatChanges(result.changeSummary)}\n` +
+                `the pin is written to Pulumi.${options.to}.yaml; run again with --yes to deploy it\n`,
+        );
+    }
 }

@@ -6,11 +6,11 @@ import { isDigest, isTag, splitRepository } from "./image-ref";
 
 /** Looks up manifests in a registry. */
 export interface RegistryClient {
-  /**
-   * The manifest digest of `repository` (`host[:port]/path`) at `reference` (a tag or a digest), or `undefined`
-   * when the registry has no such manifest.
-   */
-  resolve(repository: string, reference: string): Promise<string | undefined>;
+    /**
+     * The manifest digest of `repository` (`host[:port]/path`) at `reference` (a tag or a digest), or `undefined`
+     * when the registry has no such manifest.
+     */
+    resolve(repository: string, reference: string): Promise<string | undefined>;
 }
 
 /**
@@ -19,10 +19,10 @@ export interface RegistryClient {
  * whose digest differs from the pushed one.
  */
 export const MANIFEST_MEDIA_TYPES = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
 ] as const;
 
 /** Credentials for a registry: a bearer token as is, or a username and password (basic, or traded for a token). */
@@ -30,11 +30,11 @@ export type RegistryCredentials = { token: string } | { username: string; passwo
 
 /** Options of {@link HttpRegistryClient}. */
 export interface HttpRegistryClientOptions {
-  credentials?: RegistryCredentials;
-  /** Use plain HTTP for every registry (a local `registry:2` without TLS). Loopback hosts always use HTTP. */
-  insecure?: boolean;
-  /** Per-request timeout in milliseconds. */
-  timeoutMs?: number;
+    credentials?: RegistryCredentials;
+    /** Use plain HTTP for every registry (a local `registry:2` without TLS). Loopback hosts always use HTTP. */
+    insecure?: boolean;
+    /** Per-request timeout in milliseconds. */
+    timeoutMs?: number;
 }
 
 /**
@@ -42,128 +42,128 @@ export interface HttpRegistryClientOptions {
  * `SLIPWAY_REGISTRY_PASSWORD` (for ECR: `AWS` and the output of `aws ecr get-login-password`).
  */
 export function registryOptionsFromEnv(env: NodeJS.ProcessEnv): HttpRegistryClientOptions {
-  const insecure = env.SLIPWAY_REGISTRY_INSECURE === "true" || env.SLIPWAY_REGISTRY_INSECURE === "1";
-  if (env.SLIPWAY_REGISTRY_TOKEN) {
-    return { insecure, credentials: { token: env.SLIPWAY_REGISTRY_TOKEN } };
-  }
-  if (env.SLIPWAY_REGISTRY_USERNAME && env.SLIPWAY_REGISTRY_PASSWORD) {
-    return {
-      insecure,
-      credentials: { username: env.SLIPWAY_REGISTRY_USERNAME, password: env.SLIPWAY_REGISTRY_PASSWORD },
-    };
-  }
-  return { insecure };
+    const insecure = env.SLIPWAY_REGISTRY_INSECURE === "true" || env.SLIPWAY_REGISTRY_INSECURE === "1";
+    if (env.SLIPWAY_REGISTRY_TOKEN) {
+        return { insecure, credentials: { token: env.SLIPWAY_REGISTRY_TOKEN } };
+    }
+    if (env.SLIPWAY_REGISTRY_USERNAME && env.SLIPWAY_REGISTRY_PASSWORD) {
+        return {
+            insecure,
+            credentials: { username: env.SLIPWAY_REGISTRY_USERNAME, password: env.SLIPWAY_REGISTRY_PASSWORD },
+        };
+    }
+    return { insecure };
 }
 
 /** Parses a `WWW-Authenticate` challenge such as `Bearer realm="…",service="…",scope="…"`. */
 export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
-  const space = header.indexOf(" ");
-  const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
-  const params: Record<string, string> = {};
-  const re = /([a-zA-Z_]+)="([^"]*)"/g;
-  for (let m = re.exec(header); m; m = re.exec(header)) {
-    params[m[1].toLowerCase()] = m[2];
-  }
-  return { scheme, params };
+    const space = header.indexOf(" ");
+    const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
+    const params: Record<string, string> = {};
+    const re = /([a-zA-Z_]+)="([^"]*)"/g;
+    for (let m = re.exec(header); m; m = re.exec(header)) {
+        params[m[1].toLowerCase()] = m[2];
+    }
+    return { scheme, params };
 }
 
 const LOOPBACK = /^(localhost|127(?:\.[0-9]+){3}|\[::1\])(?::[0-9]+)?$/;
 
 /** {@link RegistryClient} over HTTP(S) with Node's `fetch`. */
 export class HttpRegistryClient implements RegistryClient {
-  constructor(private readonly options: HttpRegistryClientOptions = {}) {}
+    constructor(private readonly options: HttpRegistryClientOptions = {}) {}
 
-  async resolve(repository: string, reference: string): Promise<string | undefined> {
-    const { registry, path } = splitRepository(repository);
-    if (!registry) {
-      throw new Error(`repository ${repository} names no registry host`);
-    }
-    if (!isDigest(reference) && !isTag(reference)) {
-      throw new Error(`${JSON.stringify(reference)} is neither a tag nor a sha256 digest`);
-    }
-    const scheme = this.options.insecure || LOOPBACK.test(registry) ? "http" : "https";
-    const url = `${scheme}://${registry}/v2/${path}/manifests/${reference}`;
+    async resolve(repository: string, reference: string): Promise<string | undefined> {
+        const { registry, path } = splitRepository(repository);
+        if (!registry) {
+            throw new Error(`repository ${repository} names no registry host`);
+        }
+        if (!isDigest(reference) && !isTag(reference)) {
+            throw new Error(`${JSON.stringify(reference)} is neither a tag nor a sha256 digest`);
+        }
+        const scheme = this.options.insecure || LOOPBACK.test(registry) ? "http" : "https";
+        const url = `${scheme}://${registry}/v2/${path}/manifests/${reference}`;
 
-    let response = await this.head(url, this.initialAuthorization());
-    if (response.status === 401 && !(this.options.credentials && "token" in this.options.credentials)) {
-      const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
-      const authorization = await this.answer(challenge, path);
-      if (authorization) {
-        response = await this.head(url, authorization);
-      }
+        let response = await this.head(url, this.initialAuthorization());
+        if (response.status === 401 && !(this.options.credentials && "token" in this.options.credentials)) {
+            const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
+            const authorization = await this.answer(challenge, path);
+            if (authorization) {
+                response = await this.head(url, authorization);
+            }
+        }
+        if (response.status === 404) {
+            return undefined;
+        }
+        if (response.status === 401 || response.status === 403) {
+            throw new Error(
+                `registry ${registry} refused access (${response.status}) to ${path}: set SLIPWAY_REGISTRY_USERNAME and ` +
+                    "SLIPWAY_REGISTRY_PASSWORD (or SLIPWAY_REGISTRY_TOKEN) to credentials that may pull",
+            );
+        }
+        if (response.status !== 200) {
+            throw new Error(`registry answered ${response.status} ${response.statusText} for HEAD ${url}`);
+        }
+        const digest = response.headers.get("docker-content-digest");
+        if (!isDigest(digest)) {
+            throw new Error(`registry sent no valid Docker-Content-Digest for ${repository}:${reference} (got ${JSON.stringify(digest)})`);
+        }
+        if (isDigest(reference) && digest !== reference) {
+            throw new Error(`registry answered ${digest} for ${repository}@${reference}`);
+        }
+        return digest;
     }
-    if (response.status === 404) {
-      return undefined;
-    }
-    if (response.status === 401 || response.status === 403) {
-      throw new Error(
-        `registry ${registry} refused access (${response.status}) to ${path}: set SLIPWAY_REGISTRY_USERNAME and ` +
-          "SLIPWAY_REGISTRY_PASSWORD (or SLIPWAY_REGISTRY_TOKEN) to credentials that may pull",
-      );
-    }
-    if (response.status !== 200) {
-      throw new Error(`registry answered ${response.status} ${response.statusText} for HEAD ${url}`);
-    }
-    const digest = response.headers.get("docker-content-digest");
-    if (!isDigest(digest)) {
-      throw new Error(`registry sent no valid Docker-Content-Digest for ${repository}:${reference} (got ${JSON.stringify(digest)})`);
-    }
-    if (isDigest(reference) && digest !== reference) {
-      throw new Error(`registry answered ${digest} for ${repository}@${reference}`);
-    }
-    return digest;
-  }
 
-  private initialAuthorization(): string | undefined {
-    const creds = this.options.credentials;
-    return creds && "token" in creds ? `Bearer ${creds.token}` : undefined;
-  }
+    private initialAuthorization(): string | undefined {
+        const creds = this.options.credentials;
+        return creds && "token" in creds ? `Bearer ${creds.token}` : undefined;
+    }
 
-  /**
-   * Answers a 401 challenge: basic credentials directly, or a bearer token from the challenge's realm (traded for
-   * the basic credentials, or anonymous when there are none, as public registries allow). `undefined` when
-   * there is nothing to answer with.
-   */
-  private async answer(challenge: ReturnType<typeof parseChallenge>, path: string): Promise<string | undefined> {
-    const creds = this.options.credentials as { username: string; password: string } | undefined;
-    const basic = creds && `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
-    if (challenge.scheme !== "bearer") {
-      return basic;
+    /**
+     * Answers a 401 challenge: basic credentials directly, or a bearer token from the challenge's realm (traded for
+     * the basic credentials, or anonymous when there are none, as public registries allow). `undefined` when
+     * there is nothing to answer with.
+     */
+    private async answer(challenge: ReturnType<typeof parseChallenge>, path: string): Promise<string | undefined> {
+        const creds = this.options.credentials as { username: string; password: string } | undefined;
+        const basic = creds && `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+        if (challenge.scheme !== "bearer") {
+            return basic;
+        }
+        const realm = challenge.params.realm;
+        if (!realm) {
+            throw new Error("registry asked for a bearer token without a realm");
+        }
+        const tokenUrl = new URL(realm);
+        if (challenge.params.service) {
+            tokenUrl.searchParams.set("service", challenge.params.service);
+        }
+        tokenUrl.searchParams.set("scope", challenge.params.scope ?? `repository:${path}:pull`);
+        const response = await fetch(tokenUrl, {
+            headers: basic ? { Authorization: basic } : {},
+            signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+        });
+        if (!response.ok) {
+            throw new Error(`token service ${tokenUrl.origin} answered ${response.status} ${response.statusText}`);
+        }
+        const body = (await response.json()) as { token?: string; access_token?: string };
+        const token = body.token ?? body.access_token;
+        if (!token) {
+            throw new Error("token service sent no token");
+        }
+        return `Bearer ${token}`;
     }
-    const realm = challenge.params.realm;
-    if (!realm) {
-      throw new Error("registry asked for a bearer token without a realm");
-    }
-    const tokenUrl = new URL(realm);
-    if (challenge.params.service) {
-      tokenUrl.searchParams.set("service", challenge.params.service);
-    }
-    tokenUrl.searchParams.set("scope", challenge.params.scope ?? `repository:${path}:pull`);
-    const response = await fetch(tokenUrl, {
-      headers: basic ? { Authorization: basic } : {},
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
-    });
-    if (!response.ok) {
-      throw new Error(`token service ${tokenUrl.origin} answered ${response.status} ${response.statusText}`);
-    }
-    const body = (await response.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (!token) {
-      throw new Error("token service sent no token");
-    }
-    return `Bearer ${token}`;
-  }
 
-  private head(url: string, authorization: string | undefined): Promise<Response> {
-    const headers: Record<string, string> = { Accept: MANIFEST_MEDIA_TYPES.join(", ") };
-    if (authorization) {
-      headers.Authorization = authorization;
+    private head(url: string, authorization: string | undefined): Promise<Response> {
+        const headers: Record<string, string> = { Accept: MANIFEST_MEDIA_TYPES.join(", ") };
+        if (authorization) {
+            headers.Authorization = authorization;
+        }
+        return fetch(url, {
+            method: "HEAD",
+            headers,
+            redirect: "follow",
+            signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+        });
     }
-    return fetch(url, {
-      method: "HEAD",
-      headers,
-      redirect: "follow",
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
-    });
-  }
 }

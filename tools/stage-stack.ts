@@ -4,113 +4,106 @@
  * The tools depend on {@link StageStack} only, so tests drive them with a fake that records every call and never
  * needs a Pulumi CLI.
  */
-import type {
-  ConfigValue,
-  OutputMap,
-  PreviewResult,
-  Stack,
-  UpResult,
-  UpdateSummary,
-} from "@pulumi/pulumi/automation";
+import type { ConfigValue, OutputMap, PreviewResult, Stack, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
 
 /** Options shared by {@link StageStack.preview} and {@link StageStack.up}. */
 export interface OperationOptions {
-  /** Message recorded with the operation (shown by `pulumi stack history`). */
-  message?: string;
-  /** Receives Pulumi's progress output as it is produced (Pulumi masks secrets in it). */
-  onOutput?: (text: string) => void;
+    /** Message recorded with the operation (shown by `pulumi stack history`). */
+    message?: string;
+    /** Receives Pulumi's progress output as it is produced (Pulumi masks secrets in it). */
+    onOutput?: (text: string) => void;
 }
 
 /** Options of {@link StageStack.history}. */
 export interface HistoryOptions {
-  /** Number of most recent entries to fetch; all when omitted. */
-  pageSize?: number;
-  /**
-   * Whether secret config values are decrypted into the result. Defaults to `false`, unlike the Automation API,
-   * whose `history()` shows secrets unless told otherwise. The tools never pass `true`.
-   */
-  showSecrets?: boolean;
+    /** Number of most recent entries to fetch; all when omitted. */
+    pageSize?: number;
+    /**
+     * Whether secret config values are decrypted into the result. Defaults to `false`, unlike the Automation API,
+     * whose `history()` shows secrets unless told otherwise. The tools never pass `true`.
+     */
+    showSecrets?: boolean;
 }
 
 /** Options of config reads and writes. */
 export interface ConfigOptions {
-  /** Treat the key as a path into a structured value, as `pulumi config set --path` does. */
-  path?: boolean;
+    /** Treat the key as a path into a structured value, as `pulumi config set --path` does. */
+    path?: boolean;
 }
 
 /** One stage's Pulumi stack, as the tools see it. */
 export interface StageStack {
-  /** The stack name, e.g. `qa`. */
-  readonly name: string;
-  /** Update history, newest first. Secrets are hidden unless `showSecrets` is set. */
-  history(options?: HistoryOptions): Promise<UpdateSummary[]>;
-  /** A config value, or `undefined` when the key is not set. */
-  getConfig(key: string, options?: ConfigOptions): Promise<ConfigValue | undefined>;
-  /**
-   * Sets a plain (non-secret) string in the stack's config file. With `path`, the CLI stores digit-only strings
-   * as integers (`pulumi config set --path`), so values such as build numbers go through {@link setObjectConfig}.
-   */
-  setConfig(key: string, value: string, options?: ConfigOptions): Promise<void>;
-  /**
-   * Replaces a structured (object) config value in one write, as typed YAML: strings stay strings and keys not in
-   * `value` are gone (`pulumi config set-all --json`).
-   */
-  setObjectConfig(key: string, value: Record<string, string>): Promise<void>;
-  /** The stack outputs of the last update. */
-  outputs(): Promise<OutputMap>;
-  /** `pulumi preview --diff`. */
-  preview(options?: OperationOptions): Promise<PreviewResult>;
-  /** `pulumi up --diff --yes`. */
-  up(options?: OperationOptions): Promise<UpResult>;
+    /** The stack name, e.g. `qa`. */
+    readonly name: string;
+    /** Update history, newest first. Secrets are hidden unless `showSecrets` is set. */
+    history(options?: HistoryOptions): Promise<UpdateSummary[]>;
+    /** A config value, or `undefined` when the key is not set. */
+    getConfig(key: string, options?: ConfigOptions): Promise<ConfigValue | undefined>;
+    /**
+     * Sets a plain (non-secret) string in the stack's config file. With `path`, the CLI stores digit-only strings
+     * as integers (`pulumi config set --path`), so values such as build numbers go through {@link setObjectConfig}.
+     */
+    setConfig(key: string, value: string, options?: ConfigOptions): Promise<void>;
+    /**
+     * Replaces a structured (object) config value in one write, as typed YAML: strings stay strings and keys not in
+     * `value` are gone (`pulumi config set-all --json`).
+     */
+    setObjectConfig(key: string, value: Record<string, string>): Promise<void>;
+    /** The stack outputs of the last update. */
+    outputs(): Promise<OutputMap>;
+    /** `pulumi preview --diff`. */
+    preview(options?: OperationOptions): Promise<PreviewResult>;
+    /** `pulumi up --diff --yes`. */
+    up(options?: OperationOptions): Promise<UpResult>;
 }
 
 /** {@link StageStack} over an Automation API {@link Stack} (a local workspace running the project's program). */
 export class AutomationStageStack implements StageStack {
-  constructor(private readonly stack: Stack) {}
+    constructor(private readonly stack: Stack) {}
 
-  get name(): string {
-    return this.stack.name;
-  }
-
-  history(options: HistoryOptions = {}): Promise<UpdateSummary[]> {
-    // The SDK's third parameter defaults to *showing* secrets: always pass it explicitly.
-    return this.stack.history(options.pageSize, options.pageSize ? 1 : undefined, options.showSecrets ?? false);
-  }
-
-  async getConfig(key: string, options: ConfigOptions = {}): Promise<ConfigValue | undefined> {
-    // Not getAllConfig(): it runs `pulumi config --show-secrets` and would decrypt every secret of the stack.
-    try {
-      return await this.stack.getConfig(key, options.path ?? false);
-    } catch (err) {
-      // `pulumi config get` exits non-zero with "configuration key '…' not found for stack '…'".
-      if (/not found/i.test(String((err as Error).message))) {
-        return undefined;
-      }
-      throw err;
+    get name(): string {
+        return this.stack.name;
     }
-  }
 
-  setConfig(key: string, value: string, options: ConfigOptions = {}): Promise<void> {
-    return this.stack.setConfig(key, { value, secret: false }, options.path ?? false);
-  }
+    history(options: HistoryOptions = {}): Promise<UpdateSummary[]> {
+        // The SDK's third parameter defaults to *showing* secrets: always pass it explicitly.
+        return this.stack.history(options.pageSize, options.pageSize ? 1 : undefined, options.showSecrets ?? false);
+    }
 
-  setObjectConfig(key: string, value: Record<string, string>): Promise<void> {
-    // The shape `pulumi config --json` prints: the JSON text plus the object, marking it structured.
-    const entry = { value: JSON.stringify(value), objectValue: value, secret: false };
-    return this.stack.setAllConfigJson(JSON.stringify({ [key]: entry }));
-  }
+    async getConfig(key: string, options: ConfigOptions = {}): Promise<ConfigValue | undefined> {
+        // Not getAllConfig(): it runs `pulumi config --show-secrets` and would decrypt every secret of the stack.
+        try {
+            return await this.stack.getConfig(key, options.path ?? false);
+        } catch (err) {
+            // `pulumi config get` exits non-zero with "configuration key '…' not found for stack '…'".
+            if (/not found/i.test(String((err as Error).message))) {
+                return undefined;
+            }
+            throw err;
+        }
+    }
 
-  outputs(): Promise<OutputMap> {
-    return this.stack.outputs();
-  }
+    setConfig(key: string, value: string, options: ConfigOptions = {}): Promise<void> {
+        return this.stack.setConfig(key, { value, secret: false }, options.path ?? false);
+    }
 
-  preview(options: OperationOptions = {}): Promise<PreviewResult> {
-    return this.stack.preview({ diff: true, message: options.message, onOutput: options.onOutput });
-  }
+    setObjectConfig(key: string, value: Record<string, string>): Promise<void> {
+        // The shape `pulumi config --json` prints: the JSON text plus the object, marking it structured.
+        const entry = { value: JSON.stringify(value), objectValue: value, secret: false };
+        return this.stack.setAllConfigJson(JSON.stringify({ [key]: entry }));
+    }
 
-  up(options: OperationOptions = {}): Promise<UpResult> {
-    return this.stack.up({ diff: true, message: options.message, onOutput: options.onOutput });
-  }
+    outputs(): Promise<OutputMap> {
+        return this.stack.outputs();
+    }
+
+    preview(options: OperationOptions = {}): Promise<PreviewResult> {
+        return this.stack.preview({ diff: true, message: options.message, onOutput: options.onOutput });
+    }
+
+    up(options: OperationOptions = {}): Promise<UpResult> {
+        return this.stack.up({ diff: true, message: options.message, onOutput: options.onOutput });
+    }
 }
 
 /**
@@ -118,8 +111,8 @@ export class AutomationStageStack implements StageStack {
  * Loads the Automation API lazily: it is large, and `--help` should not pay for it.
  */
 export async function selectStageStack(stackName: string, workDir: string): Promise<StageStack> {
-  // require, not import(): this file is CommonJS and the SDK's `automation` entry is a directory import.
-  const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
-  const stack = await LocalWorkspace.selectStack({ stackName, workDir });
-  return new AutomationStageStack(stack);
+    // require, not import(): this file is CommonJS and the SDK's `automation` entry is a directory import.
+    const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir });
+    return new AutomationStageStack(stack);
 }

@@ -12,84 +12,88 @@ export const DEFAULT_STAGES = ["dev", "qa", "prod"] as const;
 
 /** One stage's row. Only non-secret stack outputs and history metadata go in here. */
 export interface StageStatus {
-  stack: string;
-  digest?: string;
-  imageRef?: string;
-  buildNumber?: string;
-  gitBranch?: string;
-  gitSha?: string;
-  lastVersion?: number;
-  lastResult?: string;
-  lastEnd?: string;
-  /** Why the stack could not be read. */
-  error?: string;
+    stack: string;
+    digest?: string;
+    imageRef?: string;
+    buildNumber?: string;
+    gitBranch?: string;
+    gitSha?: string;
+    lastVersion?: number;
+    lastResult?: string;
+    lastEnd?: string;
+    /** Why the stack could not be read. */
+    error?: string;
 }
 
 /** An output as text; secret outputs are never shown. */
 function shown(outputs: OutputMap, key: string): string | undefined {
-  const o = outputs[key];
-  if (!o || o.value === undefined || o.value === null || o.value === "") {
-    return undefined;
-  }
-  return o.secret ? "[secret]" : String(o.value);
+    const o = outputs[key];
+    if (!o || o.value === undefined || o.value === null || o.value === "") {
+        return undefined;
+    }
+    return o.secret ? "[secret]" : String(o.value);
 }
 
 /** Builds a stage's row from its outputs and history. */
 export function stageStatus(stack: string, outputs: OutputMap, history: UpdateSummary[]): StageStatus {
-  const last = lastDeployment(history);
-  return {
-    stack,
-    digest: shown(outputs, "appImageDigest"),
-    imageRef: shown(outputs, "appImageRef"),
-    buildNumber: shown(outputs, "buildNumber"),
-    gitBranch: shown(outputs, "gitBranch"),
-    gitSha: shown(outputs, "gitSha"),
-    lastVersion: last?.version,
-    lastResult: last?.result,
-    lastEnd: last?.endTime ? new Date(last.endTime).toISOString().replace(/\.\d{3}Z$/, "Z") : undefined,
-  };
+    const last = lastDeployment(history);
+    return {
+        stack,
+        digest: shown(outputs, "appImageDigest"),
+        imageRef: shown(outputs, "appImageRef"),
+        buildNumber: shown(outputs, "buildNumber"),
+        gitBranch: shown(outputs, "gitBranch"),
+        gitSha: shown(outputs, "gitSha"),
+        lastVersion: last?.version,
+        lastResult: last?.result,
+        lastEnd: last?.endTime ? new Date(last.endTime).toISOString().replace(/\.\d{3}Z$/, "Z") : undefined,
+    };
 }
 
 /** Renders rows as an aligned text table. */
 export function formatStatusTable(rows: StageStatus[]): string {
-  const header = ["STAGE", "DIGEST", "BUILD", "BRANCH", "SHA", "LAST UPDATE"];
-  const cells = rows.map((r) =>
-    r.error
-      ? [r.stack, `error: ${r.error}`, "", "", "", ""]
-      : [
-          r.stack,
-          r.digest ? shortDigest(r.digest) : "-",
-          r.buildNumber ?? "-",
-          r.gitBranch ?? "-",
-          r.gitSha ? r.gitSha.slice(0, 7) : "-",
-          r.lastVersion === undefined ? "never deployed" : `#${r.lastVersion} ${r.lastResult} ${r.lastEnd ?? ""}`.trim(),
-        ],
-  );
-  // Error rows span the table: they do not widen the digest column.
-  const measured = cells.filter((_, i) => !rows[i].error);
-  const widths = header.map((h, i) => Math.max(h.length, ...measured.map((c) => c[i].length)));
-  const line = (c: string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]))).join("  ").trimEnd();
-  return [line(header), ...cells.map(line)].join("\n") + "\n";
+    const header = ["STAGE", "DIGEST", "BUILD", "BRANCH", "SHA", "LAST UPDATE"];
+    const cells = rows.map((r) =>
+        r.error
+            ? [r.stack, `error: ${r.error}`, "", "", "", ""]
+            : [
+                  r.stack,
+                  r.digest ? shortDigest(r.digest) : "-",
+                  r.buildNumber ?? "-",
+                  r.gitBranch ?? "-",
+                  r.gitSha ? r.gitSha.slice(0, 7) : "-",
+                  r.lastVersion === undefined ? "never deployed" : `#${r.lastVersion} ${r.lastResult} ${r.lastEnd ?? ""}`.trim(),
+              ],
+    );
+    // Error rows span the table: they do not widen the digest column.
+    const measured = cells.filter((_, i) => !rows[i].error);
+    const widths = header.map((h, i) => Math.max(h.length, ...measured.map((c) => c[i].length)));
+    const line = (c: string[]) =>
+        c
+            .map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i])))
+            .join("  ")
+            .trimEnd();
+    return [line(header), ...cells.map(line)].join("\n") + "\n";
 }
 
 /** Options of {@link status}. */
 export interface StatusOptions {
-  stacks: string[];
-  json: boolean;
+    stacks: string[];
+    json: boolean;
 }
 
 /** Prints the status of each stage; returns {@link ExitCode.Failed} when any stage could not be read. */
 export async function status(ctx: ToolContext, options: StatusOptions): Promise<ExitCodeValue> {
-  const rows: StageStatus[] = [];
-  for (const name of options.stacks) {
-    try {
-      const stack = await ctx.openStack(name);
-      rows.push(stageStatus(name, await stack.outputs(), await stack.history()));
-    } catch (err) {
-      ctx.err(`error: cannot read stack ${name}: ${describeError(err)}\n`);
-      rows.push({ stack: name, error: "unreadable (see stderr)" });
+    const rows: StageStatus[] = [];
+    for (const name of options.stacks) {
+        try {
+            const stack = await ctx.openStack(name);
+            rows.push(stageStatus(name, await stack.outputs(), await stack.history()));
+        } catch (err) {
+            ctx.err(`error: cannot read stack ${name}: ${describeError(err)}\n`);
+            rows.push({ stack: name, error: "unreadable (see stderr)" });
+        }
     }
-  }
-  ctx.out(options.json ? JSON.stringify(rows, null, 2) + "\n" : formatStatusTable(rows));
-  return rows.some((r) => r.error) ? ExitCode.Failed : ExitCode.Ok;
+    ctx.out(options.json ? JSON.stringify(rows, null, 2) + "\n" : formatStatusTable(rows));
+    return rows.some((r) => r.error) ? ExitCode.Failed : ExitCode.Ok;
 }

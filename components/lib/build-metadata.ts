@@ -40,9 +40,5 @@ export function shortSha(sha: string): string {
  * `sha-<7>` and `branch-<name>` are moving pointers for humans and for rollback of building stacks.
  */
 export function imageTags(meta: BuildMetadata): string[] {
-    return [
-        prefixedTag("build", meta.buildNumber),
-        prefixedTag("sha", shortSha(meta.gitSha)),
-        prefixedTag("branch", meta.gitBranch),
-    ];
+    return [prefixedTag("build", meta.buildNumber), prefixedTag("sha", shortSha(meta.gitSha)), prefixedTag("branch", meta.gitBranch)];
 }

@@ -40,19 +40,17 @@ export function ecrLifecyclePolicy(settings: LifecycleSettings): { rules: Lifecy
             },
             action: { type: "expire" },
         },
-        ...settings.tagPrefixes.map(
-            (prefix, i): LifecycleRule => ({
-                rulePriority: i + 2,
-                description: `Keep the last ${settings.keepLastPerPrefix} images tagged ${prefix}*`,
-                selection: {
-                    tagStatus: "tagged",
-                    tagPrefixList: [prefix],
-                    countType: "imageCountMoreThan",
-                    countNumber: settings.keepLastPerPrefix,
-                },
-                action: { type: "expire" },
-            }),
-        ),
+        ...settings.tagPrefixes.map((prefix, i): LifecycleRule => ({
+            rulePriority: i + 2,
+            description: `Keep the last ${settings.keepLastPerPrefix} images tagged ${prefix}*`,
+            selection: {
+                tagStatus: "tagged",
+                tagPrefixList: [prefix],
+                countType: "imageCountMoreThan",
+                countNumber: settings.keepLastPerPrefix,
+            },
+            action: { type: "expire" },
+        })),
     ];
     return { rules };
 }

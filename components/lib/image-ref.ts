@@ -49,9 +49,7 @@ export function isDigestPinned(ref: string): boolean {
  */
 export function requireDigestPinned(ref: string, what: string): string {
     if (!isDigestPinned(ref)) {
-        throw new Error(
-            `${what} must be pinned by digest as <repository>@sha256:<64 hex digits>, got ${JSON.stringify(ref)}`,
-        );
+        throw new Error(`${what} must be pinned by digest as <repository>@sha256:<64 hex digits>, got ${JSON.stringify(ref)}`);
     }
     return ref;
 }

@@ -4,7 +4,8 @@
  */
 
 /** Names that announce a secret: `DB_PASSWORD`, `apiKey`, `client-secret`, `GITHUB_TOKEN`, … */
-export const SECRET_NAME = /(passw(or)?d|passphrase|secret|token|api[-_.]?key|private[-_.]?key|access[-_.]?key|credential|auth[-_.]?key|signing[-_.]?key|session[-_.]?key)/i;
+export const SECRET_NAME =
+    /(passw(or)?d|passphrase|secret|token|api[-_.]?key|private[-_.]?key|access[-_.]?key|credential|auth[-_.]?key|signing[-_.]?key|session[-_.]?key)/i;
 
 /** Value formats that are credentials whatever they are called. Each has a label for the message. */
 const SECRET_VALUES: { label: string; pattern: RegExp }[] = [
@@ -17,7 +18,8 @@ const SECRET_VALUES: { label: string; pattern: RegExp }[] = [
 ];
 
 /** Within a config file: `password: hunter2`, `api_key = "…"` (a literal, not a `${VAR}` reference). */
-const INLINE_ASSIGNMENT = /(?:^|[\s{,"'])(passw(?:or)?d|secret|api[-_]?key|private[-_]?key|access[-_]?key|token)["']?\s*[:=]\s*["']?(?!\$\{|\$[A-Z_])[^\s"',}]{4,}/im;
+const INLINE_ASSIGNMENT =
+    /(?:^|[\s{,"'])(passw(?:or)?d|secret|api[-_]?key|private[-_]?key|access[-_]?key|token)["']?\s*[:=]\s*["']?(?!\$\{|\$[A-Z_])[^\s"',}]{4,}/im;
 
 /** Returns what kind of secret a value looks like, or undefined. */
 export function secretLikeValue(value: unknown): string | undefined {

@@ -42,9 +42,12 @@ export const replicasHighlyAvailable: StackValidationPolicy = {
         for (const workload of workloads) {
             const floor = floorReplicas(workload, hpas, workloads);
             if (floor.count < minReplicas) {
-                report(`${describeObject(workload)} can run with ${floor.count} replica(s) (${floor.source}); one node ` +
-                    `failure takes the service down. Fix: set slipway:app.replicas (or app.autoscaling.minReplicas) ` +
-                    `to at least ${minReplicas}.`, workload.urn);
+                report(
+                    `${describeObject(workload)} can run with ${floor.count} replica(s) (${floor.source}); one node ` +
+                        `failure takes the service down. Fix: set slipway:app.replicas (or app.autoscaling.minReplicas) ` +
+                        `to at least ${minReplicas}.`,
+                    workload.urn,
+                );
             }
         }
     },
@@ -89,24 +92,34 @@ export const pdbAllowsEviction: StackValidationPolicy = {
         const pdbs = ofType(args.resources, K8S.PodDisruptionBudget);
         for (const workload of workloads) {
             const floor = floorReplicas(workload, hpas, workloads);
-            const own = pdbs.filter((p) => namespaceOf(p.props) === workload.namespace &&
-                selectorMatches(p.props.spec?.selector, workload.template.metadata.labels));
+            const own = pdbs.filter(
+                (p) =>
+                    namespaceOf(p.props) === workload.namespace &&
+                    selectorMatches(p.props.spec?.selector, workload.template.metadata.labels),
+            );
             if (own.length === 0) {
-                report(`${describeObject(workload)} has no PodDisruptionBudget, so a node drain may evict all its ` +
-                    `pods at once. Fix: run at least 2 replicas (AppDeployment then creates a PDB) with ` +
-                    `maxUnavailable: 1.`, workload.urn);
+                report(
+                    `${describeObject(workload)} has no PodDisruptionBudget, so a node drain may evict all its ` +
+                        `pods at once. Fix: run at least 2 replicas (AppDeployment then creates a PDB) with ` +
+                        `maxUnavailable: 1.`,
+                    workload.urn,
+                );
                 continue;
             }
             for (const pdb of own) {
                 const allowed = allowedDisruptions(pdb.props.spec ?? {}, floor.count);
                 if (allowed === undefined) {
-                    report(`${describeObject(pdb)} sets neither a readable minAvailable nor maxUnavailable. ` +
-                        `Fix: set maxUnavailable: 1.`, pdb.urn);
+                    report(
+                        `${describeObject(pdb)} sets neither a readable minAvailable nor maxUnavailable. ` + `Fix: set maxUnavailable: 1.`,
+                        pdb.urn,
+                    );
                 } else if (allowed < 1) {
-                    report(`${describeObject(pdb)} allows ${allowed} evictions when ${describeObject(workload)} runs ` +
-                        `${floor.count} replica(s) (${floor.source}), so node drains block forever. Fix: use ` +
-                        `maxUnavailable: 1 (and at least 2 replicas) instead of a minAvailable equal to the replica count.`,
-                        pdb.urn);
+                    report(
+                        `${describeObject(pdb)} allows ${allowed} evictions when ${describeObject(workload)} runs ` +
+                            `${floor.count} replica(s) (${floor.source}), so node drains block forever. Fix: use ` +
+                            `maxUnavailable: 1 (and at least 2 replicas) instead of a minAvailable equal to the replica count.`,
+                        pdb.urn,
+                    );
                 }
             }
         }

@@ -29,13 +29,17 @@ export const ecrRepository: ResourceValidationPolicy = {
         }
         const mutability = args.props.imageTagMutability ?? "MUTABLE";
         if (!IMMUTABLE.includes(mutability)) {
-            report(`imageTagMutability is ${mutability}: a re-pushed build-<n> or sha-<sha> tag would point rollback at ` +
-                `different content. Fix: set imageTagMutability: "IMMUTABLE" (or "IMMUTABLE_WITH_EXCLUSION" with ` +
-                `exclusion filters for tags that must move).`);
+            report(
+                `imageTagMutability is ${mutability}: a re-pushed build-<n> or sha-<sha> tag would point rollback at ` +
+                    `different content. Fix: set imageTagMutability: "IMMUTABLE" (or "IMMUTABLE_WITH_EXCLUSION" with ` +
+                    `exclusion filters for tags that must move).`,
+            );
         }
         if (args.props.imageScanningConfiguration?.scanOnPush !== true) {
-            report(`imageScanningConfiguration.scanOnPush is not true, so pushed images are never scanned for ` +
-                `vulnerabilities. Fix: set imageScanningConfiguration: { scanOnPush: true }.`);
+            report(
+                `imageScanningConfiguration.scanOnPush is not true, so pushed images are never scanned for ` +
+                    `vulnerabilities. Fix: set imageScanningConfiguration: { scanOnPush: true }.`,
+            );
         }
     },
 };
@@ -53,9 +57,11 @@ export const ecrNoForceDelete: ResourceValidationPolicy = {
             return args.notApplicable("not an ECR repository");
         }
         if (args.props.forceDelete === true) {
-            report(`forceDelete is true: destroying the stack deletes the repository with every image in it, ` +
-                `including the digests that stack history would roll back to. Fix: set slipway:registry.forceDelete ` +
-                `to false for this stage.`);
+            report(
+                `forceDelete is true: destroying the stack deletes the repository with every image in it, ` +
+                    `including the digests that stack history would roll back to. Fix: set slipway:registry.forceDelete ` +
+                    `to false for this stage.`,
+            );
         }
     },
 };
@@ -77,17 +83,23 @@ export const ecrLifecyclePolicy: StackValidationPolicy = {
         for (const repo of repositories) {
             const attached = policies.filter((p) => lifecyclePolicyTargets(p, repo));
             if (attached.length === 0) {
-                report(`ECR repository "${repo.props.name ?? repo.name}" has no lifecycle policy, so untagged layers ` +
-                    `and old builds accumulate forever. Fix: add an aws.ecr.LifecyclePolicy with repository set to ` +
-                    `this repository's name (configure slipway:registry.lifecycle).`, repo.urn);
+                report(
+                    `ECR repository "${repo.props.name ?? repo.name}" has no lifecycle policy, so untagged layers ` +
+                        `and old builds accumulate forever. Fix: add an aws.ecr.LifecyclePolicy with repository set to ` +
+                        `this repository's name (configure slipway:registry.lifecycle).`,
+                    repo.urn,
+                );
                 continue;
             }
             for (const policy of attached) {
                 const problem = lifecycleProblem(policy.props.policy);
                 if (problem) {
-                    report(`the lifecycle policy of ECR repository "${repo.props.name ?? repo.name}" ${problem}. ` +
-                        `Fix: include a rule { selection: { tagStatus: "untagged", countType: "sinceImagePushed", ` +
-                        `countUnit: "days", countNumber: N }, action: { type: "expire" } }.`, policy.urn);
+                    report(
+                        `the lifecycle policy of ECR repository "${repo.props.name ?? repo.name}" ${problem}. ` +
+                            `Fix: include a rule { selection: { tagStatus: "untagged", countType: "sinceImagePushed", ` +
+                            `countUnit: "days", countNumber: N }, action: { type: "expire" } }.`,
+                        policy.urn,
+                    );
                 }
             }
         }
@@ -128,7 +140,8 @@ const buildConfigSchema = {
     properties: {
         programDirectory: {
             type: "string" as const,
-            description: "Directory that relative dockerfile/context paths are resolved against " +
+            description:
+                "Directory that relative dockerfile/context paths are resolved against " +
                 "(default: the directory above the policy pack, i.e. the Pulumi project).",
         },
     },
@@ -154,9 +167,11 @@ export const buildBaseImagesPinned: ResourceValidationPolicy = {
         const buildArgs: Record<string, unknown> = args.props.buildArgs ?? {};
         for (const [name, value] of Object.entries(buildArgs)) {
             if (IMAGE_ARG.test(name) && !isDigestPinned(value)) {
-                report(`build arg ${name} is "${value}", not pinned by digest, so the same commit can build on a ` +
-                    `different base tomorrow. Fix: pass ${name} as <repository>@sha256:<64 hex> (docker buildx ` +
-                    `imagetools inspect <tag> prints the digest).`);
+                report(
+                    `build arg ${name} is "${value}", not pinned by digest, so the same commit can build on a ` +
+                        `different base tomorrow. Fix: pass ${name} as <repository>@sha256:<64 hex> (docker buildx ` +
+                        `imagetools inspect <tag> prints the digest).`,
+                );
             }
         }
         const { programDirectory } = configWithDefaults<{ programDirectory?: string }>(buildConfigSchema, args);
@@ -165,8 +180,10 @@ export const buildBaseImagesPinned: ResourceValidationPolicy = {
             return;
         }
         for (const problem of unpinnedFromLines(dockerfile, buildArgs)) {
-            report(`${problem}. Fix: write FROM \${SOME_IMAGE} with ARG SOME_IMAGE passed pinned by digest, or ` +
-                `FROM <repository>@sha256:<64 hex>.`);
+            report(
+                `${problem}. Fix: write FROM \${SOME_IMAGE} with ARG SOME_IMAGE passed pinned by digest, or ` +
+                    `FROM <repository>@sha256:<64 hex>.`,
+            );
         }
     },
 };
@@ -177,9 +194,12 @@ function readDockerfile(props: Record<string, any>, programDirectory: string): s
         return props.dockerfile.inline;
     }
     const context = typeof props.context?.location === "string" ? props.context.location : undefined;
-    const location = typeof props.dockerfile?.location === "string"
-        ? props.dockerfile.location
-        : context !== undefined && !/^[a-z]+:\/\//i.test(context) ? path.join(context, "Dockerfile") : undefined;
+    const location =
+        typeof props.dockerfile?.location === "string"
+            ? props.dockerfile.location
+            : context !== undefined && !/^[a-z]+:\/\//i.test(context)
+              ? path.join(context, "Dockerfile")
+              : undefined;
     if (location === undefined) {
         return undefined;
     }
@@ -213,7 +233,7 @@ export function unpinnedFromLines(dockerfile: string, buildArgs: Record<string, 
         if (from[2]) {
             stages.add(from[2].toLowerCase());
         }
-        if (base === "scratch" || stages.has(base.toLowerCase()) && base.toLowerCase() !== from[2]?.toLowerCase()) {
+        if (base === "scratch" || (stages.has(base.toLowerCase()) && base.toLowerCase() !== from[2]?.toLowerCase())) {
             continue;
         }
         const variable = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(base);
@@ -221,7 +241,9 @@ export function unpinnedFromLines(dockerfile: string, buildArgs: Record<string, 
             const name = variable[1];
             const value = buildArgs[name] ?? argDefaults.get(name);
             if (!isDigestPinned(value)) {
-                problems.push(`Dockerfile "FROM ${base}": ${name} is ${value === undefined ? "not passed and has no default" : `"${value}"`}, not pinned by digest`);
+                problems.push(
+                    `Dockerfile "FROM ${base}": ${name} is ${value === undefined ? "not passed and has no default" : `"${value}"`}, not pinned by digest`,
+                );
             }
             continue;
         }
@@ -238,7 +260,8 @@ const registryConfigSchema = {
             type: "array" as const,
             items: { type: "string" as const },
             default: [] as string[],
-            description: "The stack's registry servers (host[:port]). Empty: derive them from the stack's " +
+            description:
+                "The stack's registry servers (host[:port]). Empty: derive them from the stack's " +
                 "Registry component, ECR repositories and docker-build registry credentials.",
         },
     },
@@ -275,8 +298,11 @@ export const imagesOnStackRegistry: StackValidationPolicy = {
         for (const image of images) {
             const push = image.props.push;
             if (typeof push !== "boolean") {
-                report(`docker-build image "${image.name}" leaves push unset. Fix: set push explicitly ` +
-                    `(true to publish to the stack's registry, false for a local-only build).`, image.urn);
+                report(
+                    `docker-build image "${image.name}" leaves push unset. Fix: set push explicitly ` +
+                        `(true to publish to the stack's registry, false for a local-only build).`,
+                    image.urn,
+                );
                 continue;
             }
             if (!push) {
@@ -284,28 +310,41 @@ export const imagesOnStackRegistry: StackValidationPolicy = {
             }
             const tags: unknown[] = Array.isArray(image.props.tags) ? image.props.tags : [];
             if (tags.length === 0) {
-                report(`docker-build image "${image.name}" pushes without tags. Fix: tag it ` +
-                    `<registry>/<repository>:build-<n> (and sha-/branch- tags).`, image.urn);
+                report(
+                    `docker-build image "${image.name}" pushes without tags. Fix: tag it ` +
+                        `<registry>/<repository>:build-<n> (and sha-/branch- tags).`,
+                    image.urn,
+                );
             }
             const credentials = new Set<string>(
-                (image.props.registries ?? []).map((r: any) => normaliseRegistry(r?.address)).filter(Boolean));
+                (image.props.registries ?? []).map((r: any) => normaliseRegistry(r?.address)).filter(Boolean),
+            );
             const reported = new Set<string>();
             for (const tag of tags) {
                 const ref = parseImageRef(tag);
                 if (!ref?.explicitRegistry) {
-                    report(`docker-build image "${image.name}" pushes "${tag}" without a registry host, i.e. to Docker ` +
-                        `Hub. Fix: prefix the tag with the stack's registry server (${knownText}).`, image.urn);
+                    report(
+                        `docker-build image "${image.name}" pushes "${tag}" without a registry host, i.e. to Docker ` +
+                            `Hub. Fix: prefix the tag with the stack's registry server (${knownText}).`,
+                        image.urn,
+                    );
                     continue;
                 }
                 const registry = ref.registry.toLowerCase();
                 if (known.length > 0 && !stackRegistries.has(registry)) {
-                    report(`docker-build image "${image.name}" pushes "${tag}" to ${registry}, which is not this stack's ` +
-                        `registry (${knownText}). Fix: tag it on the stack's registry server.`, image.urn);
+                    report(
+                        `docker-build image "${image.name}" pushes "${tag}" to ${registry}, which is not this stack's ` +
+                            `registry (${knownText}). Fix: tag it on the stack's registry server.`,
+                        image.urn,
+                    );
                 } else if (!credentials.has(registry) && !isLoopbackRegistry(registry) && !reported.has(registry)) {
                     reported.add(registry);
-                    report(`docker-build image "${image.name}" pushes to ${registry} without credentials for it. ` +
-                        `Fix: add { address: "${registry}", username, password } to registries (from the Registry ` +
-                        `component's outputs).`, image.urn);
+                    report(
+                        `docker-build image "${image.name}" pushes to ${registry} without credentials for it. ` +
+                            `Fix: add { address: "${registry}", username, password } to registries (from the Registry ` +
+                            `component's outputs).`,
+                        image.urn,
+                    );
                 }
             }
         }
@@ -319,9 +358,12 @@ export const imagesOnStackRegistry: StackValidationPolicy = {
             for (const ref of containersOf(template.spec)) {
                 const image = parseImageRef(ref.container.image);
                 if (image && !stackRegistries.has(image.registry.toLowerCase())) {
-                    report(`${r.type.split(":").pop()} "${r.name}" ${describeContainer(ref)} pulls ` +
-                        `"${ref.container.image}" from ${image.registry}, outside this stack's registry (${knownText}). ` +
-                        `Fix: mirror the image into the stack's registry and reference it there by digest.`, r.urn);
+                    report(
+                        `${r.type.split(":").pop()} "${r.name}" ${describeContainer(ref)} pulls ` +
+                            `"${ref.container.image}" from ${image.registry}, outside this stack's registry (${knownText}). ` +
+                            `Fix: mirror the image into the stack's registry and reference it there by digest.`,
+                        r.urn,
+                    );
                 }
             }
         }

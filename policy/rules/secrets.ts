@@ -31,7 +31,8 @@ export const noPlaintextSecrets: ResourceValidationPolicy = {
             return args.notApplicable("not a Kubernetes object");
         }
         const { allowedNames } = configWithDefaults<{ allowedNames: string[] }>(configSchema, args);
-        const fix = "Fix: keep it in slipway:secretEnv (pulumi config set --secret --path secretEnv.<NAME> <value>), " +
+        const fix =
+            "Fix: keep it in slipway:secretEnv (pulumi config set --secret --path secretEnv.<NAME> <value>), " +
             "which reaches the pod through a Kubernetes Secret and env valueFrom.secretKeyRef.";
 
         const annotations: Record<string, unknown> = args.props.metadata?.annotations ?? {};

@@ -1,8 +1,18 @@
 import { PolicyResource, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults } from "../lib/config";
 import {
-    K8S, KubeObject, REPLICATED_TYPES, Workload, containersOf, describeObject, kubeNameOf, mapSelectorMatches,
-    namespaceOf, portIsExposed, selectorMatches, workloadsOf,
+    K8S,
+    KubeObject,
+    REPLICATED_TYPES,
+    Workload,
+    containersOf,
+    describeObject,
+    kubeNameOf,
+    mapSelectorMatches,
+    namespaceOf,
+    portIsExposed,
+    selectorMatches,
+    workloadsOf,
 } from "../lib/kube";
 
 /** The stack's Kubernetes objects of one type. */
@@ -12,8 +22,9 @@ export function ofType(resources: readonly PolicyResource[], type: string): Kube
 
 /** Services (with a selector) whose selector picks the workload's pods, in its namespace. */
 export function servicesFor(workload: Workload, services: readonly KubeObject[]): KubeObject[] {
-    return services.filter((s) => namespaceOf(s.props) === workload.namespace &&
-        mapSelectorMatches(s.props.spec?.selector, workload.template.metadata.labels));
+    return services.filter(
+        (s) => namespaceOf(s.props) === workload.namespace && mapSelectorMatches(s.props.spec?.selector, workload.template.metadata.labels),
+    );
 }
 
 /** Marks a stack rule not applicable when the stack has no replicated workloads. */
@@ -41,9 +52,12 @@ export const serviceTargetsWorkload: StackValidationPolicy = {
         const services = ofType(args.resources, K8S.Service);
         for (const workload of workloads) {
             if (servicesFor(workload, services).length === 0) {
-                report(`${describeObject(workload)} has no Service selecting its pod labels ` +
-                    `${JSON.stringify(workload.template.metadata.labels ?? {})}. Fix: create a Service in namespace ` +
-                    `"${workload.namespace}" whose spec.selector is a subset of those labels.`, workload.urn);
+                report(
+                    `${describeObject(workload)} has no Service selecting its pod labels ` +
+                        `${JSON.stringify(workload.template.metadata.labels ?? {})}. Fix: create a Service in namespace ` +
+                        `"${workload.namespace}" whose spec.selector is a subset of those labels.`,
+                    workload.urn,
+                );
             }
         }
         for (const service of services) {
@@ -51,22 +65,29 @@ export const serviceTargetsWorkload: StackValidationPolicy = {
             if (!selector || Object.keys(selector).length === 0) {
                 continue; // selector-less Services (ExternalName, manual Endpoints) are out of scope
             }
-            const targets = workloadsOf(args.resources).filter((w) => w.namespace === namespaceOf(service.props) &&
-                mapSelectorMatches(selector, w.template.metadata.labels));
+            const targets = workloadsOf(args.resources).filter(
+                (w) => w.namespace === namespaceOf(service.props) && mapSelectorMatches(selector, w.template.metadata.labels),
+            );
             if (targets.length === 0) {
-                report(`${describeObject(service)} selects ${JSON.stringify(selector)}, which matches no pod template ` +
-                    `in its namespace. Fix: make spec.selector a subset of the Deployment's pod template labels.`,
-                    service.urn);
+                report(
+                    `${describeObject(service)} selects ${JSON.stringify(selector)}, which matches no pod template ` +
+                        `in its namespace. Fix: make spec.selector a subset of the Deployment's pod template labels.`,
+                    service.urn,
+                );
                 continue;
             }
             for (const port of service.props.spec?.ports ?? []) {
                 const targetPort = port?.targetPort ?? port?.port;
-                const exposed = targets.every((w) => containersOf(w.template.spec)
-                    .some((c) => c.kind === "container" && portIsExposed(c.container, targetPort)));
+                const exposed = targets.every((w) =>
+                    containersOf(w.template.spec).some((c) => c.kind === "container" && portIsExposed(c.container, targetPort)),
+                );
                 if (!exposed) {
-                    report(`${describeObject(service)} port "${port?.name ?? port?.port}" targets ` +
-                        `${JSON.stringify(targetPort)}, which the selected pods do not declare. Fix: set targetPort ` +
-                        `to the name of a containerPort (e.g. "http" or "metrics").`, service.urn);
+                    report(
+                        `${describeObject(service)} port "${port?.name ?? port?.port}" targets ` +
+                            `${JSON.stringify(targetPort)}, which the selected pods do not declare. Fix: set targetPort ` +
+                            `to the name of a containerPort (e.g. "http" or "metrics").`,
+                        service.urn,
+                    );
                 }
             }
         }
@@ -124,24 +145,33 @@ export const serviceMonitorTargetsService: StackValidationPolicy = {
         for (const monitor of monitors) {
             const selected = services.filter((s) => selects(monitor, s));
             if (selected.length === 0) {
-                report(`${describeObject(monitor)} selects ${JSON.stringify(monitor.props.spec?.selector ?? {})}, which ` +
-                    `matches no Service's labels, so Prometheus scrapes nothing. Fix: copy the Service's ` +
-                    `metadata.labels into spec.selector.matchLabels.`, monitor.urn);
+                report(
+                    `${describeObject(monitor)} selects ${JSON.stringify(monitor.props.spec?.selector ?? {})}, which ` +
+                        `matches no Service's labels, so Prometheus scrapes nothing. Fix: copy the Service's ` +
+                        `metadata.labels into spec.selector.matchLabels.`,
+                    monitor.urn,
+                );
                 continue;
             }
             for (const endpoint of monitor.props.spec?.endpoints ?? []) {
                 if (typeof endpoint?.port !== "string") {
-                    report(`${describeObject(monitor)} has an endpoint without a port name ` +
-                        `(${endpoint?.targetPort !== undefined ? "it uses the deprecated targetPort" : "none set"}). ` +
-                        `Fix: set endpoints[].port to the Service's metrics port name.`, monitor.urn);
+                    report(
+                        `${describeObject(monitor)} has an endpoint without a port name ` +
+                            `(${endpoint?.targetPort !== undefined ? "it uses the deprecated targetPort" : "none set"}). ` +
+                            `Fix: set endpoints[].port to the Service's metrics port name.`,
+                        monitor.urn,
+                    );
                     continue;
                 }
                 for (const service of selected) {
                     const names = servicePortNames(service);
                     if (!names.includes(endpoint.port)) {
-                        report(`${describeObject(monitor)} scrapes port "${endpoint.port}", but ${describeObject(service)} ` +
-                            `defines only ${names.length > 0 ? names.map((n) => `"${n}"`).join(", ") : "unnamed ports"}. ` +
-                            `Fix: name the Service's metrics port and use that name in endpoints[].port.`, monitor.urn);
+                        report(
+                            `${describeObject(monitor)} scrapes port "${endpoint.port}", but ${describeObject(service)} ` +
+                                `defines only ${names.length > 0 ? names.map((n) => `"${n}"`).join(", ") : "unnamed ports"}. ` +
+                                `Fix: name the Service's metrics port and use that name in endpoints[].port.`,
+                            monitor.urn,
+                        );
                     }
                 }
             }
@@ -153,10 +183,13 @@ export const serviceMonitorTargetsService: StackValidationPolicy = {
         for (const workload of workloads) {
             const own = servicesFor(workload, services);
             if (own.length > 0 && !own.some((s) => monitors.some((m) => selects(m, s)))) {
-                report(`${describeObject(workload)} is not monitored: no ServiceMonitor selects its Service ` +
-                    `${own.map((s) => `"${kubeNameOf(s.props, s.name)}"`).join(", ")}. Fix: enable slipway:monitoring ` +
-                    `(requires the Prometheus Operator CRDs), or set requireServiceMonitor: false for this stage in ` +
-                    `the policy config.`, workload.urn);
+                report(
+                    `${describeObject(workload)} is not monitored: no ServiceMonitor selects its Service ` +
+                        `${own.map((s) => `"${kubeNameOf(s.props, s.name)}"`).join(", ")}. Fix: enable slipway:monitoring ` +
+                        `(requires the Prometheus Operator CRDs), or set requireServiceMonitor: false for this stage in ` +
+                        `the policy config.`,
+                    workload.urn,
+                );
             }
         }
     },
@@ -180,35 +213,50 @@ export const selectorsMatchPods: StackValidationPolicy = {
         }
         for (const workload of workloads) {
             const selector = workload.props.spec?.selector;
-            if (workload.type !== K8S.Pod && workload.type !== K8S.Job && workload.type !== K8S.CronJob &&
-                !selectorMatches(selector, workload.template.metadata.labels)) {
-                report(`${describeObject(workload)} spec.selector ${JSON.stringify(selector ?? {})} does not match its ` +
-                    `own pod template labels ${JSON.stringify(workload.template.metadata.labels ?? {})}; the API ` +
-                    `server rejects it. Fix: use the same label map for both.`, workload.urn);
+            if (
+                workload.type !== K8S.Pod &&
+                workload.type !== K8S.Job &&
+                workload.type !== K8S.CronJob &&
+                !selectorMatches(selector, workload.template.metadata.labels)
+            ) {
+                report(
+                    `${describeObject(workload)} spec.selector ${JSON.stringify(selector ?? {})} does not match its ` +
+                        `own pod template labels ${JSON.stringify(workload.template.metadata.labels ?? {})}; the API ` +
+                        `server rejects it. Fix: use the same label map for both.`,
+                    workload.urn,
+                );
             }
         }
         const podsIn = (namespace: string) => workloads.filter((w) => w.namespace === namespace);
         for (const pdb of ofType(args.resources, K8S.PodDisruptionBudget)) {
             if (!podsIn(namespaceOf(pdb.props)).some((w) => selectorMatches(pdb.props.spec?.selector, w.template.metadata.labels))) {
-                report(`${describeObject(pdb)} selects no pods, so it protects nothing during node drains. ` +
-                    `Fix: set spec.selector.matchLabels to the Deployment's pod labels.`, pdb.urn);
+                report(
+                    `${describeObject(pdb)} selects no pods, so it protects nothing during node drains. ` +
+                        `Fix: set spec.selector.matchLabels to the Deployment's pod labels.`,
+                    pdb.urn,
+                );
             }
         }
         for (const policy of ofType(args.resources, K8S.NetworkPolicy)) {
             const selector = policy.props.spec?.podSelector;
-            const selectsAll = selector && Object.keys(selector.matchLabels ?? {}).length === 0 &&
-                (selector.matchExpressions ?? []).length === 0;
+            const selectsAll =
+                selector && Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
             if (!selectsAll && !podsIn(namespaceOf(policy.props)).some((w) => selectorMatches(selector, w.template.metadata.labels))) {
-                report(`${describeObject(policy)} podSelector matches no pods, so the pods it meant to isolate are ` +
-                    `open. Fix: set spec.podSelector.matchLabels to the pod labels (or {} for a namespace-wide default deny).`,
-                    policy.urn);
+                report(
+                    `${describeObject(policy)} podSelector matches no pods, so the pods it meant to isolate are ` +
+                        `open. Fix: set spec.podSelector.matchLabels to the pod labels (or {} for a namespace-wide default deny).`,
+                    policy.urn,
+                );
             }
         }
         for (const hpa of ofType(args.resources, K8S.HorizontalPodAutoscaler)) {
             if (!hpaTarget(hpa, workloads)) {
                 const ref = hpa.props.spec?.scaleTargetRef ?? {};
-                report(`${describeObject(hpa)} scales ${ref.kind ?? "?"} "${ref.name ?? "?"}", which is not in the ` +
-                    `stack. Fix: set scaleTargetRef to the Deployment's apiVersion, kind and metadata.name.`, hpa.urn);
+                report(
+                    `${describeObject(hpa)} scales ${ref.kind ?? "?"} "${ref.name ?? "?"}", which is not in the ` +
+                        `stack. Fix: set scaleTargetRef to the Deployment's apiVersion, kind and metadata.name.`,
+                    hpa.urn,
+                );
             }
         }
     },
@@ -243,22 +291,33 @@ export const namespaceIsolation: StackValidationPolicy = {
         for (const namespace of namespaces) {
             const inNamespace = (o: KubeObject) => namespaceOf(o.props) === namespace;
             for (const workload of workloads.filter((w) => w.namespace === namespace)) {
-                const covered = policies.filter(inNamespace).some((p) =>
-                    selectorMatches(p.props.spec?.podSelector, workload.template.metadata.labels) &&
-                    (p.props.spec?.policyTypes === undefined || p.props.spec.policyTypes.includes("Ingress")));
+                const covered = policies
+                    .filter(inNamespace)
+                    .some(
+                        (p) =>
+                            selectorMatches(p.props.spec?.podSelector, workload.template.metadata.labels) &&
+                            (p.props.spec?.policyTypes === undefined || p.props.spec.policyTypes.includes("Ingress")),
+                    );
                 if (!covered) {
-                    report(`${describeObject(workload)} is not covered by an ingress NetworkPolicy, so any pod in the ` +
-                        `cluster can reach it. Fix: add a default-deny NetworkPolicy (podSelector: {}, policyTypes: ` +
-                        `["Ingress"]) and allow only the app port and the monitoring namespace.`, workload.urn);
+                    report(
+                        `${describeObject(workload)} is not covered by an ingress NetworkPolicy, so any pod in the ` +
+                            `cluster can reach it. Fix: add a default-deny NetworkPolicy (podSelector: {}, policyTypes: ` +
+                            `["Ingress"]) and allow only the app port and the monitoring namespace.`,
+                        workload.urn,
+                    );
                 }
             }
             if (!quotas.some(inNamespace)) {
-                report(`namespace "${namespace}" has no ResourceQuota, so one app can take the whole cluster. ` +
-                    `Fix: add a ResourceQuota (requests/limits for cpu and memory, pod count) to the namespace.`);
+                report(
+                    `namespace "${namespace}" has no ResourceQuota, so one app can take the whole cluster. ` +
+                        `Fix: add a ResourceQuota (requests/limits for cpu and memory, pod count) to the namespace.`,
+                );
             }
             if (!limitRanges.some(inNamespace)) {
-                report(`namespace "${namespace}" has no LimitRange, so a container without resources gets no defaults. ` +
-                    `Fix: add a LimitRange with default requests and limits for containers.`);
+                report(
+                    `namespace "${namespace}" has no LimitRange, so a container without resources gets no defaults. ` +
+                        `Fix: add a LimitRange with default requests and limits for containers.`,
+                );
             }
         }
     },

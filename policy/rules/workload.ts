@@ -1,8 +1,16 @@
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { isDigestPinned, parseImageRef } from "../lib/images";
 import {
-    ContainerRef, K8S, PodTemplate, containersOf, describeContainer, parseQuantity, podTemplateOf, portIsExposed,
-    probePort, selectorMatches,
+    ContainerRef,
+    K8S,
+    PodTemplate,
+    containersOf,
+    describeContainer,
+    parseQuantity,
+    podTemplateOf,
+    portIsExposed,
+    probePort,
+    selectorMatches,
 } from "../lib/kube";
 import { configWithDefaults } from "../lib/config";
 
@@ -45,10 +53,12 @@ export const imageDigest: ResourceValidationPolicy = {
             const what = !parsed
                 ? "has no image"
                 : parsed.tag === "latest" || (!parsed.tag && !parsed.digest)
-                    ? `runs "${image}", which floats on the latest tag`
-                    : `runs "${image}" by tag, which can be re-pushed to different content`;
-            report(`${describeContainer(ref)} ${what}. Fix: reference the image as <repository>@sha256:<64 hex> ` +
-                `(AppImage's ref output, or promote a digest into slipway:image.ref).`);
+                  ? `runs "${image}", which floats on the latest tag`
+                  : `runs "${image}" by tag, which can be re-pushed to different content`;
+            report(
+                `${describeContainer(ref)} ${what}. Fix: reference the image as <repository>@sha256:<64 hex> ` +
+                    `(AppImage's ref output, or promote a digest into slipway:image.ref).`,
+            );
         }
     }),
 };
@@ -72,21 +82,27 @@ export const containerResources: ResourceValidationPolicy = {
                 }
             }
             if (missing.length > 0) {
-                report(`${describeContainer(ref)} has no resources.${missing.join(", resources.")}. ` +
-                    `Fix: set requests and limits for cpu and memory (slipway:app.resources) so the scheduler can place ` +
-                    `the pod and one service cannot starve its neighbours.`);
+                report(
+                    `${describeContainer(ref)} has no resources.${missing.join(", resources.")}. ` +
+                        `Fix: set requests and limits for cpu and memory (slipway:app.resources) so the scheduler can place ` +
+                        `the pod and one service cannot starve its neighbours.`,
+                );
                 continue;
             }
             for (const resource of ["cpu", "memory"] as const) {
                 const request = parseQuantity(resources.requests[resource]);
                 const limit = parseQuantity(resources.limits[resource]);
                 if (request === undefined || limit === undefined) {
-                    report(`${describeContainer(ref)} has an unparsable ${resource} quantity ` +
-                        `(request "${resources.requests[resource]}", limit "${resources.limits[resource]}"). ` +
-                        `Fix: use Kubernetes quantities such as "250m" or "256Mi".`);
+                    report(
+                        `${describeContainer(ref)} has an unparsable ${resource} quantity ` +
+                            `(request "${resources.requests[resource]}", limit "${resources.limits[resource]}"). ` +
+                            `Fix: use Kubernetes quantities such as "250m" or "256Mi".`,
+                    );
                 } else if (request > limit) {
-                    report(`${describeContainer(ref)} requests more ${resource} (${resources.requests[resource]}) than ` +
-                        `its limit (${resources.limits[resource]}). Fix: lower the request or raise the limit.`);
+                    report(
+                        `${describeContainer(ref)} requests more ${resource} (${resources.requests[resource]}) than ` +
+                            `its limit (${resources.limits[resource]}). Fix: lower the request or raise the limit.`,
+                    );
                 }
             }
         }
@@ -111,22 +127,28 @@ export const probes: ResourceValidationPolicy = {
                 const definition = ref.container[probe];
                 if (!definition) {
                     if (probe !== "startupProbe") {
-                        report(`${describeContainer(ref)} has no ${probe}. Fix: add a ${probe} ` +
-                            `(httpGet on the app port: /readyz for readiness, /healthz for liveness).`);
+                        report(
+                            `${describeContainer(ref)} has no ${probe}. Fix: add a ${probe} ` +
+                                `(httpGet on the app port: /readyz for readiness, /healthz for liveness).`,
+                        );
                     }
                     continue;
                 }
                 const port = probePort(definition);
                 if (port !== undefined && !portIsExposed(ref.container, port)) {
-                    report(`${describeContainer(ref)} ${probe} targets port ${JSON.stringify(port)}, which the ` +
-                        `container does not declare in ports. Fix: probe a declared port by its name.`);
+                    report(
+                        `${describeContainer(ref)} ${probe} targets port ${JSON.stringify(port)}, which the ` +
+                            `container does not declare in ports. Fix: probe a declared port by its name.`,
+                    );
                 }
             }
             const readiness = ref.container.readinessProbe;
             const liveness = ref.container.livenessProbe;
             if (readiness && liveness && JSON.stringify(readiness) === JSON.stringify(liveness)) {
-                report(`${describeContainer(ref)} uses the same probe for readiness and liveness, so a busy pod is ` +
-                    `restarted instead of taken out of rotation. Fix: point liveness at /healthz and readiness at /readyz.`);
+                report(
+                    `${describeContainer(ref)} uses the same probe for readiness and liveness, so a busy pod is ` +
+                        `restarted instead of taken out of rotation. Fix: point liveness at /healthz and readiness at /readyz.`,
+                );
             }
         }
     }),
@@ -142,7 +164,8 @@ export const restrictedSecurityContext: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     severity: "critical",
     tags: ["security"],
-    remediationSteps: "Set runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false, capabilities.drop [ALL], seccompProfile RuntimeDefault.",
+    remediationSteps:
+        "Set runAsNonRoot, readOnlyRootFilesystem, allowPrivilegeEscalation: false, capabilities.drop [ALL], seccompProfile RuntimeDefault.",
     validateResource: forPodTemplate((template, report) => {
         const pod = template.spec.securityContext ?? {};
         for (const ref of containersOf(template.spec)) {
@@ -176,10 +199,12 @@ export const restrictedSecurityContext: ResourceValidationPolicy = {
                 problems.push(`seccompProfile.type is ${seccomp ?? "unset"}`);
             }
             if (problems.length > 0) {
-                report(`${describeContainer(ref)}: ${problems.join("; ")}. Fix: set securityContext { runAsNonRoot: true, ` +
-                    `runAsUser: 10001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, ` +
-                    `capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } } and mount an emptyDir ` +
-                    `where the process must write.`);
+                report(
+                    `${describeContainer(ref)}: ${problems.join("; ")}. Fix: set securityContext { runAsNonRoot: true, ` +
+                        `runAsUser: 10001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, ` +
+                        `capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } } and mount an emptyDir ` +
+                        `where the process must write.`,
+                );
             }
         }
     }),
@@ -197,21 +222,27 @@ export const noHostAccess: ResourceValidationPolicy = {
         const spec = template.spec;
         for (const field of ["hostNetwork", "hostPID", "hostIPC"] as const) {
             if (spec[field] === true) {
-                report(`the pod sets ${field}: true, which shares the node's namespace with every app on it. ` +
-                    `Fix: remove ${field}; expose the app through its Service.`);
+                report(
+                    `the pod sets ${field}: true, which shares the node's namespace with every app on it. ` +
+                        `Fix: remove ${field}; expose the app through its Service.`,
+                );
             }
         }
         for (const volume of Array.isArray(spec.volumes) ? spec.volumes : []) {
             if (volume?.hostPath) {
-                report(`volume "${volume.name}" mounts hostPath "${volume.hostPath.path}" from the node. ` +
-                    `Fix: use an emptyDir, ConfigMap, Secret or PersistentVolumeClaim instead.`);
+                report(
+                    `volume "${volume.name}" mounts hostPath "${volume.hostPath.path}" from the node. ` +
+                        `Fix: use an emptyDir, ConfigMap, Secret or PersistentVolumeClaim instead.`,
+                );
             }
         }
         for (const ref of containersOf(spec)) {
             for (const port of Array.isArray(ref.container.ports) ? ref.container.ports : []) {
                 if (port?.hostPort) {
-                    report(`${describeContainer(ref)} binds hostPort ${port.hostPort} on the node. ` +
-                        `Fix: drop hostPort and reach the pod through its Service (or an Ingress).`);
+                    report(
+                        `${describeContainer(ref)} binds hostPort ${port.hostPort} on the node. ` +
+                            `Fix: drop hostPort and reach the pod through its Service (or an Ingress).`,
+                    );
                 }
             }
         }
@@ -235,9 +266,11 @@ export const noDuplicateEnv: ResourceValidationPolicy = {
                 seen.add(env?.name);
             }
             if (duplicates.size > 0) {
-                report(`${describeContainer(ref)} defines ${[...duplicates].sort().join(", ")} more than once; ` +
-                    `Kubernetes silently keeps the last value. Fix: define each variable once (a name in ` +
-                    `slipway:app.env must not repeat one from slipway:secretEnv or the built-in STAGE/PORT/… variables).`);
+                report(
+                    `${describeContainer(ref)} defines ${[...duplicates].sort().join(", ")} more than once; ` +
+                        `Kubernetes silently keeps the last value. Fix: define each variable once (a name in ` +
+                        `slipway:app.env must not repeat one from slipway:secretEnv or the built-in STAGE/PORT/… variables).`,
+                );
             }
         }
     }),
@@ -286,13 +319,16 @@ export const topologySpread: ResourceValidationPolicy = {
         if (good.length > 0) {
             return;
         }
-        const why = constraints.length + antiTerms.length === 0
-            ? "has no topologySpreadConstraints or podAntiAffinity"
-            : "has spread rules, but none uses one of the topology keys " +
-              `${topologyKeys.join(", ")} with a labelSelector that matches its own pod labels`;
-        report(`the pod template ${why}, so all replicas may land on one node. Fix: add topologySpreadConstraints ` +
-            `[{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", ` +
-            `labelSelector: { matchLabels: <the pod's app.kubernetes.io labels> } }].`);
+        const why =
+            constraints.length + antiTerms.length === 0
+                ? "has no topologySpreadConstraints or podAntiAffinity"
+                : "has spread rules, but none uses one of the topology keys " +
+                  `${topologyKeys.join(", ")} with a labelSelector that matches its own pod labels`;
+        report(
+            `the pod template ${why}, so all replicas may land on one node. Fix: add topologySpreadConstraints ` +
+                `[{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", ` +
+                `labelSelector: { matchLabels: <the pod's app.kubernetes.io labels> } }].`,
+        );
     },
 };
 
@@ -303,25 +339,32 @@ export const zeroDowntimeRollout: ResourceValidationPolicy = {
     enforcementLevel: "advisory",
     severity: "high",
     tags: ["availability", "prod"],
-    remediationSteps: "strategy { type: RollingUpdate, rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, a preStop sleep shorter than terminationGracePeriodSeconds.",
+    remediationSteps:
+        "strategy { type: RollingUpdate, rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }, a preStop sleep shorter than terminationGracePeriodSeconds.",
     validateResource: (args, report) => {
         if (args.type !== K8S.Deployment) {
             return args.notApplicable("only Deployments have a rollout strategy of this shape");
         }
         const strategy = args.props.spec?.strategy ?? {};
         if (strategy.type !== undefined && strategy.type !== "RollingUpdate") {
-            report(`strategy.type is ${strategy.type}, which stops every old pod before new ones are ready. ` +
-                `Fix: use strategy { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }.`);
+            report(
+                `strategy.type is ${strategy.type}, which stops every old pod before new ones are ready. ` +
+                    `Fix: use strategy { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } }.`,
+            );
         } else {
             const maxUnavailable = strategy.rollingUpdate?.maxUnavailable;
             if (maxUnavailable !== 0 && maxUnavailable !== "0" && maxUnavailable !== "0%") {
-                report(`rollingUpdate.maxUnavailable is ${maxUnavailable === undefined ? "unset (Kubernetes defaults to 25%)" : JSON.stringify(maxUnavailable)}, ` +
-                    `so a rollout may take serving pods away before their replacements are ready. Fix: set maxUnavailable: 0.`);
+                report(
+                    `rollingUpdate.maxUnavailable is ${maxUnavailable === undefined ? "unset (Kubernetes defaults to 25%)" : JSON.stringify(maxUnavailable)}, ` +
+                        `so a rollout may take serving pods away before their replacements are ready. Fix: set maxUnavailable: 0.`,
+                );
             }
             const maxSurge = strategy.rollingUpdate?.maxSurge;
             if (maxSurge === 0 || maxSurge === "0" || maxSurge === "0%") {
-                report(`rollingUpdate.maxSurge is 0 and maxUnavailable must be 0, so the rollout cannot make progress. ` +
-                    `Fix: set maxSurge: 1 (or 25%).`);
+                report(
+                    `rollingUpdate.maxSurge is 0 and maxUnavailable must be 0, so the rollout cannot make progress. ` +
+                        `Fix: set maxSurge: 1 (or 25%).`,
+                );
             }
         }
         const template = podTemplateOf(args.type, args.props);
@@ -335,16 +378,20 @@ export const zeroDowntimeRollout: ResourceValidationPolicy = {
             }
             const preStop = ref.container.lifecycle?.preStop;
             if (!preStop) {
-                report(`${describeContainer(ref)} has no lifecycle.preStop, so it gets SIGTERM while endpoints still ` +
-                    `route to it. Fix: add preStop { sleep: { seconds: 5 } } (the drain delay) and keep ` +
-                    `terminationGracePeriodSeconds above it.`);
+                report(
+                    `${describeContainer(ref)} has no lifecycle.preStop, so it gets SIGTERM while endpoints still ` +
+                        `route to it. Fix: add preStop { sleep: { seconds: 5 } } (the drain delay) and keep ` +
+                        `terminationGracePeriodSeconds above it.`,
+                );
                 continue;
             }
             const sleep = preStopSeconds(preStop);
             if (sleep !== undefined && sleep >= grace) {
-                report(`${describeContainer(ref)} sleeps ${sleep}s in preStop but terminationGracePeriodSeconds is ` +
-                    `${grace}, so the pod is killed before it finishes draining. Fix: raise terminationGracePeriodSeconds ` +
-                    `above the preStop delay plus the app's shutdown time.`);
+                report(
+                    `${describeContainer(ref)} sleeps ${sleep}s in preStop but terminationGracePeriodSeconds is ` +
+                        `${grace}, so the pod is killed before it finishes draining. Fix: raise terminationGracePeriodSeconds ` +
+                        `above the preStop delay plus the app's shutdown time.`,
+                );
             }
         }
     },

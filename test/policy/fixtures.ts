@@ -21,16 +21,27 @@ export function goodContainer(): Record<string, any> {
     return {
         name: "hello",
         image: APP_IMAGE,
-        ports: [{ name: "http", containerPort: 8080 }, { name: "metrics", containerPort: 9464 }],
-        env: [{ name: "PORT", value: "8080" }, { name: "API_TOKEN", valueFrom: { secretKeyRef: { name: "hello-secret", key: "API_TOKEN" } } }],
+        ports: [
+            { name: "http", containerPort: 8080 },
+            { name: "metrics", containerPort: 9464 },
+        ],
+        env: [
+            { name: "PORT", value: "8080" },
+            { name: "API_TOKEN", valueFrom: { secretKeyRef: { name: "hello-secret", key: "API_TOKEN" } } },
+        ],
         resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } },
         readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5 },
         livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10 },
         startupProbe: { httpGet: { path: "/healthz", port: "http" }, failureThreshold: 30 },
         lifecycle: { preStop: { sleep: { seconds: 5 } } },
         securityContext: {
-            runAsNonRoot: true, runAsUser: 10001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
-            privileged: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+            runAsNonRoot: true,
+            runAsUser: 10001,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+            capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" },
         },
     };
 }
@@ -51,10 +62,14 @@ export function goodDeployment(): TestResource {
                     spec: {
                         terminationGracePeriodSeconds: 30,
                         securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-                        topologySpreadConstraints: [{
-                            maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway",
-                            labelSelector: { matchLabels: POD_LABELS },
-                        }],
+                        topologySpreadConstraints: [
+                            {
+                                maxSkew: 1,
+                                topologyKey: "kubernetes.io/hostname",
+                                whenUnsatisfiable: "ScheduleAnyway",
+                                labelSelector: { matchLabels: POD_LABELS },
+                            },
+                        ],
                         containers: [goodContainer()],
                         volumes: [{ name: "tmp", emptyDir: {} }],
                     },
@@ -72,7 +87,10 @@ export function goodService(): TestResource {
             metadata: { name: "hello", namespace: NAMESPACE, labels: SERVICE_LABELS },
             spec: {
                 selector: POD_LABELS,
-                ports: [{ name: "http", port: 80, targetPort: "http" }, { name: "metrics", port: 9464, targetPort: "metrics" }],
+                ports: [
+                    { name: "http", port: 80, targetPort: "http" },
+                    { name: "metrics", port: 9464, targetPort: "metrics" },
+                ],
             },
         },
     };
@@ -124,7 +142,11 @@ export function isolation(): TestResource[] {
                 spec: { podSelector: { matchLabels: POD_LABELS }, policyTypes: ["Ingress"], ingress: [{ ports: [{ port: "http" }] }] },
             },
         },
-        { type: "kubernetes:core/v1:ResourceQuota", name: "app-quota", props: { metadata: { namespace: NAMESPACE }, spec: { hard: { pods: "20" } } } },
+        {
+            type: "kubernetes:core/v1:ResourceQuota",
+            name: "app-quota",
+            props: { metadata: { namespace: NAMESPACE }, spec: { hard: { pods: "20" } } },
+        },
         { type: "kubernetes:core/v1:LimitRange", name: "app-limits", props: { metadata: { namespace: NAMESPACE }, spec: { limits: [] } } },
     ];
 }
@@ -150,13 +172,25 @@ export function goodEcrRepository(name = "hello"): TestResource {
 
 export const LIFECYCLE = JSON.stringify({
     rules: [
-        { rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }, action: { type: "expire" } },
-        { rulePriority: 2, selection: { tagStatus: "tagged", tagPrefixList: ["build-"], countType: "imageCountMoreThan", countNumber: 50 }, action: { type: "expire" } },
+        {
+            rulePriority: 1,
+            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
+            action: { type: "expire" },
+        },
+        {
+            rulePriority: 2,
+            selection: { tagStatus: "tagged", tagPrefixList: ["build-"], countType: "imageCountMoreThan", countNumber: 50 },
+            action: { type: "expire" },
+        },
     ],
 });
 
 export function goodLifecyclePolicy(repository = "hello"): TestResource {
-    return { type: "aws:ecr/lifecyclePolicy:LifecyclePolicy", name: `registry-${repository}-lifecycle`, props: { repository, policy: LIFECYCLE } };
+    return {
+        type: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+        name: `registry-${repository}-lifecycle`,
+        props: { repository, policy: LIFECYCLE },
+    };
 }
 
 export function goodBuildImage(): TestResource {
@@ -172,7 +206,9 @@ export function goodBuildImage(): TestResource {
                 RUNTIME_BASE_IMAGE: `node:24-bookworm-slim@${DIGEST}`,
                 BUILD_NUMBER: "1042",
             },
-            dockerfile: { inline: "ARG BUILD_IMAGE\nARG RUNTIME_BASE_IMAGE\nFROM ${BUILD_IMAGE} AS build\nFROM build AS test\nFROM ${RUNTIME_BASE_IMAGE} AS runtime\nFROM scratch AS artifact\n" },
+            dockerfile: {
+                inline: "ARG BUILD_IMAGE\nARG RUNTIME_BASE_IMAGE\nFROM ${BUILD_IMAGE} AS build\nFROM build AS test\nFROM ${RUNTIME_BASE_IMAGE} AS runtime\nFROM scratch AS artifact\n",
+            },
             target: "runtime",
         },
     };

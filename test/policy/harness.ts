@@ -4,8 +4,14 @@
  * engine's enforcement precedence.
  */
 import {
-    EnforcementLevel, Policy, PolicyPackConfig, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy,
-    StackValidationArgs, StackValidationPolicy,
+    EnforcementLevel,
+    Policy,
+    PolicyPackConfig,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 } from "@pulumi/policy";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { readFileSync } from "node:fs";
@@ -85,7 +91,13 @@ export function resourceArgs(resource: TestResource, config: Record<string, unkn
         props: resource.props,
         urn: urnOf(resource),
         name: resource.name ?? "r",
-        opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            additionalSecretOutputs: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        },
         stackTags: new Map<string, string>(),
         isType: () => false,
         asType: () => undefined,
@@ -101,13 +113,24 @@ export function stackArgs(resources: TestResource[], config: Record<string, unkn
         props: r.props,
         urn: urnOf(r),
         name: r.name ?? "r",
-        opts: { protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 } },
+        opts: {
+            protect: false,
+            ignoreChanges: [],
+            aliases: [],
+            additionalSecretOutputs: [],
+            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        },
         dependencies: [],
         propertyDependencies: {},
         isType: () => false,
         asType: () => undefined,
     }));
-    return { resources: policyResources, stackTags: new Map<string, string>(), getConfig: <T extends object>() => config as T, notApplicable };
+    return {
+        resources: policyResources,
+        stackTags: new Map<string, string>(),
+        getConfig: <T extends object>() => config as T,
+        notApplicable,
+    };
 }
 
 async function collect(run: (report: (message: string) => void) => Promise<void> | void): Promise<PolicyRun> {
@@ -123,7 +146,11 @@ async function collect(run: (report: (message: string) => void) => Promise<void>
 }
 
 /** Runs a resource policy on one resource. */
-export function runResource(policy: ResourceValidationPolicy, resource: TestResource, config?: Record<string, unknown>): Promise<PolicyRun> {
+export function runResource(
+    policy: ResourceValidationPolicy,
+    resource: TestResource,
+    config?: Record<string, unknown>,
+): Promise<PolicyRun> {
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
     return collect(async (report) => {
         for (const validate of validations) await validate(resourceArgs(resource, configFor(policy, config)), report);
@@ -170,7 +197,12 @@ export async function runPack(resources: TestResource[], config: PolicyPackConfi
         const record = (run: PolicyRun, resource: string) => {
             for (const message of run.violations) found.push({ policy: policy.name, enforcement, resource, message });
             if (run.unknown) {
-                found.push({ policy: policy.name, enforcement: "advisory", resource, message: `can't run policy '${policy.name}' during preview: ${run.unknown}` });
+                found.push({
+                    policy: policy.name,
+                    enforcement: "advisory",
+                    resource,
+                    message: `can't run policy '${policy.name}' during preview: ${run.unknown}`,
+                });
             }
         };
         if ("validateStack" in policy) {

@@ -10,10 +10,14 @@ const LEVELS = ["advisory", "mandatory", "remediate", "disabled"];
 /** The few JSON-schema features the pack's config schemas use, checked the way the CLI would. */
 function schemaErrors(schema: PolicyConfigJSONSchema, value: unknown, at: string): string[] {
     const type = schema.type;
-    const ok = type === "array" ? Array.isArray(value)
-        : type === "integer" ? Number.isInteger(value)
-        : type === undefined ? true
-        : typeof value === type;
+    const ok =
+        type === "array"
+            ? Array.isArray(value)
+            : type === "integer"
+              ? Number.isInteger(value)
+              : type === undefined
+                ? true
+                : typeof value === type;
     if (!ok) return [`${at}: expected ${type}, got ${JSON.stringify(value)}`];
     if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) return [`${at}: below ${schema.minimum}`];
     if (Array.isArray(value) && typeof schema.items === "object" && !Array.isArray(schema.items)) {
@@ -52,7 +56,13 @@ describe("policy pack", () => {
     }
 
     it("prod makes every rule mandatory; the other stages keep exactly the prod-only rules advisory", () => {
-        const prodOnly = ["slipway-ecr-no-force-delete", "slipway-topology-spread", "slipway-zero-downtime-rollout", "slipway-replicas-ha", "slipway-pdb-allows-eviction"];
+        const prodOnly = [
+            "slipway-ecr-no-force-delete",
+            "slipway-topology-spread",
+            "slipway-zero-downtime-rollout",
+            "slipway-replicas-ha",
+            "slipway-pdb-allows-eviction",
+        ];
         for (const stage of STAGES) {
             const config = stagePolicyConfig(stage);
             const advisory = policies.filter((p) => effectiveEnforcement(p.name, config) === "advisory").map((p) => p.name);
@@ -62,15 +72,25 @@ describe("policy pack", () => {
 
     it("README's rule table matches the policies and the enforcement the stage configs produce", () => {
         const readme = readFileSync(path.resolve(__dirname, "..", "..", "policy", "README.md"), "utf8");
-        const rows = readme.split("\n").filter((l) => l.startsWith("| `slipway-")).map((l) => l.split("|").map((c) => c.trim()));
-        assert.deepEqual(rows.map((r) => r[1].replace(/`/g, "")), policies.map((p) => p.name));
+        const rows = readme
+            .split("\n")
+            .filter((l) => l.startsWith("| `slipway-"))
+            .map((l) => l.split("|").map((c) => c.trim()));
+        assert.deepEqual(
+            rows.map((r) => r[1].replace(/`/g, "")),
+            policies.map((p) => p.name),
+        );
         for (const row of rows) {
             const name = row[1].replace(/`/g, "");
             const kind = "validateStack" in policies.find((p) => p.name === name)! ? "S" : "R";
             assert.equal(row[2], kind, `${name} kind`);
             STAGES.forEach((stage, i) => {
                 const documented = row[3 + i].split(" ")[0];
-                assert.equal(documented, effectiveEnforcement(name, stagePolicyConfig(stage)) === "mandatory" ? "M" : "A", `${name} in ${stage}`);
+                assert.equal(
+                    documented,
+                    effectiveEnforcement(name, stagePolicyConfig(stage)) === "mandatory" ? "M" : "A",
+                    `${name} in ${stage}`,
+                );
             });
         }
     });

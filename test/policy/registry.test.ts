@@ -3,13 +3,16 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import {
-    buildBaseImagesPinned, ecrLifecyclePolicy, ecrNoForceDelete, ecrRepository, imagesOnStackRegistry, unpinnedFromLines,
+    buildBaseImagesPinned,
+    ecrLifecyclePolicy,
+    ecrNoForceDelete,
+    ecrRepository,
+    imagesOnStackRegistry,
+    unpinnedFromLines,
 } from "../../policy/rules/registry";
 import { isDigestPinned, normaliseRegistry, parseImageRef } from "../../policy/lib/images";
 import { runResource, runStack } from "./harness";
-import {
-    DIGEST, REGISTRY, clone, container, goodBuildImage, goodDeployment, goodEcrRepository, goodLifecyclePolicy,
-} from "./fixtures";
+import { DIGEST, REGISTRY, clone, container, goodBuildImage, goodDeployment, goodEcrRepository, goodLifecyclePolicy } from "./fixtures";
 
 describe("policy: slipway-ecr-repository", () => {
     it("passes IMMUTABLE (and IMMUTABLE_WITH_EXCLUSION) with scan on push", async () => {
@@ -43,13 +46,26 @@ describe("policy: slipway-ecr-no-force-delete", () => {
 
 describe("policy: slipway-ecr-lifecycle-policy (stack)", () => {
     it("passes when every repository has a policy expiring untagged images", async () => {
-        const run = await runStack(ecrLifecyclePolicy, [goodEcrRepository("hello"), goodEcrRepository("build"), goodLifecyclePolicy("hello"), goodLifecyclePolicy("build")]);
+        const run = await runStack(ecrLifecyclePolicy, [
+            goodEcrRepository("hello"),
+            goodEcrRepository("build"),
+            goodLifecyclePolicy("hello"),
+            goodLifecyclePolicy("build"),
+        ]);
         assert.deepEqual(run.violations, []);
     });
 
     it("rejects a repository without a policy and a policy that keeps untagged images", async () => {
         const weak = goodLifecyclePolicy("build");
-        weak.props.policy = JSON.stringify({ rules: [{ rulePriority: 1, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 100 }, action: { type: "expire" } }] });
+        weak.props.policy = JSON.stringify({
+            rules: [
+                {
+                    rulePriority: 1,
+                    selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 100 },
+                    action: { type: "expire" },
+                },
+            ],
+        });
         const run = await runStack(ecrLifecyclePolicy, [goodEcrRepository("hello"), goodEcrRepository("build"), weak]);
         assert.deepEqual(run.violations, [
             'ECR repository "hello" has no lifecycle policy, so untagged layers and old builds accumulate forever. Fix: add an aws.ecr.LifecyclePolicy with repository set to this repository\'s name (configure slipway:registry.lifecycle).',
@@ -82,16 +98,24 @@ describe("policy: slipway-build-base-images-pinned", () => {
         const image = goodBuildImage();
         image.props.dockerfile = { location: "Dockerfile" };
         const run = await runResource(buildBaseImagesPinned, image, { programDirectory: dir });
-        assert.deepEqual(run.violations.map((v) => v.split(". Fix:")[0]), [
-            'Dockerfile "FROM ${BASE}": BASE is "debian:bookworm", not pinned by digest',
-            'Dockerfile "FROM alpine:3.20" is not pinned by digest',
-        ]);
+        assert.deepEqual(
+            run.violations.map((v) => v.split(". Fix:")[0]),
+            [
+                'Dockerfile "FROM ${BASE}": BASE is "debian:bookworm", not pinned by digest',
+                'Dockerfile "FROM alpine:3.20" is not pinned by digest',
+            ],
+        );
     });
 
     it("understands stages, scratch, ARG defaults and --platform", () => {
         const pinned = `node:24@${DIGEST}`;
-        assert.deepEqual(unpinnedFromLines(`ARG B=${pinned}\nFROM --platform=$BUILDPLATFORM \${B} AS base\nFROM base AS test\nFROM scratch\n`, {}), []);
-        assert.deepEqual(unpinnedFromLines("FROM $MISSING\n", {}), ['Dockerfile "FROM $MISSING": MISSING is not passed and has no default, not pinned by digest']);
+        assert.deepEqual(
+            unpinnedFromLines(`ARG B=${pinned}\nFROM --platform=$BUILDPLATFORM \${B} AS base\nFROM base AS test\nFROM scratch\n`, {}),
+            [],
+        );
+        assert.deepEqual(unpinnedFromLines("FROM $MISSING\n", {}), [
+            'Dockerfile "FROM $MISSING": MISSING is not passed and has no default, not pinned by digest',
+        ]);
     });
 });
 
@@ -128,17 +152,35 @@ describe("policy: slipway-images-on-stack-registry (stack)", () => {
         local.props.registries = [];
         const deployment = goodDeployment();
         container(deployment).image = `localhost:5001/hello@${DIGEST}`;
-        assert.deepEqual((await runStack(imagesOnStackRegistry, [local, deployment], { registryServers: ["http://localhost:5001"] })).violations, []);
+        assert.deepEqual(
+            (await runStack(imagesOnStackRegistry, [local, deployment], { registryServers: ["http://localhost:5001"] })).violations,
+            [],
+        );
         const run = await runStack(imagesOnStackRegistry, [goodBuildImage()], { registryServers: ["localhost:5001"] });
         assert.equal(run.violations.length, 2);
-        assert.match(run.violations[0], new RegExp(`pushes "${REGISTRY}/hello:build-1042" to ${REGISTRY}, which is not this stack's registry \\(localhost:5001\\)`));
+        assert.match(
+            run.violations[0],
+            new RegExp(`pushes "${REGISTRY}/hello:build-1042" to ${REGISTRY}, which is not this stack's registry \\(localhost:5001\\)`),
+        );
     });
 });
 
 describe("image references", () => {
     it("parses registry, tag and digest like Docker", () => {
-        assert.deepEqual(parseImageRef("localhost:5001/team/hello:1.0@" + DIGEST), { registry: "localhost:5001", explicitRegistry: true, repository: "team/hello", tag: "1.0", digest: DIGEST });
-        assert.deepEqual(parseImageRef("library/nginx"), { registry: "docker.io", explicitRegistry: false, repository: "library/nginx", tag: undefined, digest: undefined });
+        assert.deepEqual(parseImageRef("localhost:5001/team/hello:1.0@" + DIGEST), {
+            registry: "localhost:5001",
+            explicitRegistry: true,
+            repository: "team/hello",
+            tag: "1.0",
+            digest: DIGEST,
+        });
+        assert.deepEqual(parseImageRef("library/nginx"), {
+            registry: "docker.io",
+            explicitRegistry: false,
+            repository: "library/nginx",
+            tag: undefined,
+            digest: undefined,
+        });
         assert.equal(isDigestPinned(`hello@${DIGEST}`), true);
         assert.equal(isDigestPinned(`hello@${DIGEST.toUpperCase()}`), false);
         assert.equal(normaliseRegistry("https://Registry.Example.com/v2/"), "registry.example.com");

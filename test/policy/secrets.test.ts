@@ -4,7 +4,8 @@ import { secretLikeContent, secretLikeName, secretLikeValue } from "../../policy
 import { TestResource, runResource } from "./harness";
 import { container, goodDeployment } from "./fixtures";
 
-const FIX = "Fix: keep it in slipway:secretEnv (pulumi config set --secret --path secretEnv.<NAME> <value>), which reaches the pod through a Kubernetes Secret and env valueFrom.secretKeyRef.";
+const FIX =
+    "Fix: keep it in slipway:secretEnv (pulumi config set --secret --path secretEnv.<NAME> <value>), which reaches the pod through a Kubernetes Secret and env valueFrom.secretKeyRef.";
 
 function configMap(data: Record<string, string>, annotations?: Record<string, string>): TestResource {
     return { type: "kubernetes:core/v1:ConfigMap", name: "app-config", props: { metadata: { annotations }, data } };
@@ -12,16 +13,27 @@ function configMap(data: Record<string, string>, annotations?: Record<string, st
 
 describe("policy: slipway-no-plaintext-secrets", () => {
     it("passes a plain config file and env that references a Secret", async () => {
-        assert.deepEqual((await runResource(noPlaintextSecrets, configMap({ "config.yaml": "greeting: Hello\nfeatures:\n  newCheckout: true\ntokenTtlSeconds: 30\n" }))).violations, []);
+        assert.deepEqual(
+            (
+                await runResource(
+                    noPlaintextSecrets,
+                    configMap({ "config.yaml": "greeting: Hello\nfeatures:\n  newCheckout: true\ntokenTtlSeconds: 30\n" }),
+                )
+            ).violations,
+            [],
+        );
         assert.deepEqual((await runResource(noPlaintextSecrets, goodDeployment())).violations, []);
     });
 
     it("rejects secret-looking ConfigMap keys and values", async () => {
-        const run = await runResource(noPlaintextSecrets, configMap({
-            DB_PASSWORD: "hunter2",
-            "config.yaml": "database:\n  url: postgres://app:s3cr3tpw@db:5432/app\n",
-            "app.ini": "[auth]\napi_key = 8f14e45fceea167a5a36dedd4bea2543\n",
-        }));
+        const run = await runResource(
+            noPlaintextSecrets,
+            configMap({
+                DB_PASSWORD: "hunter2",
+                "config.yaml": "database:\n  url: postgres://app:s3cr3tpw@db:5432/app\n",
+                "app.ini": "[auth]\napi_key = 8f14e45fceea167a5a36dedd4bea2543\n",
+            }),
+        );
         assert.deepEqual(run.violations, [
             `ConfigMap data key "DB_PASSWORD" looks like a secret. ${FIX}`,
             `ConfigMap data key "config.yaml" contains a URL with an embedded password. ${FIX}`,
@@ -45,7 +57,9 @@ describe("policy: slipway-no-plaintext-secrets", () => {
     });
 
     it("lets config allow a name that only looks secret", async () => {
-        const run = await runResource(noPlaintextSecrets, configMap({ TOKEN_URL: "https://auth.example.com/token" }), { allowedNames: ["TOKEN_URL"] });
+        const run = await runResource(noPlaintextSecrets, configMap({ TOKEN_URL: "https://auth.example.com/token" }), {
+            allowedNames: ["TOKEN_URL"],
+        });
         assert.deepEqual(run.violations, []);
     });
 
@@ -56,14 +70,27 @@ describe("policy: slipway-no-plaintext-secrets", () => {
 });
 
 describe("secret heuristics", () => {
-    for (const name of ["PASSWORD", "db_passwd", "clientSecret", "API_KEY", "api.key", "PRIVATE_KEY", "aws_access_key_id", "SLACK_TOKEN", "credentials"]) {
+    for (const name of [
+        "PASSWORD",
+        "db_passwd",
+        "clientSecret",
+        "API_KEY",
+        "api.key",
+        "PRIVATE_KEY",
+        "aws_access_key_id",
+        "SLACK_TOKEN",
+        "credentials",
+    ]) {
         it(`name ${name} looks secret`, () => assert.equal(secretLikeName(name), true));
     }
     for (const name of ["PORT", "LOG_LEVEL", "CONFIG_FILE", "GIT_SHA", "SERVICE_NAME", "DRAIN_DELAY_MS"]) {
         it(`name ${name} does not`, () => assert.equal(secretLikeName(name), false));
     }
     it("recognises credential formats and ignores ordinary values", () => {
-        assert.equal(secretLikeValue("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"), "a JSON Web Token");
+        assert.equal(
+            secretLikeValue("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            "a JSON Web Token",
+        );
         assert.equal(secretLikeValue("ghp_" + "a".repeat(36)), "a GitHub token");
         assert.equal(secretLikeValue("https://registry.example.com/v2/"), undefined);
         assert.equal(secretLikeValue("9f2c4e1a7b3d5f6e8c0a1b2c3d4e5f6a7b8c9d0e"), undefined);

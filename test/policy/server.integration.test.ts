@@ -34,9 +34,11 @@ describe("policy pack served by the real run-policy-pack runner", function () {
     let stderr = "";
 
     before(async () => {
-        child = spawn(path.join(REPO, "node_modules", ".bin", "node"),
+        child = spawn(
+            path.join(REPO, "node_modules", ".bin", "node"),
             [require.resolve("@pulumi/pulumi/cmd/run-policy-pack"), "127.0.0.1:1", "."],
-            { cwd: path.join(REPO, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+            { cwd: path.join(REPO, "policy"), stdio: ["ignore", "pipe", "pipe"] },
+        );
         child.stderr!.on("data", (d) => (stderr += d));
         const port = await new Promise<number>((resolve, reject) => {
             let out = "";
@@ -60,7 +62,10 @@ describe("policy pack served by the real run-policy-pack runner", function () {
         assert.equal(info.getName(), PACK_NAME);
         assert.equal(info.getVersion(), "0.1.0");
         const served = info.getPoliciesList().map((p: any) => [p.getName(), LEVELS[p.getEnforcementlevel()]]);
-        assert.deepEqual(served, policies.map((p) => [p.name, p.enforcementLevel]));
+        assert.deepEqual(
+            served,
+            policies.map((p) => [p.name, p.enforcementLevel]),
+        );
     });
 
     async function analyze(resource: { type: string; name: string; props: Record<string, any> }) {
@@ -72,14 +77,17 @@ describe("policy pack served by the real run-policy-pack runner", function () {
         request.setOptions(new analyzerPb.AnalyzerResourceOptions());
         const response = await unary<any>(client, "analyze", request);
         return response.getDiagnosticsList().map((d: any) => ({
-            policy: d.getPolicyname(), enforcement: LEVELS[d.getEnforcementlevel()], message: d.getMessage(),
+            policy: d.getPolicyname(),
+            enforcement: LEVELS[d.getEnforcementlevel()],
+            message: d.getMessage(),
         }));
     }
 
     function configure(config: Record<string, unknown>): Promise<unknown> {
         const request = new analyzerPb.ConfigureAnalyzerRequest();
         for (const [name, entry] of Object.entries(config)) {
-            const { enforcementLevel, ...properties } = typeof entry === "string" ? { enforcementLevel: entry } : (entry as Record<string, unknown>);
+            const { enforcementLevel, ...properties } =
+                typeof entry === "string" ? { enforcementLevel: entry } : (entry as Record<string, unknown>);
             const policyConfig = new analyzerPb.PolicyConfig();
             policyConfig.setEnforcementlevel(Number(Object.entries(LEVELS).find(([, l]) => l === enforcementLevel)![0]));
             policyConfig.setProperties(Struct.fromJavaScript(properties));
@@ -93,12 +101,15 @@ describe("policy pack served by the real run-policy-pack runner", function () {
         assert.deepEqual(await analyze({ type: good.type, name: good.name!, props: good.props }), []);
         const bad = goodDeployment();
         bad.props.spec.template.spec.containers[0].image = "hello:latest";
-        assert.deepEqual(await analyze({ type: bad.type, name: bad.name!, props: bad.props }), [{
-            policy: "slipway-image-digest",
-            enforcement: "mandatory",
-            message: "Containers run images by @sha256: digest only (no tag-only references, no latest).\n" +
-                'container "hello" runs "hello:latest", which floats on the latest tag. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage\'s ref output, or promote a digest into slipway:image.ref).',
-        }]);
+        assert.deepEqual(await analyze({ type: bad.type, name: bad.name!, props: bad.props }), [
+            {
+                policy: "slipway-image-digest",
+                enforcement: "mandatory",
+                message:
+                    "Containers run images by @sha256: digest only (no tag-only references, no latest).\n" +
+                    'container "hello" runs "hello:latest", which floats on the latest tag. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage\'s ref output, or promote a digest into slipway:image.ref).',
+            },
+        ]);
     });
 
     it("raises prod-only rules from advisory to mandatory with policy/config/prod.json", async () => {
@@ -106,8 +117,14 @@ describe("policy pack served by the real run-policy-pack runner", function () {
         recreate.props.spec.strategy = { type: "Recreate" };
         const resource = { type: recreate.type, name: recreate.name!, props: recreate.props };
         await configure(stagePolicyConfig("dev"));
-        assert.deepEqual((await analyze(resource)).map((d: any) => [d.policy, d.enforcement]), [["slipway-zero-downtime-rollout", "advisory"]]);
+        assert.deepEqual(
+            (await analyze(resource)).map((d: any) => [d.policy, d.enforcement]),
+            [["slipway-zero-downtime-rollout", "advisory"]],
+        );
         await configure(stagePolicyConfig("prod"));
-        assert.deepEqual((await analyze(resource)).map((d: any) => [d.policy, d.enforcement]), [["slipway-zero-downtime-rollout", "mandatory"]]);
+        assert.deepEqual(
+            (await analyze(resource)).map((d: any) => [d.policy, d.enforcement]),
+            [["slipway-zero-downtime-rollout", "mandatory"]],
+        );
     });
 });

@@ -41,22 +41,32 @@ describe("policy pack on the real stacks", () => {
     for (const stack of STACKS) {
         it(`${stack}: passes every mandatory rule; advisories only where the stage is not prod`, async () => {
             const found = await violations(stack);
-            assert.deepEqual(found.filter((v) => v.enforcement === "mandatory"), []);
+            assert.deepEqual(
+                found.filter((v) => v.enforcement === "mandatory"),
+                [],
+            );
             assert.deepEqual(summary(found), EXPECTED_ADVISORIES[stack], JSON.stringify(found, null, 2));
         });
     }
 
     it("dev preview (digests unknown): no mandatory violation; digest checks become advisory can't-run notes", async () => {
         const found = await violations("dev", { preview: true });
-        assert.deepEqual(found.filter((v) => v.enforcement === "mandatory"), []);
+        assert.deepEqual(
+            found.filter((v) => v.enforcement === "mandatory"),
+            [],
+        );
         const cantRun = found.filter((v) => v.message.startsWith("can't run policy"));
-        assert.ok(cantRun.some((v) => v.policy === "slipway-image-digest" && /image is unknown/.test(v.message)), JSON.stringify(cantRun));
+        assert.ok(
+            cantRun.some((v) => v.policy === "slipway-image-digest" && /image is unknown/.test(v.message)),
+            JSON.stringify(cantRun),
+        );
     });
 });
 
 describe("policy configs agree with the stack files", () => {
     const configured = (stack: StackName) =>
-        ((stagePolicyConfig(stack)["slipway-images-on-stack-registry"] as Record<string, unknown> | undefined)?.registryServers ?? []) as string[];
+        ((stagePolicyConfig(stack)["slipway-images-on-stack-registry"] as Record<string, unknown> | undefined)?.registryServers ??
+            []) as string[];
 
     it("local: registryServers is the local registry Pulumi.local.yaml runs", () => {
         const registry = readStackConfig("local").registry as { type: string; port: number };
@@ -91,20 +101,33 @@ describe("policy pack on deliberately broken stacks", () => {
             image = app(resources).image.replace(/@sha256:.*/, ":build-1042");
             app(resources).image = image;
         });
-        assert.deepEqual(found.map((v) => [v.enforcement, v.policy, v.resource, v.message]), [[
-            "mandatory", "slipway-image-digest", "app-deployment",
-            `container "hello" runs "${image}" by tag, which can be re-pushed to different content. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage's ref output, or promote a digest into slipway:image.ref).`,
-        ]]);
+        assert.deepEqual(
+            found.map((v) => [v.enforcement, v.policy, v.resource, v.message]),
+            [
+                [
+                    "mandatory",
+                    "slipway-image-digest",
+                    "app-deployment",
+                    `container "hello" runs "${image}" by tag, which can be re-pushed to different content. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage's ref output, or promote a digest into slipway:image.ref).`,
+                ],
+            ],
+        );
     });
 
     it("removed limits fail slipway-container-resources", async () => {
         const found = await broken((resources) => {
             delete app(resources).resources.limits;
         });
-        assert.deepEqual(found.map((v) => [v.enforcement, v.policy, v.message]), [[
-            "mandatory", "slipway-container-resources",
-            'container "hello" has no resources.limits.cpu, resources.limits.memory. Fix: set requests and limits for cpu and memory (slipway:app.resources) so the scheduler can place the pod and one service cannot starve its neighbours.',
-        ]]);
+        assert.deepEqual(
+            found.map((v) => [v.enforcement, v.policy, v.message]),
+            [
+                [
+                    "mandatory",
+                    "slipway-container-resources",
+                    'container "hello" has no resources.limits.cpu, resources.limits.memory. Fix: set requests and limits for cpu and memory (slipway:app.resources) so the scheduler can place the pod and one service cannot starve its neighbours.',
+                ],
+            ],
+        );
     });
 
     it("a digest from another registry fails slipway-images-on-stack-registry in prod", async () => {
@@ -113,10 +136,16 @@ describe("policy pack on deliberately broken stacks", () => {
             image = app(resources).image.replace(/^[^/]+/, "ghcr.io/someone-else");
             app(resources).image = image;
         });
-        assert.deepEqual(found.map((v) => [v.enforcement, v.policy, v.message]), [[
-            "mandatory", "slipway-images-on-stack-registry",
-            `Deployment "app-deployment" container "hello" pulls "${image}" from ghcr.io, outside this stack's registry (123456789012.dkr.ecr.eu-west-1.amazonaws.com). Fix: mirror the image into the stack's registry and reference it there by digest.`,
-        ]]);
+        assert.deepEqual(
+            found.map((v) => [v.enforcement, v.policy, v.message]),
+            [
+                [
+                    "mandatory",
+                    "slipway-images-on-stack-registry",
+                    `Deployment "app-deployment" container "hello" pulls "${image}" from ghcr.io, outside this stack's registry (123456789012.dkr.ecr.eu-west-1.amazonaws.com). Fix: mirror the image into the stack's registry and reference it there by digest.`,
+                ],
+            ],
+        );
     });
 
     it("dev: a build arg dropped from the app image fails slipway-build-base-images-pinned through the real app/Dockerfile", async () => {
@@ -124,10 +153,16 @@ describe("policy pack on deliberately broken stacks", () => {
             const image = resources.find((r) => r.type === "docker-build:index:Image" && r.name === "app-image")!;
             delete image.props.buildArgs.BUILD_IMAGE;
         }, "dev");
-        assert.deepEqual(found.filter((v) => v.enforcement === "mandatory").map((v) => [v.policy, v.resource, v.message]), [[
-            "slipway-build-base-images-pinned", "app-image",
-            'Dockerfile "FROM ${BUILD_IMAGE}": BUILD_IMAGE is not passed and has no default, not pinned by digest. Fix: write FROM ${SOME_IMAGE} with ARG SOME_IMAGE passed pinned by digest, or FROM <repository>@sha256:<64 hex>.',
-        ]]);
+        assert.deepEqual(
+            found.filter((v) => v.enforcement === "mandatory").map((v) => [v.policy, v.resource, v.message]),
+            [
+                [
+                    "slipway-build-base-images-pinned",
+                    "app-image",
+                    'Dockerfile "FROM ${BUILD_IMAGE}": BUILD_IMAGE is not passed and has no default, not pinned by digest. Fix: write FROM ${SOME_IMAGE} with ARG SOME_IMAGE passed pinned by digest, or FROM <repository>@sha256:<64 hex>.',
+                ],
+            ],
+        );
     });
 
     it("a renamed Service metrics port fails slipway-servicemonitor-targets-service only", async () => {
@@ -136,9 +171,15 @@ describe("policy pack on deliberately broken stacks", () => {
             const metrics = service.props.spec.ports.find((p: any) => p.name === "metrics");
             metrics.name = "prom";
         });
-        assert.deepEqual(found.map((v) => v.policy), ["slipway-servicemonitor-targets-service"]);
+        assert.deepEqual(
+            found.map((v) => v.policy),
+            ["slipway-servicemonitor-targets-service"],
+        );
         assert.equal(found[0].enforcement, "mandatory");
-        assert.match(found[0].message, /^ServiceMonitor "[^"]+" in namespace "hello-prod" scrapes port "metrics", but Service "[^"]+" in namespace "hello-prod" defines only "http", "prom"\. Fix: name the Service's metrics port and use that name in endpoints\[\]\.port\.$/);
+        assert.match(
+            found[0].message,
+            /^ServiceMonitor "[^"]+" in namespace "hello-prod" scrapes port "metrics", but Service "[^"]+" in namespace "hello-prod" defines only "http", "prom"\. Fix: name the Service's metrics port and use that name in endpoints\[\]\.port\.$/,
+        );
     });
 
     it("a single unscaled replica passes config validation but fails prod's availability rules (advisory under dev's config)", async () => {
@@ -147,8 +188,13 @@ describe("policy pack on deliberately broken stacks", () => {
         const resources = asPolicyResources(await evaluateStack("prod", { config: { app: { ...withoutAutoscaling, replicas: 1 } } }));
         const found = await runPack(resources, stagePolicyConfig("prod"));
         assert.deepEqual(summary(found), ["mandatory slipway-pdb-allows-eviction", "mandatory slipway-replicas-ha"]);
-        assert.deepEqual(summary(await runPack(resources, stagePolicyConfig("dev"))), ["advisory slipway-pdb-allows-eviction", "advisory slipway-replicas-ha"]);
-        assert.match(found.find((v) => v.policy === "slipway-replicas-ha")!.message,
-            /^Deployment "hello" in namespace "hello-prod" can run with 1 replica\(s\) \(spec\.replicas\); one node failure takes the service down\. Fix: set slipway:app\.replicas \(or app\.autoscaling\.minReplicas\) to at least 3\.$/);
+        assert.deepEqual(summary(await runPack(resources, stagePolicyConfig("dev"))), [
+            "advisory slipway-pdb-allows-eviction",
+            "advisory slipway-replicas-ha",
+        ]);
+        assert.match(
+            found.find((v) => v.policy === "slipway-replicas-ha")!.message,
+            /^Deployment "hello" in namespace "hello-prod" can run with 1 replica\(s\) \(spec\.replicas\); one node failure takes the service down\. Fix: set slipway:app\.replicas \(or app\.autoscaling\.minReplicas\) to at least 3\.$/,
+        );
     });
 });

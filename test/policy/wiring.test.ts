@@ -1,13 +1,9 @@
 import { strict as assert } from "node:assert";
 import { pdbAllowsEviction, replicasHighlyAvailable, allowedDisruptions } from "../../policy/rules/availability";
-import {
-    namespaceIsolation, selectorsMatchPods, serviceMonitorTargetsService, serviceTargetsWorkload,
-} from "../../policy/rules/wiring";
+import { namespaceIsolation, selectorsMatchPods, serviceMonitorTargetsService, serviceTargetsWorkload } from "../../policy/rules/wiring";
 import { selectorMatches } from "../../policy/lib/kube";
 import { TestResource, runStack } from "./harness";
-import {
-    NAMESPACE, POD_LABELS, goodDeployment, goodService, goodStack, isolation, podSpec,
-} from "./fixtures";
+import { NAMESPACE, POD_LABELS, goodDeployment, goodService, goodStack, isolation, podSpec } from "./fixtures";
 
 const DEPLOYMENT = `Deployment "hello" in namespace "${NAMESPACE}"`;
 
@@ -127,10 +123,15 @@ describe("policy: slipway-namespace-isolation (stack)", () => {
     });
 
     it("does not count an egress-only policy", async () => {
-        const stack = [goodDeployment(), ...isolation().filter((r) => !r.type.endsWith("NetworkPolicy")), {
-            type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", name: "egress",
-            props: { metadata: { namespace: NAMESPACE }, spec: { podSelector: {}, policyTypes: ["Egress"] } },
-        }];
+        const stack = [
+            goodDeployment(),
+            ...isolation().filter((r) => !r.type.endsWith("NetworkPolicy")),
+            {
+                type: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+                name: "egress",
+                props: { metadata: { namespace: NAMESPACE }, spec: { podSelector: {}, policyTypes: ["Egress"] } },
+            },
+        ];
         assert.equal((await runStack(namespaceIsolation, stack)).violations.length, 1);
     });
 });
@@ -198,7 +199,13 @@ describe("label selectors", () => {
         const labels = { app: "hello", tier: "web" };
         assert.equal(selectorMatches({}, labels), true);
         assert.equal(selectorMatches(undefined, labels), false);
-        assert.equal(selectorMatches({ matchLabels: { app: "hello" }, matchExpressions: [{ key: "tier", operator: "In", values: ["web", "api"] }] }, labels), true);
+        assert.equal(
+            selectorMatches(
+                { matchLabels: { app: "hello" }, matchExpressions: [{ key: "tier", operator: "In", values: ["web", "api"] }] },
+                labels,
+            ),
+            true,
+        );
         assert.equal(selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }] }, labels), false);
         assert.equal(selectorMatches({ matchExpressions: [{ key: "canary", operator: "DoesNotExist" }] }, labels), true);
         assert.equal(selectorMatches({ matchExpressions: [{ key: "app", operator: "Gt", values: ["1"] }] }, labels), false);
@@ -212,4 +219,3 @@ describe("label selectors", () => {
         assert.match(run.violations[0], /^StatefulSet "hello" in namespace "hello-prod" has no Service selecting its pod labels/);
     });
 });
-

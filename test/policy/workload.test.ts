@@ -1,6 +1,12 @@
 import { strict as assert } from "node:assert";
 import {
-    containerResources, imageDigest, noDuplicateEnv, noHostAccess, probes, restrictedSecurityContext, topologySpread,
+    containerResources,
+    imageDigest,
+    noDuplicateEnv,
+    noHostAccess,
+    probes,
+    restrictedSecurityContext,
+    topologySpread,
     zeroDowntimeRollout,
 } from "../../policy/rules/workload";
 import { TestResource, runResource } from "./harness";
@@ -28,15 +34,22 @@ describe("policy: slipway-image-digest", () => {
     it("rejects tags, latest and bare names in every pod controller, init containers included", async () => {
         const spec = {
             initContainers: [{ ...goodContainer(), name: "migrate", image: "hello:1.2.3" }],
-            containers: [{ ...goodContainer(), image: "registry.example.com/hello:latest" }, { ...goodContainer(), name: "side", image: "busybox" }],
+            containers: [
+                { ...goodContainer(), image: "registry.example.com/hello:latest" },
+                { ...goodContainer(), name: "side", image: "busybox" },
+            ],
         };
         for (const resource of inEveryController(spec)) {
             const run = await runResource(imageDigest, resource);
-            assert.deepEqual(run.violations, [
-                'container "hello" runs "registry.example.com/hello:latest", which floats on the latest tag. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage\'s ref output, or promote a digest into slipway:image.ref).',
-                'container "side" runs "busybox", which floats on the latest tag. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage\'s ref output, or promote a digest into slipway:image.ref).',
-                'initContainer "migrate" runs "hello:1.2.3" by tag, which can be re-pushed to different content. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage\'s ref output, or promote a digest into slipway:image.ref).',
-            ], resource.type);
+            assert.deepEqual(
+                run.violations,
+                [
+                    'container "hello" runs "registry.example.com/hello:latest", which floats on the latest tag. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage\'s ref output, or promote a digest into slipway:image.ref).',
+                    'container "side" runs "busybox", which floats on the latest tag. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage\'s ref output, or promote a digest into slipway:image.ref).',
+                    'initContainer "migrate" runs "hello:1.2.3" by tag, which can be re-pushed to different content. Fix: reference the image as <repository>@sha256:<64 hex> (AppImage\'s ref output, or promote a digest into slipway:image.ref).',
+                ],
+                resource.type,
+            );
         }
     });
 
@@ -103,7 +116,10 @@ describe("policy: slipway-probes", () => {
         const d = goodDeployment();
         container(d).livenessProbe = { tcpSocket: { port: 8080 } };
         assert.deepEqual((await runResource(probes, d)).violations, []);
-        const job: TestResource = { type: "kubernetes:batch/v1:Job", props: { spec: { template: { spec: { containers: [{ name: "once", image: APP_IMAGE }] } } } } };
+        const job: TestResource = {
+            type: "kubernetes:batch/v1:Job",
+            props: { spec: { template: { spec: { containers: [{ name: "once", image: APP_IMAGE }] } } } },
+        };
         assert.deepEqual(await runResource(probes, job), { violations: [], notApplicable: "run-to-completion workload" });
     });
 });
@@ -127,7 +143,13 @@ describe("policy: slipway-restricted-security-context", () => {
 
     it("checks init containers too, and rejects seccomp Unconfined", async () => {
         const d = goodDeployment();
-        podSpec(d).initContainers = [{ ...goodContainer(), name: "migrate", securityContext: { ...goodContainer().securityContext, seccompProfile: { type: "Unconfined" } } }];
+        podSpec(d).initContainers = [
+            {
+                ...goodContainer(),
+                name: "migrate",
+                securityContext: { ...goodContainer().securityContext, seccompProfile: { type: "Unconfined" } },
+            },
+        ];
         const run = await runResource(restrictedSecurityContext, d);
         assert.equal(run.violations.length, 1);
         assert.match(run.violations[0], /^initContainer "migrate": seccompProfile.type is Unconfined\. Fix: /);
@@ -172,19 +194,37 @@ describe("policy: slipway-topology-spread", () => {
         assert.deepEqual((await runResource(topologySpread, goodDeployment())).violations, []);
         const d = goodDeployment();
         delete podSpec(d).topologySpreadConstraints;
-        podSpec(d).affinity = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { "app.kubernetes.io/name": "hello" } } } }] } };
+        podSpec(d).affinity = {
+            podAntiAffinity: {
+                preferredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        weight: 100,
+                        podAffinityTerm: {
+                            topologyKey: "kubernetes.io/hostname",
+                            labelSelector: { matchLabels: { "app.kubernetes.io/name": "hello" } },
+                        },
+                    },
+                ],
+            },
+        };
         assert.deepEqual((await runResource(topologySpread, d)).violations, []);
     });
 
     it("rejects a missing spread, and a spread that selects other pods", async () => {
-        const message = (why: string) => `the pod template ${why}, so all replicas may land on one node. Fix: add topologySpreadConstraints [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: <the pod's app.kubernetes.io labels> } }].`;
+        const message = (why: string) =>
+            `the pod template ${why}, so all replicas may land on one node. Fix: add topologySpreadConstraints [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: <the pod's app.kubernetes.io labels> } }].`;
         const none = goodDeployment();
         delete podSpec(none).topologySpreadConstraints;
-        assert.deepEqual((await runResource(topologySpread, none)).violations, [message("has no topologySpreadConstraints or podAntiAffinity")]);
+        assert.deepEqual((await runResource(topologySpread, none)).violations, [
+            message("has no topologySpreadConstraints or podAntiAffinity"),
+        ]);
         const wrong = goodDeployment();
         podSpec(wrong).topologySpreadConstraints[0].labelSelector = { matchLabels: { app: "other" } };
-        assert.deepEqual((await runResource(topologySpread, wrong)).violations, [message(
-            "has spread rules, but none uses one of the topology keys kubernetes.io/hostname, topology.kubernetes.io/zone with a labelSelector that matches its own pod labels")]);
+        assert.deepEqual((await runResource(topologySpread, wrong)).violations, [
+            message(
+                "has spread rules, but none uses one of the topology keys kubernetes.io/hostname, topology.kubernetes.io/zone with a labelSelector that matches its own pod labels",
+            ),
+        ]);
     });
 
     it("honours configured topology keys", async () => {

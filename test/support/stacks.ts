@@ -16,7 +16,11 @@ export type StackName = (typeof STACKS)[number];
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 /** Build metadata the tests pretend CI passed. */
-export const TEST_BUILD: BuildMetadata = { buildNumber: "1042", gitBranch: "feature/login-page", gitSha: "9f2c4e1a7b3d5f6e8c0a1b2c3d4e5f6a7b8c9d0e" };
+export const TEST_BUILD: BuildMetadata = {
+    buildNumber: "1042",
+    gitBranch: "feature/login-page",
+    gitSha: "9f2c4e1a7b3d5f6e8c0a1b2c3d4e5f6a7b8c9d0e",
+};
 
 /**
  * The `slipway:` keys of a real stack file, without the prefix: the config the program would get

@@ -18,20 +18,20 @@ export const SECRET = "hunter2-db-password-9f8e7d";
 
 /** One recorded call. */
 export interface Call {
-  method: "history" | "getConfig" | "setConfig" | "setObjectConfig" | "outputs" | "preview" | "up";
-  args: unknown[];
+    method: "history" | "getConfig" | "setConfig" | "setObjectConfig" | "outputs" | "preview" | "up";
+    args: unknown[];
 }
 
 /** Options of {@link update}. */
 export interface UpdateSpec {
-  version: number;
-  result?: UpdateSummary["result"];
-  kind?: UpdateSummary["kind"];
-  /** A pinned image (qa/prod). */
-  pin?: { digest: string; buildNumber?: string; gitBranch?: string; gitSha?: string; repo?: string };
-  /** A building stage (dev): the commit and CI build number the CLI records. */
-  build?: { gitSha: string; buildNumber?: string };
-  stage?: string;
+    version: number;
+    result?: UpdateSummary["result"];
+    kind?: UpdateSummary["kind"];
+    /** A pinned image (qa/prod). */
+    pin?: { digest: string; buildNumber?: string; gitBranch?: string; gitSha?: string; repo?: string };
+    /** A building stage (dev): the commit and CI build number the CLI records. */
+    build?: { gitSha: string; buildNumber?: string };
+    stage?: string;
 }
 
 /**
@@ -40,214 +40,214 @@ export interface UpdateSpec {
  * backend had ignored `--show-secrets=false`: the tools must not print it either way).
  */
 export function update(spec: UpdateSpec): UpdateSummary {
-  const start = new Date(Date.UTC(2026, 10, 1, 9, 0, 0) + spec.version * 3_600_000);
-  const image = spec.pin
-    ? {
-        source: "pinned",
-        ref: `${spec.pin.repo ?? REPO}@${spec.pin.digest}`,
-        buildNumber: spec.pin.buildNumber ?? "1",
-        gitBranch: spec.pin.gitBranch ?? "main",
-        gitSha: spec.pin.gitSha ?? "0123456789abcdef0123456789abcdef01234567",
-      }
-    : { source: "build", buildOnPreview: false, runtimeBaseImage: `node@${digest("6")}`, context: "app" };
-  const environment: Record<string, string> = {
-    "exec.kind": "auto.local",
-    "exec.command": "up",
-    "ci.system": "GitHub",
-    "vcs.kind": "github.com",
-    "vcs.owner": "acme",
-    "vcs.repo": "slipway",
-    "git.headName": "refs/heads/main",
-    "git.head": spec.build?.gitSha ?? "fedcba9876543210fedcba9876543210fedcba98",
-  };
-  if (spec.build?.buildNumber) {
-    environment["ci.build.number"] = spec.build.buildNumber;
-  }
-  const config = {
-    "slipway:stage": { value: spec.stage ?? "prod", secret: false },
-    "slipway:image": { value: JSON.stringify(image), objectValue: image, secret: false },
-    "slipway:secretEnv": { value: JSON.stringify({ DB_PASSWORD: SECRET }), secret: true },
-    "slipway:registryPassword": { value: SECRET, secret: true },
-  } as UpdateSummary["config"];
-  return {
-    version: spec.version,
-    kind: spec.kind ?? "update",
-    startTime: start,
-    endTime: new Date(start.getTime() + 95_000),
-    message: `deploy ${spec.version}`,
-    environment,
-    config,
-    result: spec.result ?? "succeeded",
-    resourceChanges: { same: 14, update: 1 },
-  };
+    const start = new Date(Date.UTC(2026, 10, 1, 9, 0, 0) + spec.version * 3_600_000);
+    const image = spec.pin
+        ? {
+              source: "pinned",
+              ref: `${spec.pin.repo ?? REPO}@${spec.pin.digest}`,
+              buildNumber: spec.pin.buildNumber ?? "1",
+              gitBranch: spec.pin.gitBranch ?? "main",
+              gitSha: spec.pin.gitSha ?? "0123456789abcdef0123456789abcdef01234567",
+          }
+        : { source: "build", buildOnPreview: false, runtimeBaseImage: `node@${digest("6")}`, context: "app" };
+    const environment: Record<string, string> = {
+        "exec.kind": "auto.local",
+        "exec.command": "up",
+        "ci.system": "GitHub",
+        "vcs.kind": "github.com",
+        "vcs.owner": "acme",
+        "vcs.repo": "slipway",
+        "git.headName": "refs/heads/main",
+        "git.head": spec.build?.gitSha ?? "fedcba9876543210fedcba9876543210fedcba98",
+    };
+    if (spec.build?.buildNumber) {
+        environment["ci.build.number"] = spec.build.buildNumber;
+    }
+    const config = {
+        "slipway:stage": { value: spec.stage ?? "prod", secret: false },
+        "slipway:image": { value: JSON.stringify(image), objectValue: image, secret: false },
+        "slipway:secretEnv": { value: JSON.stringify({ DB_PASSWORD: SECRET }), secret: true },
+        "slipway:registryPassword": { value: SECRET, secret: true },
+    } as UpdateSummary["config"];
+    return {
+        version: spec.version,
+        kind: spec.kind ?? "update",
+        startTime: start,
+        endTime: new Date(start.getTime() + 95_000),
+        message: `deploy ${spec.version}`,
+        environment,
+        config,
+        result: spec.result ?? "succeeded",
+        resourceChanges: { same: 14, update: 1 },
+    };
 }
 
 /** Stack outputs as `stacks/index.ts` exports them (see docs/CONTRACTS.md). */
 export function outputsFor(d: string, extra: Partial<Record<string, unknown>> = {}, repo = REPO): OutputMap {
-  const values: Record<string, unknown> = {
-    registryServer: repo.split("/")[0],
-    appImageRef: `${repo}@${d}`,
-    appImageDigest: d,
-    appImageTags: ["build-41", "sha-0123456", "branch-main"],
-    namespace: "slipway-prod",
-    serviceName: "slipway-app",
-    buildNumber: "41",
-    gitBranch: "main",
-    gitSha: "0123456789abcdef0123456789abcdef01234567",
-    stage: "prod",
-    ...extra,
-  };
-  const out: OutputMap = {};
-  for (const [k, v] of Object.entries(values)) {
-    if (v !== undefined) {
-      out[k] = { value: v, secret: false };
+    const values: Record<string, unknown> = {
+        registryServer: repo.split("/")[0],
+        appImageRef: `${repo}@${d}`,
+        appImageDigest: d,
+        appImageTags: ["build-41", "sha-0123456", "branch-main"],
+        namespace: "slipway-prod",
+        serviceName: "slipway-app",
+        buildNumber: "41",
+        gitBranch: "main",
+        gitSha: "0123456789abcdef0123456789abcdef01234567",
+        stage: "prod",
+        ...extra,
+    };
+    const out: OutputMap = {};
+    for (const [k, v] of Object.entries(values)) {
+        if (v !== undefined) {
+            out[k] = { value: v, secret: false };
+        }
     }
-  }
-  return out;
+    return out;
 }
 
 /** Options of {@link FakeStageStack}. */
 export interface FakeOptions {
-  history?: UpdateSummary[];
-  outputs?: OutputMap;
-  /** Top-level config values; objects are stored as JSON text, as `pulumi config get --json` returns them. */
-  config?: Record<string, unknown>;
-  changes?: OpMap;
-  /** Makes `up` fail like the Automation API does when the CLI exits non-zero. */
-  upError?: Error;
+    history?: UpdateSummary[];
+    outputs?: OutputMap;
+    /** Top-level config values; objects are stored as JSON text, as `pulumi config get --json` returns them. */
+    config?: Record<string, unknown>;
+    changes?: OpMap;
+    /** Makes `up` fail like the Automation API does when the CLI exits non-zero. */
+    upError?: Error;
 }
 
 /** The recording fake. */
 export class FakeStageStack implements StageStack {
-  readonly calls: Call[] = [];
-  readonly config = new Map<string, string>();
+    readonly calls: Call[] = [];
+    readonly config = new Map<string, string>();
 
-  constructor(
-    readonly name: string,
-    private readonly options: FakeOptions = {},
-  ) {
-    for (const [k, v] of Object.entries(options.config ?? {})) {
-      this.config.set(k, typeof v === "string" ? v : JSON.stringify(v));
+    constructor(
+        readonly name: string,
+        private readonly options: FakeOptions = {},
+    ) {
+        for (const [k, v] of Object.entries(options.config ?? {})) {
+            this.config.set(k, typeof v === "string" ? v : JSON.stringify(v));
+        }
     }
-  }
 
-  /** Calls of one method. */
-  callsOf(method: Call["method"]): Call[] {
-    return this.calls.filter((c) => c.method === method);
-  }
-
-  /** Calls that change config or deployed state. */
-  mutations(): Call[] {
-    return this.calls.filter((c) => ["setConfig", "setObjectConfig", "up"].includes(c.method));
-  }
-
-  /** The structured value of a top-level config key. */
-  object(key: string): Record<string, unknown> | undefined {
-    const v = this.config.get(key);
-    return v === undefined ? undefined : (JSON.parse(v) as Record<string, unknown>);
-  }
-
-  async history(options?: HistoryOptions): Promise<UpdateSummary[]> {
-    this.calls.push({ method: "history", args: [options] });
-    const all = structuredClone(this.options.history ?? []);
-    return options?.pageSize ? all.slice(0, options.pageSize) : all;
-  }
-
-  async getConfig(key: string, options?: ConfigOptions): Promise<ConfigValue | undefined> {
-    this.calls.push({ method: "getConfig", args: [key, options] });
-    if (!options?.path) {
-      const v = this.config.get(key);
-      return v === undefined ? undefined : { value: v, secret: false };
+    /** Calls of one method. */
+    callsOf(method: Call["method"]): Call[] {
+        return this.calls.filter((c) => c.method === method);
     }
-    const [top, field] = splitPath(key);
-    const v = this.object(top)?.[field];
-    return v === undefined ? undefined : { value: String(v), secret: false };
-  }
 
-  async setConfig(key: string, value: string, options?: ConfigOptions): Promise<void> {
-    this.calls.push({ method: "setConfig", args: [key, value, options] });
-    if (!options?.path) {
-      this.config.set(key, value);
-      return;
+    /** Calls that change config or deployed state. */
+    mutations(): Call[] {
+        return this.calls.filter((c) => ["setConfig", "setObjectConfig", "up"].includes(c.method));
     }
-    const [top, field] = splitPath(key);
-    this.config.set(top, JSON.stringify({ ...(this.object(top) ?? {}), [field]: value }));
-  }
 
-  async setObjectConfig(key: string, value: Record<string, string>): Promise<void> {
-    this.calls.push({ method: "setObjectConfig", args: [key, value] });
-    this.config.set(key, JSON.stringify(value));
-  }
-
-  async outputs(): Promise<OutputMap> {
-    this.calls.push({ method: "outputs", args: [] });
-    return structuredClone(this.options.outputs ?? {});
-  }
-
-  async preview(options?: OperationOptions): Promise<PreviewResult> {
-    this.calls.push({ method: "preview", args: [options] });
-    options?.onOutput?.("Previewing update (prod)\n");
-    return { stdout: "", stderr: "", changeSummary: this.options.changes ?? { same: 14, update: 2 } };
-  }
-
-  async up(options?: OperationOptions): Promise<UpResult> {
-    this.calls.push({ method: "up", args: [options] });
-    if (this.options.upError) {
-      throw this.options.upError;
+    /** The structured value of a top-level config key. */
+    object(key: string): Record<string, unknown> | undefined {
+        const v = this.config.get(key);
+        return v === undefined ? undefined : (JSON.parse(v) as Record<string, unknown>);
     }
-    options?.onOutput?.("Updating (prod)\n");
-    const version = Math.max(0, ...(this.options.history ?? []).map((u) => u.version)) + 1;
-    const summary: UpdateSummary = {
-      ...update({ version }),
-      message: options?.message ?? "",
-      resourceChanges: this.options.changes ?? { same: 14, update: 2 },
-    };
-    return { stdout: "", stderr: "", outputs: {}, summary };
-  }
+
+    async history(options?: HistoryOptions): Promise<UpdateSummary[]> {
+        this.calls.push({ method: "history", args: [options] });
+        const all = structuredClone(this.options.history ?? []);
+        return options?.pageSize ? all.slice(0, options.pageSize) : all;
+    }
+
+    async getConfig(key: string, options?: ConfigOptions): Promise<ConfigValue | undefined> {
+        this.calls.push({ method: "getConfig", args: [key, options] });
+        if (!options?.path) {
+            const v = this.config.get(key);
+            return v === undefined ? undefined : { value: v, secret: false };
+        }
+        const [top, field] = splitPath(key);
+        const v = this.object(top)?.[field];
+        return v === undefined ? undefined : { value: String(v), secret: false };
+    }
+
+    async setConfig(key: string, value: string, options?: ConfigOptions): Promise<void> {
+        this.calls.push({ method: "setConfig", args: [key, value, options] });
+        if (!options?.path) {
+            this.config.set(key, value);
+            return;
+        }
+        const [top, field] = splitPath(key);
+        this.config.set(top, JSON.stringify({ ...(this.object(top) ?? {}), [field]: value }));
+    }
+
+    async setObjectConfig(key: string, value: Record<string, string>): Promise<void> {
+        this.calls.push({ method: "setObjectConfig", args: [key, value] });
+        this.config.set(key, JSON.stringify(value));
+    }
+
+    async outputs(): Promise<OutputMap> {
+        this.calls.push({ method: "outputs", args: [] });
+        return structuredClone(this.options.outputs ?? {});
+    }
+
+    async preview(options?: OperationOptions): Promise<PreviewResult> {
+        this.calls.push({ method: "preview", args: [options] });
+        options?.onOutput?.("Previewing update (prod)\n");
+        return { stdout: "", stderr: "", changeSummary: this.options.changes ?? { same: 14, update: 2 } };
+    }
+
+    async up(options?: OperationOptions): Promise<UpResult> {
+        this.calls.push({ method: "up", args: [options] });
+        if (this.options.upError) {
+            throw this.options.upError;
+        }
+        options?.onOutput?.("Updating (prod)\n");
+        const version = Math.max(0, ...(this.options.history ?? []).map((u) => u.version)) + 1;
+        const summary: UpdateSummary = {
+            ...update({ version }),
+            message: options?.message ?? "",
+            resourceChanges: this.options.changes ?? { same: 14, update: 2 },
+        };
+        return { stdout: "", stderr: "", outputs: {}, summary };
+    }
 }
 
 function splitPath(key: string): [string, string] {
-  const dot = key.indexOf(".");
-  if (dot < 0) {
-    throw new Error(`fake supports one-level paths only, got ${key}`);
-  }
-  return [key.slice(0, dot), key.slice(dot + 1)];
+    const dot = key.indexOf(".");
+    if (dot < 0) {
+        throw new Error(`fake supports one-level paths only, got ${key}`);
+    }
+    return [key.slice(0, dot), key.slice(dot + 1)];
 }
 
 /** A registry fake: a map of `repository:reference` → digest, recording lookups. */
 export class FakeRegistry implements RegistryClient {
-  readonly lookups: string[] = [];
-  constructor(private readonly manifests: Record<string, string> = {}) {}
-  async resolve(repository: string, reference: string): Promise<string | undefined> {
-    this.lookups.push(`${repository}:${reference}`);
-    return this.manifests[`${repository}:${reference}`];
-  }
+    readonly lookups: string[] = [];
+    constructor(private readonly manifests: Record<string, string> = {}) {}
+    async resolve(repository: string, reference: string): Promise<string | undefined> {
+        this.lookups.push(`${repository}:${reference}`);
+        return this.manifests[`${repository}:${reference}`];
+    }
 }
 
 /** A context over fakes that captures stdout and stderr. */
 export function fakeContext(stacks: FakeStageStack[], registry = new FakeRegistry()) {
-  const io = { out: "", err: "" };
-  const ctx: ToolContext = {
-    openStack: async (name) => {
-      const stack = stacks.find((s) => s.name === name);
-      if (!stack) {
-        throw new Error(`code: 255\n stdout: \n stderr: error: no stack named '${name}' found\n err?: Error: failed\n`);
-      }
-      return stack;
-    },
-    registry,
-    out: (s) => (io.out += s),
-    err: (s) => (io.err += s),
-  };
-  return { ctx, io, registry };
+    const io = { out: "", err: "" };
+    const ctx: ToolContext = {
+        openStack: async (name) => {
+            const stack = stacks.find((s) => s.name === name);
+            if (!stack) {
+                throw new Error(`code: 255\n stdout: \n stderr: error: no stack named '${name}' found\n err?: Error: failed\n`);
+            }
+            return stack;
+        },
+        registry,
+        out: (s) => (io.out += s),
+        err: (s) => (io.err += s),
+    };
+    return { ctx, io, registry };
 }
 
 /** Asserts that `p` is refused (exit code 2) with a message matching `message`. */
 export async function refusal(p: Promise<unknown>, message: RegExp): Promise<void> {
-  await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof ToolError, String(err));
-    assert.equal(err.exitCode, ExitCode.Refused);
-    assert.match(err.message, message);
-    return true;
-  });
+    await assert.rejects(p, (err: unknown) => {
+        assert.ok(err instanceof ToolError, String(err));
+        assert.equal(err.exitCode, ExitCode.Refused);
+        assert.match(err.message, message);
+        return true;
+    });
 }

@@ -1,222 +1,217 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  HttpRegistryClient,
-  MANIFEST_MEDIA_TYPES,
-  parseChallenge,
-  registryOptionsFromEnv,
-} from "../../tools/registry";
+import { HttpRegistryClient, MANIFEST_MEDIA_TYPES, parseChallenge, registryOptionsFromEnv } from "../../tools/registry";
 import { digest } from "./fake-stage-stack";
 
 /** What the server saw of one request. */
 interface Seen {
-  method: string;
-  url: string;
-  accept?: string;
-  authorization?: string;
+    method: string;
+    url: string;
+    accept?: string;
+    authorization?: string;
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, port: number) => void;
 
 /** A real registry stand-in on 127.0.0.1 that records the bytes of every request it gets. */
 async function registry(handler: Handler): Promise<{ host: string; seen: Seen[]; close: () => Promise<void> }> {
-  const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    seen.push({
-      method: req.method ?? "",
-      url: req.url ?? "",
-      accept: req.headers.accept,
-      authorization: req.headers.authorization,
+    const seen: Seen[] = [];
+    const server = http.createServer((req, res) => {
+        seen.push({
+            method: req.method ?? "",
+            url: req.url ?? "",
+            accept: req.headers.accept,
+            authorization: req.headers.authorization,
+        });
+        handler(req, res, (server.address() as AddressInfo).port);
     });
-    handler(req, res, (server.address() as AddressInfo).port);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    host: `127.0.0.1:${port}`,
-    seen,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    return {
+        host: `127.0.0.1:${port}`,
+        seen,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
 }
 
 const MANIFEST_PATH = "/v2/team/slipway-app/manifests/";
 
 describe("tools/registry (HTTP API v2 against a server on 127.0.0.1)", () => {
-  let closeServer: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    await closeServer?.();
-    closeServer = undefined;
-  });
-
-  it("resolves a tag with HEAD, sending every manifest media type, and reads Docker-Content-Digest", async () => {
-    const reg = await registry((req, res) => {
-      res.writeHead(req.url === `${MANIFEST_PATH}sha-0a1b2c3` ? 200 : 404, {
-        "Docker-Content-Digest": digest("a"),
-        "Content-Type": "application/vnd.oci.image.index.v1+json",
-      });
-      res.end();
+    let closeServer: (() => Promise<void>) | undefined;
+    afterEach(async () => {
+        await closeServer?.();
+        closeServer = undefined;
     });
-    closeServer = reg.close;
-    const client = new HttpRegistryClient();
-    assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, "sha-0a1b2c3"), digest("a"));
-    assert.deepEqual(reg.seen, [
-      {
-        method: "HEAD",
-        url: "/v2/team/slipway-app/manifests/sha-0a1b2c3",
-        accept:
-          "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, " +
-          "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
-        authorization: undefined,
-      },
-    ]);
-    assert.equal(MANIFEST_MEDIA_TYPES.length, 4);
-  });
 
-  it("answers undefined for an unknown tag (404)", async () => {
-    const reg = await registry((_req, res) => {
-      res.writeHead(404, { "Content-Type": "application/json" });
-      res.end();
-    });
-    closeServer = reg.close;
-    assert.equal(await new HttpRegistryClient().resolve(`${reg.host}/team/slipway-app`, "build-7"), undefined);
-    assert.equal(reg.seen[0].url, `${MANIFEST_PATH}build-7`);
-  });
-
-  it("checks a digest exists and that the registry confirms the same digest", async () => {
-    const reg = await registry((req, res) => {
-      res.writeHead(200, { "Docker-Content-Digest": req.url?.endsWith(digest("b")) ? digest("b") : digest("c") });
-      res.end();
-    });
-    closeServer = reg.close;
-    const client = new HttpRegistryClient();
-    assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, digest("b")), digest("b"));
-    assert.equal(reg.seen[0].url, `${MANIFEST_PATH}${digest("b")}`);
-    await assert.rejects(client.resolve(`${reg.host}/team/slipway-app`, digest("d")), /registry answered sha256:c+ for/);
-  });
-
-  it("answers a Basic challenge with the username and password", async () => {
-    const expected = `Basic ${Buffer.from("AWS:ecr-password").toString("base64")}`;
-    const reg = await registry((req, res) => {
-      if (req.headers.authorization !== expected) {
-        res.writeHead(401, { "WWW-Authenticate": 'Basic realm="registry"' });
-        res.end();
-        return;
-      }
-      res.writeHead(200, { "Docker-Content-Digest": digest("e") });
-      res.end();
-    });
-    closeServer = reg.close;
-    const client = new HttpRegistryClient({ credentials: { username: "AWS", password: "ecr-password" } });
-    assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, "build-12"), digest("e"));
-    assert.deepEqual(
-      reg.seen.map((s) => [s.method, s.url, s.authorization]),
-      [
-        ["HEAD", `${MANIFEST_PATH}build-12`, undefined],
-        ["HEAD", `${MANIFEST_PATH}build-12`, expected],
-      ],
-    );
-  });
-
-  it("trades credentials for a bearer token at the challenge's realm with its service and scope", async () => {
-    const reg = await registry((req, res, port) => {
-      if (req.url?.startsWith("/token")) {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ token: "tok-123" }));
-        return;
-      }
-      if (req.headers.authorization !== "Bearer tok-123") {
-        res.writeHead(401, {
-          "WWW-Authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="registry.test",scope="repository:team/slipway-app:pull"`,
+    it("resolves a tag with HEAD, sending every manifest media type, and reads Docker-Content-Digest", async () => {
+        const reg = await registry((req, res) => {
+            res.writeHead(req.url === `${MANIFEST_PATH}sha-0a1b2c3` ? 200 : 404, {
+                "Docker-Content-Digest": digest("a"),
+                "Content-Type": "application/vnd.oci.image.index.v1+json",
+            });
+            res.end();
         });
-        res.end();
-        return;
-      }
-      res.writeHead(200, { "Docker-Content-Digest": digest("f") });
-      res.end();
+        closeServer = reg.close;
+        const client = new HttpRegistryClient();
+        assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, "sha-0a1b2c3"), digest("a"));
+        assert.deepEqual(reg.seen, [
+            {
+                method: "HEAD",
+                url: "/v2/team/slipway-app/manifests/sha-0a1b2c3",
+                accept:
+                    "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, " +
+                    "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+                authorization: undefined,
+            },
+        ]);
+        assert.equal(MANIFEST_MEDIA_TYPES.length, 4);
     });
-    closeServer = reg.close;
-    const client = new HttpRegistryClient({ credentials: { username: "ci", password: "s3cret" } });
-    assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, "sha-1234567"), digest("f"));
-    assert.deepEqual(
-      reg.seen.map((s) => [s.method, s.url, s.authorization]),
-      [
-        ["HEAD", `${MANIFEST_PATH}sha-1234567`, undefined],
-        [
-          "GET",
-          "/token?service=registry.test&scope=repository%3Ateam%2Fslipway-app%3Apull",
-          `Basic ${Buffer.from("ci:s3cret").toString("base64")}`,
-        ],
-        ["HEAD", `${MANIFEST_PATH}sha-1234567`, "Bearer tok-123"],
-      ],
-    );
-  });
 
-  it("fetches an anonymous bearer token when it has no credentials, and explains a refusal", async () => {
-    const reg = await registry((req, res, port) => {
-      if (req.url?.startsWith("/token")) {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ access_token: req.headers.authorization ? "wrong" : "anon" }));
-        return;
-      }
-      const allowed = req.headers.authorization === "Bearer anon" && req.url?.includes("/public/");
-      res.writeHead(allowed ? 200 : 401, {
-        "WWW-Authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="registry.test"`,
-        "Docker-Content-Digest": digest("9"),
-      });
-      res.end();
+    it("answers undefined for an unknown tag (404)", async () => {
+        const reg = await registry((_req, res) => {
+            res.writeHead(404, { "Content-Type": "application/json" });
+            res.end();
+        });
+        closeServer = reg.close;
+        assert.equal(await new HttpRegistryClient().resolve(`${reg.host}/team/slipway-app`, "build-7"), undefined);
+        assert.equal(reg.seen[0].url, `${MANIFEST_PATH}build-7`);
     });
-    closeServer = reg.close;
-    const client = new HttpRegistryClient();
-    assert.equal(await client.resolve(`${reg.host}/public/app`, "build-3"), digest("9"));
-    assert.equal(reg.seen[1].url, "/token?service=registry.test&scope=repository%3Apublic%2Fapp%3Apull");
-    assert.equal(reg.seen[1].authorization, undefined);
-    await assert.rejects(
-      client.resolve(`${reg.host}/team/slipway-app`, "build-3"),
-      /refused access \(401\) to team\/slipway-app: set SLIPWAY_REGISTRY_USERNAME and SLIPWAY_REGISTRY_PASSWORD/,
-    );
-  });
 
-  it("sends a configured bearer token on the first request", async () => {
-    const reg = await registry((_req, res) => {
-      res.writeHead(200, { "Docker-Content-Digest": digest("1") });
-      res.end();
+    it("checks a digest exists and that the registry confirms the same digest", async () => {
+        const reg = await registry((req, res) => {
+            res.writeHead(200, { "Docker-Content-Digest": req.url?.endsWith(digest("b")) ? digest("b") : digest("c") });
+            res.end();
+        });
+        closeServer = reg.close;
+        const client = new HttpRegistryClient();
+        assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, digest("b")), digest("b"));
+        assert.equal(reg.seen[0].url, `${MANIFEST_PATH}${digest("b")}`);
+        await assert.rejects(client.resolve(`${reg.host}/team/slipway-app`, digest("d")), /registry answered sha256:c+ for/);
     });
-    closeServer = reg.close;
-    const client = new HttpRegistryClient(registryOptionsFromEnv({ SLIPWAY_REGISTRY_TOKEN: "abc" }));
-    assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, "build-1"), digest("1"));
-    assert.equal(reg.seen[0].authorization, "Bearer abc");
-  });
 
-  it("fails clearly on server errors and on a missing digest header", async () => {
-    const reg = await registry((req, res) => {
-      res.writeHead(req.url?.endsWith("build-500") ? 500 : 200);
-      res.end();
+    it("answers a Basic challenge with the username and password", async () => {
+        const expected = `Basic ${Buffer.from("AWS:ecr-password").toString("base64")}`;
+        const reg = await registry((req, res) => {
+            if (req.headers.authorization !== expected) {
+                res.writeHead(401, { "WWW-Authenticate": 'Basic realm="registry"' });
+                res.end();
+                return;
+            }
+            res.writeHead(200, { "Docker-Content-Digest": digest("e") });
+            res.end();
+        });
+        closeServer = reg.close;
+        const client = new HttpRegistryClient({ credentials: { username: "AWS", password: "ecr-password" } });
+        assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, "build-12"), digest("e"));
+        assert.deepEqual(
+            reg.seen.map((s) => [s.method, s.url, s.authorization]),
+            [
+                ["HEAD", `${MANIFEST_PATH}build-12`, undefined],
+                ["HEAD", `${MANIFEST_PATH}build-12`, expected],
+            ],
+        );
     });
-    closeServer = reg.close;
-    const client = new HttpRegistryClient();
-    await assert.rejects(
-      client.resolve(`${reg.host}/team/slipway-app`, "build-500"),
-      new RegExp(`registry answered 500 Internal Server Error for HEAD http://${reg.host}${MANIFEST_PATH}build-500`),
-    );
-    await assert.rejects(client.resolve(`${reg.host}/team/slipway-app`, "build-2"), /sent no valid Docker-Content-Digest/);
-  });
 
-  it("refuses references that are neither tags nor digests, and repositories without a host", async () => {
-    const client = new HttpRegistryClient();
-    await assert.rejects(client.resolve("127.0.0.1:1/app", "bad tag"), /is neither a tag nor a sha256 digest/);
-    await assert.rejects(client.resolve("team/app", "build-1"), /names no registry host/);
-  });
+    it("trades credentials for a bearer token at the challenge's realm with its service and scope", async () => {
+        const reg = await registry((req, res, port) => {
+            if (req.url?.startsWith("/token")) {
+                res.writeHead(200, { "Content-Type": "application/json" });
+                res.end(JSON.stringify({ token: "tok-123" }));
+                return;
+            }
+            if (req.headers.authorization !== "Bearer tok-123") {
+                res.writeHead(401, {
+                    "WWW-Authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="registry.test",scope="repository:team/slipway-app:pull"`,
+                });
+                res.end();
+                return;
+            }
+            res.writeHead(200, { "Docker-Content-Digest": digest("f") });
+            res.end();
+        });
+        closeServer = reg.close;
+        const client = new HttpRegistryClient({ credentials: { username: "ci", password: "s3cret" } });
+        assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, "sha-1234567"), digest("f"));
+        assert.deepEqual(
+            reg.seen.map((s) => [s.method, s.url, s.authorization]),
+            [
+                ["HEAD", `${MANIFEST_PATH}sha-1234567`, undefined],
+                [
+                    "GET",
+                    "/token?service=registry.test&scope=repository%3Ateam%2Fslipway-app%3Apull",
+                    `Basic ${Buffer.from("ci:s3cret").toString("base64")}`,
+                ],
+                ["HEAD", `${MANIFEST_PATH}sha-1234567`, "Bearer tok-123"],
+            ],
+        );
+    });
 
-  it("parses challenges and reads credentials from the environment", () => {
-    assert.deepEqual(parseChallenge('Bearer realm="https://auth.example/token",service="reg",scope="repository:a:pull"'), {
-      scheme: "bearer",
-      params: { realm: "https://auth.example/token", service: "reg", scope: "repository:a:pull" },
+    it("fetches an anonymous bearer token when it has no credentials, and explains a refusal", async () => {
+        const reg = await registry((req, res, port) => {
+            if (req.url?.startsWith("/token")) {
+                res.writeHead(200, { "Content-Type": "application/json" });
+                res.end(JSON.stringify({ access_token: req.headers.authorization ? "wrong" : "anon" }));
+                return;
+            }
+            const allowed = req.headers.authorization === "Bearer anon" && req.url?.includes("/public/");
+            res.writeHead(allowed ? 200 : 401, {
+                "WWW-Authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="registry.test"`,
+                "Docker-Content-Digest": digest("9"),
+            });
+            res.end();
+        });
+        closeServer = reg.close;
+        const client = new HttpRegistryClient();
+        assert.equal(await client.resolve(`${reg.host}/public/app`, "build-3"), digest("9"));
+        assert.equal(reg.seen[1].url, "/token?service=registry.test&scope=repository%3Apublic%2Fapp%3Apull");
+        assert.equal(reg.seen[1].authorization, undefined);
+        await assert.rejects(
+            client.resolve(`${reg.host}/team/slipway-app`, "build-3"),
+            /refused access \(401\) to team\/slipway-app: set SLIPWAY_REGISTRY_USERNAME and SLIPWAY_REGISTRY_PASSWORD/,
+        );
     });
-    assert.deepEqual(registryOptionsFromEnv({ SLIPWAY_REGISTRY_USERNAME: "AWS", SLIPWAY_REGISTRY_PASSWORD: "p" }), {
-      insecure: false,
-      credentials: { username: "AWS", password: "p" },
+
+    it("sends a configured bearer token on the first request", async () => {
+        const reg = await registry((_req, res) => {
+            res.writeHead(200, { "Docker-Content-Digest": digest("1") });
+            res.end();
+        });
+        closeServer = reg.close;
+        const client = new HttpRegistryClient(registryOptionsFromEnv({ SLIPWAY_REGISTRY_TOKEN: "abc" }));
+        assert.equal(await client.resolve(`${reg.host}/team/slipway-app`, "build-1"), digest("1"));
+        assert.equal(reg.seen[0].authorization, "Bearer abc");
     });
-    assert.deepEqual(registryOptionsFromEnv({ SLIPWAY_REGISTRY_INSECURE: "true" }), { insecure: true });
-  });
+
+    it("fails clearly on server errors and on a missing digest header", async () => {
+        const reg = await registry((req, res) => {
+            res.writeHead(req.url?.endsWith("build-500") ? 500 : 200);
+            res.end();
+        });
+        closeServer = reg.close;
+        const client = new HttpRegistryClient();
+        await assert.rejects(
+            client.resolve(`${reg.host}/team/slipway-app`, "build-500"),
+            new RegExp(`registry answered 500 Internal Server Error for HEAD http://${reg.host}${MANIFEST_PATH}build-500`),
+        );
+        await assert.rejects(client.resolve(`${reg.host}/team/slipway-app`, "build-2"), /sent no valid Docker-Content-Digest/);
+    });
+
+    it("refuses references that are neither tags nor digests, and repositories without a host", async () => {
+        const client = new HttpRegistryClient();
+        await assert.rejects(client.resolve("127.0.0.1:1/app", "bad tag"), /is neither a tag nor a sha256 digest/);
+        await assert.rejects(client.resolve("team/app", "build-1"), /names no registry host/);
+    });
+
+    it("parses challenges and reads credentials from the environment", () => {
+        assert.deepEqual(parseChallenge('Bearer realm="https://auth.example/token",service="reg",scope="repository:a:pull"'), {
+            scheme: "bearer",
+            params: { realm: "https://auth.example/token", service: "reg", scope: "repository:a:pull" },
+        });
+        assert.deepEqual(registryOptionsFromEnv({ SLIPWAY_REGISTRY_USERNAME: "AWS", SLIPWAY_REGISTRY_PASSWORD: "p" }), {
+            insecure: false,
+            credentials: { username: "AWS", password: "p" },
+        });
+        assert.deepEqual(registryOptionsFromEnv({ SLIPWAY_REGISTRY_INSECURE: "true" }), { insecure: true });
+    });
 });

@@ -1,188 +1,188 @@
 import * as assert from "node:assert/strict";
 import { rollback, type RollbackOptions } from "../../tools/rollback";
-import { digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, update , refusal } from "./fake-stage-stack";
+import { digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, update, refusal } from "./fake-stage-stack";
 
 const pinned = (d: string, buildNumber = "43") => ({
-  source: "pinned",
-  ref: `${REPO}@${d}`,
-  buildNumber,
-  gitBranch: "main",
-  gitSha: "4444444444444444444444444444444444444444",
+    source: "pinned",
+    ref: `${REPO}@${d}`,
+    buildNumber,
+    gitBranch: "main",
+    gitSha: "4444444444444444444444444444444444444444",
 });
 
 /** prod: 12 runs c (current), 11 failed, 10 ran b, 9 ran a. */
 function prod() {
-  return new FakeStageStack("prod", {
-    config: { "slipway:stage": "prod", "slipway:image": pinned(digest("c")) },
-    outputs: outputsFor(digest("c")),
-    history: [
-      update({ version: 12, pin: { digest: digest("c"), buildNumber: "43" } }),
-      update({ version: 11, result: "failed", pin: { digest: digest("d"), buildNumber: "42" } }),
-      update({ version: 10, pin: { digest: digest("b"), buildNumber: "41", gitSha: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" } }),
-      update({ version: 9, pin: { digest: digest("a"), buildNumber: "40" } }),
-    ],
-  });
+    return new FakeStageStack("prod", {
+        config: { "slipway:stage": "prod", "slipway:image": pinned(digest("c")) },
+        outputs: outputsFor(digest("c")),
+        history: [
+            update({ version: 12, pin: { digest: digest("c"), buildNumber: "43" } }),
+            update({ version: 11, result: "failed", pin: { digest: digest("d"), buildNumber: "42" } }),
+            update({ version: 10, pin: { digest: digest("b"), buildNumber: "41", gitSha: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" } }),
+            update({ version: 9, pin: { digest: digest("a"), buildNumber: "40" } }),
+        ],
+    });
 }
 
 const opts = (o: Partial<RollbackOptions> = {}): RollbackOptions => ({
-  stack: "prod",
-  dryRun: false,
-  registryCheck: true,
-  ...o,
+    stack: "prod",
+    dryRun: false,
+    registryCheck: true,
+    ...o,
 });
 
 describe("tools/rollback", () => {
-  it("by default restores the successful update before the current one and runs up", async () => {
-    const stack = prod();
-    const { ctx, io } = fakeContext([stack]);
-    await rollback(ctx, opts());
-    assert.deepEqual(stack.object("slipway:image"), {
-      source: "pinned",
-      ref: `${REPO}@${digest("b")}`,
-      buildNumber: "41",
-      gitBranch: "main",
-      gitSha: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-    });
-    assert.equal(stack.callsOf("up").length, 1);
-    assert.match(
-      (stack.callsOf("up")[0].args[0] as { message: string }).message,
-      /^rollback prod to the image of update 10 \(current: update 12, succeeded\)$/,
-    );
-    assert.match(io.out, /^rollback prod to the image of update 10 .*sha256:b{64} \(build 41, branch main, sha bbbbbbb\)\n/);
-    assert.match(io.out, /update 13 succeeded: \+0 ~2 -0 ±0 =14\n/);
-    assert.match(io.out, /commit Pulumi\.prod\.yaml/);
-  });
-
-  it("restores an explicit --to-version", async () => {
-    const stack = prod();
-    const { ctx } = fakeContext([stack]);
-    await rollback(ctx, opts({ toVersion: 9 }));
-    assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("a")}`);
-    assert.equal(stack.object("slipway:image")?.buildNumber, "40");
-  });
-
-  it("refuses a failed --to-version and changes nothing", async () => {
-    const stack = prod();
-    const { ctx } = fakeContext([stack]);
-    await refusal(rollback(ctx, opts({ toVersion: 11 })), /update 11 failed/);
-    assert.deepEqual(stack.mutations(), []);
-  });
-
-  it("--dry-run works everything out, prints the manual commands and changes nothing", async () => {
-    const stack = prod();
-    const { ctx, io } = fakeContext([stack]);
-    await rollback(ctx, opts({ dryRun: true }));
-    assert.deepEqual(stack.mutations(), [], "no setConfig, setObjectConfig or up");
-    assert.equal(stack.callsOf("preview").length, 0);
-    assert.equal(
-      io.out,
-      [
-        `rollback prod to the image of update 10 (current: update 12, succeeded): ${REPO}@${digest("b")} (build 41, branch main, sha bbbbbbb)`,
-        "dry run: nothing changed. These commands would do it by hand:",
-        "  pulumi config set --stack prod --path --type string slipway:image.source pinned",
-        `  pulumi config set --stack prod --path --type string slipway:image.ref ${REPO}@${digest("b")}`,
-        "  pulumi config set --stack prod --path --type string slipway:image.buildNumber 41",
-        "  pulumi config set --stack prod --path --type string slipway:image.gitBranch main",
-        "  pulumi config set --stack prod --path --type string slipway:image.gitSha bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
-        "  pulumi up --stack prod --diff",
-        "",
-      ].join("\n"),
-    );
-  });
-
-  it("--digest pins a digest of the stack's repository after checking the registry has it", async () => {
-    const stack = prod();
-    const registry = new FakeRegistry({ [`${REPO}:${digest("a")}`]: digest("a") });
-    const { ctx } = fakeContext([stack], registry);
-    await rollback(ctx, opts({ digest: digest("a") }));
-    assert.deepEqual(registry.lookups, [`${REPO}:${digest("a")}`]);
-    assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("a")}`);
-    assert.equal(stack.object("slipway:image")?.buildNumber, "40", "metadata recovered from the update that ran it");
-  });
-
-  it("--digest refuses malformed digests and digests the registry does not have", async () => {
-    for (const [d, message] of [
-      ["sha256:abc", /--digest is malformed/],
-      [`${REPO}@${digest("a")}`, /--digest is malformed/],
-      [digest("7"), /sha256:7{64} does not exist in the registry/],
-    ] as const) {
-      const stack = prod();
-      const { ctx } = fakeContext([stack]);
-      await refusal(rollback(ctx, opts({ digest: d })), message);
-      assert.deepEqual(stack.mutations(), []);
-    }
-  });
-
-  it("refuses --to-version together with --digest", async () => {
-    const { ctx } = fakeContext([prod()]);
-    await refusal(rollback(ctx, opts({ toVersion: 9, digest: digest("a") })), /exclude each other/);
-  });
-
-  it("explains when there is nothing to roll back to", async () => {
-    const stack = new FakeStageStack("prod", {
-      config: { "slipway:image": pinned(digest("c")) },
-      history: [update({ version: 1, pin: { digest: digest("c") } })],
-    });
-    const { ctx } = fakeContext([stack]);
-    await refusal(rollback(ctx, opts()), /^nothing to roll back to on stack prod: update 1 is its only successful update$/);
-    assert.deepEqual(stack.mutations(), []);
-  });
-
-  describe("a building stage (dev)", () => {
-    const devConfig = { source: "build", buildOnPreview: false, runtimeBaseImage: `node@${digest("6")}`, context: "app" };
-    const dev = () =>
-      new FakeStageStack("dev", {
-        config: { "slipway:image": devConfig },
-        outputs: outputsFor(digest("e"), { stage: "dev" }),
-        history: [
-          update({ version: 31, stage: "dev", build: { gitSha: "3333333333333333333333333333333333333333", buildNumber: "90" } }),
-          update({ version: 30, stage: "dev", build: { gitSha: "2222222222222222222222222222222222222222", buildNumber: "89" } }),
-        ],
-      });
-
-    it("finds the earlier image by its sha tag in the registry and pins it", async () => {
-      const stack = dev();
-      const registry = new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("2") });
-      const { ctx, io } = fakeContext([stack], registry);
-      await rollback(ctx, opts({ stack: "dev" }));
-      assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`]);
-      assert.deepEqual(stack.object("slipway:image"), {
-        source: "pinned",
-        ref: `${REPO}@${digest("2")}`,
-        buildNumber: "89",
-        gitBranch: "main",
-        gitSha: "2222222222222222222222222222222222222222",
-      });
-      assert.match(io.err, new RegExp(`resolved ${REPO}:sha-2222222 → sha256:2{64}`));
+    it("by default restores the successful update before the current one and runs up", async () => {
+        const stack = prod();
+        const { ctx, io } = fakeContext([stack]);
+        await rollback(ctx, opts());
+        assert.deepEqual(stack.object("slipway:image"), {
+            source: "pinned",
+            ref: `${REPO}@${digest("b")}`,
+            buildNumber: "41",
+            gitBranch: "main",
+            gitSha: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+        });
+        assert.equal(stack.callsOf("up").length, 1);
+        assert.match(
+            (stack.callsOf("up")[0].args[0] as { message: string }).message,
+            /^rollback prod to the image of update 10 \(current: update 12, succeeded\)$/,
+        );
+        assert.match(io.out, /^rollback prod to the image of update 10 .*sha256:b{64} \(build 41, branch main, sha bbbbbbb\)\n/);
+        assert.match(io.out, /update 13 succeeded: \+0 ~2 -0 ±0 =14\n/);
+        assert.match(io.out, /commit Pulumi\.prod\.yaml/);
     });
 
-    it("--dry-run prints the by-hand commands, removing the build-only object first", async () => {
-      const stack = dev();
-      const { ctx, io } = fakeContext([stack], new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("2") }));
-      await rollback(ctx, opts({ stack: "dev", dryRun: true }));
-      assert.deepEqual(stack.mutations(), []);
-      const commands = io.out.split("\n").filter((l) => l.startsWith("  pulumi"));
-      assert.equal(commands[0], "  pulumi config rm --stack dev slipway:image");
-      assert.equal(commands.length, 7);
+    it("restores an explicit --to-version", async () => {
+        const stack = prod();
+        const { ctx } = fakeContext([stack]);
+        await rollback(ctx, opts({ toVersion: 9 }));
+        assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("a")}`);
+        assert.equal(stack.object("slipway:image")?.buildNumber, "40");
     });
 
-    it("falls back to the build-number tag", async () => {
-      const stack = dev();
-      const registry = new FakeRegistry({ [`${REPO}:build-89`]: digest("8") });
-      const { ctx } = fakeContext([stack], registry);
-      await rollback(ctx, opts({ stack: "dev" }));
-      assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`, `${REPO}:build-89`]);
-      assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("8")}`);
+    it("refuses a failed --to-version and changes nothing", async () => {
+        const stack = prod();
+        const { ctx } = fakeContext([stack]);
+        await refusal(rollback(ctx, opts({ toVersion: 11 })), /update 11 failed/);
+        assert.deepEqual(stack.mutations(), []);
     });
 
-    it("explains when the registry no longer has the image", async () => {
-      const stack = dev();
-      const { ctx } = fakeContext([stack]);
-      await refusal(
-        rollback(ctx, opts({ stack: "dev" })),
-        /none of its tags \(sha-2222222, build-89\) is in .*slipway-app .*nothing to roll back to/,
-      );
-      assert.deepEqual(stack.mutations(), []);
+    it("--dry-run works everything out, prints the manual commands and changes nothing", async () => {
+        const stack = prod();
+        const { ctx, io } = fakeContext([stack]);
+        await rollback(ctx, opts({ dryRun: true }));
+        assert.deepEqual(stack.mutations(), [], "no setConfig, setObjectConfig or up");
+        assert.equal(stack.callsOf("preview").length, 0);
+        assert.equal(
+            io.out,
+            [
+                `rollback prod to the image of update 10 (current: update 12, succeeded): ${REPO}@${digest("b")} (build 41, branch main, sha bbbbbbb)`,
+                "dry run: nothing changed. These commands would do it by hand:",
+                "  pulumi config set --stack prod --path --type string slipway:image.source pinned",
+                `  pulumi config set --stack prod --path --type string slipway:image.ref ${REPO}@${digest("b")}`,
+                "  pulumi config set --stack prod --path --type string slipway:image.buildNumber 41",
+                "  pulumi config set --stack prod --path --type string slipway:image.gitBranch main",
+                "  pulumi config set --stack prod --path --type string slipway:image.gitSha bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                "  pulumi up --stack prod --diff",
+                "",
+            ].join("\n"),
+        );
     });
-  });
+
+    it("--digest pins a digest of the stack's repository after checking the registry has it", async () => {
+        const stack = prod();
+        const registry = new FakeRegistry({ [`${REPO}:${digest("a")}`]: digest("a") });
+        const { ctx } = fakeContext([stack], registry);
+        await rollback(ctx, opts({ digest: digest("a") }));
+        assert.deepEqual(registry.lookups, [`${REPO}:${digest("a")}`]);
+        assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("a")}`);
+        assert.equal(stack.object("slipway:image")?.buildNumber, "40", "metadata recovered from the update that ran it");
+    });
+
+    it("--digest refuses malformed digests and digests the registry does not have", async () => {
+        for (const [d, message] of [
+            ["sha256:abc", /--digest is malformed/],
+            [`${REPO}@${digest("a")}`, /--digest is malformed/],
+            [digest("7"), /sha256:7{64} does not exist in the registry/],
+        ] as const) {
+            const stack = prod();
+            const { ctx } = fakeContext([stack]);
+            await refusal(rollback(ctx, opts({ digest: d })), message);
+            assert.deepEqual(stack.mutations(), []);
+        }
+    });
+
+    it("refuses --to-version together with --digest", async () => {
+        const { ctx } = fakeContext([prod()]);
+        await refusal(rollback(ctx, opts({ toVersion: 9, digest: digest("a") })), /exclude each other/);
+    });
+
+    it("explains when there is nothing to roll back to", async () => {
+        const stack = new FakeStageStack("prod", {
+            config: { "slipway:image": pinned(digest("c")) },
+            history: [update({ version: 1, pin: { digest: digest("c") } })],
+        });
+        const { ctx } = fakeContext([stack]);
+        await refusal(rollback(ctx, opts()), /^nothing to roll back to on stack prod: update 1 is its only successful update$/);
+        assert.deepEqual(stack.mutations(), []);
+    });
+
+    describe("a building stage (dev)", () => {
+        const devConfig = { source: "build", buildOnPreview: false, runtimeBaseImage: `node@${digest("6")}`, context: "app" };
+        const dev = () =>
+            new FakeStageStack("dev", {
+                config: { "slipway:image": devConfig },
+                outputs: outputsFor(digest("e"), { stage: "dev" }),
+                history: [
+                    update({ version: 31, stage: "dev", build: { gitSha: "3333333333333333333333333333333333333333", buildNumber: "90" } }),
+                    update({ version: 30, stage: "dev", build: { gitSha: "2222222222222222222222222222222222222222", buildNumber: "89" } }),
+                ],
+            });
+
+        it("finds the earlier image by its sha tag in the registry and pins it", async () => {
+            const stack = dev();
+            const registry = new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("2") });
+            const { ctx, io } = fakeContext([stack], registry);
+            await rollback(ctx, opts({ stack: "dev" }));
+            assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`]);
+            assert.deepEqual(stack.object("slipway:image"), {
+                source: "pinned",
+                ref: `${REPO}@${digest("2")}`,
+                buildNumber: "89",
+                gitBranch: "main",
+                gitSha: "2222222222222222222222222222222222222222",
+            });
+            assert.match(io.err, new RegExp(`resolved ${REPO}:sha-2222222 → sha256:2{64}`));
+        });
+
+        it("--dry-run prints the by-hand commands, removing the build-only object first", async () => {
+            const stack = dev();
+            const { ctx, io } = fakeContext([stack], new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("2") }));
+            await rollback(ctx, opts({ stack: "dev", dryRun: true }));
+            assert.deepEqual(stack.mutations(), []);
+            const commands = io.out.split("\n").filter((l) => l.startsWith("  pulumi"));
+            assert.equal(commands[0], "  pulumi config rm --stack dev slipway:image");
+            assert.equal(commands.length, 7);
+        });
+
+        it("falls back to the build-number tag", async () => {
+            const stack = dev();
+            const registry = new FakeRegistry({ [`${REPO}:build-89`]: digest("8") });
+            const { ctx } = fakeContext([stack], registry);
+            await rollback(ctx, opts({ stack: "dev" }));
+            assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`, `${REPO}:build-89`]);
+            assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("8")}`);
+        });
+
+        it("explains when the registry no longer has the image", async () => {
+            const stack = dev();
+            const { ctx } = fakeContext([stack]);
+            await refusal(
+                rollback(ctx, opts({ stack: "dev" })),
+                /none of its tags \(sha-2222222, build-89\) is in .*slipway-app .*nothing to roll back to/,
+            );
+            assert.deepEqual(stack.mutations(), []);
+        });
+    });
 });

@@ -4,64 +4,80 @@ import { ExitCode } from "../../tools/errors";
 import { digest, fakeContext, FakeStageStack, outputsFor, update } from "./fake-stage-stack";
 
 describe("tools/status", () => {
-  it("builds a row from outputs and the newest deployment, hiding secret outputs", () => {
-    const outputs = outputsFor(digest("a"), { buildNumber: "41" });
-    outputs.gitBranch = { value: "feature/secret-branch", secret: true };
-    const row = stageStatus("qa", outputs, [
-      update({ version: 8, kind: "refresh" }),
-      update({ version: 7, result: "failed", pin: { digest: digest("b") } }),
-      update({ version: 6, pin: { digest: digest("a") } }),
-    ]);
-    assert.deepEqual(row, {
-      stack: "qa",
-      digest: digest("a"),
-      imageRef: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway-app@${digest("a")}`,
-      buildNumber: "41",
-      gitBranch: "[secret]",
-      gitSha: "0123456789abcdef0123456789abcdef01234567",
-      lastVersion: 7,
-      lastResult: "failed",
-      lastEnd: "2026-11-01T16:01:35Z",
+    it("builds a row from outputs and the newest deployment, hiding secret outputs", () => {
+        const outputs = outputsFor(digest("a"), { buildNumber: "41" });
+        outputs.gitBranch = { value: "feature/secret-branch", secret: true };
+        const row = stageStatus("qa", outputs, [
+            update({ version: 8, kind: "refresh" }),
+            update({ version: 7, result: "failed", pin: { digest: digest("b") } }),
+            update({ version: 6, pin: { digest: digest("a") } }),
+        ]);
+        assert.deepEqual(row, {
+            stack: "qa",
+            digest: digest("a"),
+            imageRef: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway-app@${digest("a")}`,
+            buildNumber: "41",
+            gitBranch: "[secret]",
+            gitSha: "0123456789abcdef0123456789abcdef01234567",
+            lastVersion: 7,
+            lastResult: "failed",
+            lastEnd: "2026-11-01T16:01:35Z",
+        });
     });
-  });
 
-  it("formats an aligned table with a row per stage", () => {
-    const table = formatStatusTable([
-      { stack: "dev", digest: digest("a"), buildNumber: "41", gitBranch: "main", gitSha: "0123456789", lastVersion: 31, lastResult: "succeeded", lastEnd: "2026-11-02T10:00:00Z" },
-      { stack: "prod", lastVersion: undefined },
-      { stack: "qa", error: "unreadable (see stderr)" },
-    ]);
-    assert.equal(
-      table,
-      [
-        "STAGE  DIGEST               BUILD  BRANCH  SHA      LAST UPDATE",
-        "dev    sha256:aaaaaaaaaaaa  41     main    0123456  #31 succeeded 2026-11-02T10:00:00Z",
-        "prod   -                    -      -       -        never deployed",
-        "qa     error: unreadable (see stderr)",
-        "",
-      ].join("\n"),
-    );
-  });
+    it("formats an aligned table with a row per stage", () => {
+        const table = formatStatusTable([
+            {
+                stack: "dev",
+                digest: digest("a"),
+                buildNumber: "41",
+                gitBranch: "main",
+                gitSha: "0123456789",
+                lastVersion: 31,
+                lastResult: "succeeded",
+                lastEnd: "2026-11-02T10:00:00Z",
+            },
+            { stack: "prod", lastVersion: undefined },
+            { stack: "qa", error: "unreadable (see stderr)" },
+        ]);
+        assert.equal(
+            table,
+            [
+                "STAGE  DIGEST               BUILD  BRANCH  SHA      LAST UPDATE",
+                "dev    sha256:aaaaaaaaaaaa  41     main    0123456  #31 succeeded 2026-11-02T10:00:00Z",
+                "prod   -                    -      -       -        never deployed",
+                "qa     error: unreadable (see stderr)",
+                "",
+            ].join("\n"),
+        );
+    });
 
-  it("shows every default stage and exits 1 when one cannot be read", async () => {
-    const dev = new FakeStageStack("dev", { outputs: outputsFor(digest("a")), history: [update({ version: 3 })] });
-    const qa = new FakeStageStack("qa", { outputs: outputsFor(digest("a")), history: [update({ version: 2 })] });
-    const { ctx, io } = fakeContext([dev, qa]);
-    const code = await status(ctx, { stacks: ["dev", "qa", "prod"], json: false });
-    assert.equal(code, ExitCode.Failed);
-    assert.deepEqual(
-      io.out.split("\n").map((l) => l.split(/\s+/)[0]),
-      ["STAGE", "dev", "qa", "prod", ""],
-    );
-    assert.equal(io.err, "error: cannot read stack prod: error: no stack named 'prod' found\n");
-    assert.deepEqual(dev.callsOf("history").map((c) => c.args[0]), [undefined], "secrets hidden by the default");
-  });
+    it("shows every default stage and exits 1 when one cannot be read", async () => {
+        const dev = new FakeStageStack("dev", { outputs: outputsFor(digest("a")), history: [update({ version: 3 })] });
+        const qa = new FakeStageStack("qa", { outputs: outputsFor(digest("a")), history: [update({ version: 2 })] });
+        const { ctx, io } = fakeContext([dev, qa]);
+        const code = await status(ctx, { stacks: ["dev", "qa", "prod"], json: false });
+        assert.equal(code, ExitCode.Failed);
+        assert.deepEqual(
+            io.out.split("\n").map((l) => l.split(/\s+/)[0]),
+            ["STAGE", "dev", "qa", "prod", ""],
+        );
+        assert.equal(io.err, "error: cannot read stack prod: error: no stack named 'prod' found\n");
+        assert.deepEqual(
+            dev.callsOf("history").map((c) => c.args[0]),
+            [undefined],
+            "secrets hidden by the default",
+        );
+    });
 
-  it("prints JSON with --json", async () => {
-    const dev = new FakeStageStack("dev", { outputs: outputsFor(digest("a")), history: [update({ version: 3 })] });
-    const { ctx, io } = fakeContext([dev]);
-    assert.equal(await status(ctx, { stacks: ["dev"], json: true }), ExitCode.Ok);
-    const rows = JSON.parse(io.out) as Array<{ stack: string; digest: string; lastVersion: number }>;
-    assert.deepEqual(rows.map((r) => [r.stack, r.digest, r.lastVersion]), [["dev", digest("a"), 3]]);
-  });
+    it("prints JSON with --json", async () => {
+        const dev = new FakeStageStack("dev", { outputs: outputsFor(digest("a")), history: [update({ version: 3 })] });
+        const { ctx, io } = fakeContext([dev]);
+        assert.equal(await status(ctx, { stacks: ["dev"], json: true }), ExitCode.Ok);
+        const rows = JSON.parse(io.out) as Array<{ stack: string; digest: string; lastVersion: number }>;
+        assert.deepEqual(
+            rows.map((r) => [r.stack, r.digest, r.lastVersion]),
+            [["dev", digest("a"), 3]],
+        );
+    });
 });

@@ -1,6 +1,15 @@
 import { strict as assert } from "node:assert";
 import { imageTags, resolveBuildMetadata, shortSha } from "../../components/lib/build-metadata";
-import { isDigestPinned, parsePinnedRef, pinnedRef, prefixedTag, requireDigestPinned, sanitizeTag, splitRegistry, TAG_PATTERN } from "../../components/lib/image-ref";
+import {
+    isDigestPinned,
+    parsePinnedRef,
+    pinnedRef,
+    prefixedTag,
+    requireDigestPinned,
+    sanitizeTag,
+    splitRegistry,
+    TAG_PATTERN,
+} from "../../components/lib/image-ref";
 
 const DIGEST = `sha256:${"ab12".repeat(16)}`;
 
@@ -75,7 +84,13 @@ describe("tag sanitising", () => {
 describe("build metadata", () => {
     it("prefers Slipway's variables over GitHub's and the local checkout", () => {
         const meta = resolveBuildMetadata(
-            { SLIPWAY_BUILD_NUMBER: "77", GITHUB_RUN_NUMBER: "5", SLIPWAY_GIT_BRANCH: "main", GITHUB_REF_NAME: "other", GITHUB_SHA: "f".repeat(40) },
+            {
+                SLIPWAY_BUILD_NUMBER: "77",
+                GITHUB_RUN_NUMBER: "5",
+                SLIPWAY_GIT_BRANCH: "main",
+                GITHUB_REF_NAME: "other",
+                GITHUB_SHA: "f".repeat(40),
+            },
             { branch: "local-branch", sha: "a".repeat(40) },
         );
         assert.deepEqual(meta, { buildNumber: "77", gitBranch: "main", gitSha: "f".repeat(40) });

@@ -115,7 +115,9 @@ describe("deployment manifest", () => {
     });
 
     it("mounts the config file's folder read-only from the ConfigMap and points CONFIG_FILE at it", () => {
-        const withFile = (deploymentSpec(settings({ configFile: { path: "/etc/slipway/config.yaml", configMapName: "app-config-1a2b" } })) as any).template.spec;
+        const withFile = (
+            deploymentSpec(settings({ configFile: { path: "/etc/slipway/config.yaml", configMapName: "app-config-1a2b" } })) as any
+        ).template.spec;
         assert.deepEqual(withFile.volumes[1], {
             name: "config",
             configMap: { name: "app-config-1a2b", items: [{ key: "config.yaml", path: "config.yaml" }] },
@@ -131,10 +133,26 @@ describe("container environment", () => {
         const env = containerEnv(settings({ secretEnvNames: ["DB_PASSWORD", "API_TOKEN"], secretName: "app-env-9z8y" })) as any[];
         assert.deepEqual(
             env.map((e) => e.name),
-            ["PORT", "METRICS_PORT", "SERVICE_NAME", "STAGE", "BUILD_NUMBER", "GIT_BRANCH", "GIT_SHA", "DRAIN_DELAY_MS", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL", "API_TOKEN", "DB_PASSWORD"],
+            [
+                "PORT",
+                "METRICS_PORT",
+                "SERVICE_NAME",
+                "STAGE",
+                "BUILD_NUMBER",
+                "GIT_BRANCH",
+                "GIT_SHA",
+                "DRAIN_DELAY_MS",
+                "SHUTDOWN_TIMEOUT_MS",
+                "LOG_LEVEL",
+                "API_TOKEN",
+                "DB_PASSWORD",
+            ],
         );
         assert.equal(env.find((e) => e.name === "DRAIN_DELAY_MS").value, "2000");
-        assert.deepEqual(env.find((e) => e.name === "API_TOKEN"), { name: "API_TOKEN", valueFrom: { secretKeyRef: { name: "app-env-9z8y", key: "API_TOKEN" } } });
+        assert.deepEqual(
+            env.find((e) => e.name === "API_TOKEN"),
+            { name: "API_TOKEN", valueFrom: { secretKeyRef: { name: "app-env-9z8y", key: "API_TOKEN" } } },
+        );
         assert.ok(env.filter((e) => e.name.endsWith("PASSWORD") || e.name.endsWith("TOKEN")).every((e) => e.value === undefined));
     });
 
@@ -165,19 +183,31 @@ describe("service and monitoring", () => {
 
     it("alerts on no ready replica, restarts and the 5xx ratio of the app's own histogram", () => {
         const rules = (prometheusRuleSpec(id, monitoring) as any).groups[0].rules;
-        assert.deepEqual(rules.map((r: any) => r.alert), ["HelloNoReadyReplicas", "HelloRestarting", "HelloHighErrorRate"]);
+        assert.deepEqual(
+            rules.map((r: any) => r.alert),
+            ["HelloNoReadyReplicas", "HelloRestarting", "HelloHighErrorRate"],
+        );
         assert.equal(rules[0].expr, 'kube_deployment_status_replicas_available{namespace="hello-prod",deployment="hello"} == 0');
         assert.equal(
             rules[2].expr,
             'sum(rate(http_request_duration_seconds_count{namespace="hello-prod",service="hello",status=~"5.."}[5m])) / ' +
                 'clamp_min(sum(rate(http_request_duration_seconds_count{namespace="hello-prod",service="hello"}[5m])), 1e-9) > 0.01',
         );
-        assert.equal(rules[1].expr, 'increase(kube_pod_container_status_restarts_total{namespace="hello-prod",container="hello"}[15m]) > 3');
+        assert.equal(
+            rules[1].expr,
+            'increase(kube_pod_container_status_restarts_total{namespace="hello-prod",container="hello"}[15m]) > 3',
+        );
         assert.ok(rules.every((r: any) => r.labels.severity === "critical"));
     });
 
     it("NetworkPolicy admits the app port from the namespace and allowed namespaces, metrics from monitoring only", () => {
-        const policy = appNetworkPolicySpec({ ...id, port: 8080, metricsPort: 9464, allowFrom: ["ingress-nginx"], monitoringNamespace: "monitoring" }) as any;
+        const policy = appNetworkPolicySpec({
+            ...id,
+            port: 8080,
+            metricsPort: 9464,
+            allowFrom: ["ingress-nginx"],
+            monitoringNamespace: "monitoring",
+        }) as any;
         assert.deepEqual(policy.policyTypes, ["Ingress"]);
         assert.deepEqual(policy.ingress, [
             {

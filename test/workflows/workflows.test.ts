@@ -12,15 +12,15 @@ import { parse } from "yaml";
 // @actions/workflow-parser imports its schema JSON without `with { type: "json" }` (it is written for bundlers);
 // Node insists on the attribute. Add it for that package's JSON files only (synchronous hooks: Node >= 22.15).
 if (typeof registerHooks !== "function") {
-  throw new Error(`module.registerHooks is missing in Node ${process.version}: run the tests with the repo's Node 24 (npm test)`);
+    throw new Error(`module.registerHooks is missing in Node ${process.version}: run the tests with the repo's Node 24 (npm test)`);
 }
 registerHooks({
-  load(url, context, nextLoad) {
-    if (url.includes("/@actions/workflow-parser/") && url.endsWith(".json") && !context.importAttributes?.type) {
-      return nextLoad(url, { ...context, importAttributes: { ...context.importAttributes, type: "json" } });
-    }
-    return nextLoad(url, context);
-  },
+    load(url, context, nextLoad) {
+        if (url.includes("/@actions/workflow-parser/") && url.endsWith(".json") && !context.importAttributes?.type) {
+            return nextLoad(url, { ...context, importAttributes: { ...context.importAttributes, type: "json" } });
+        }
+        return nextLoad(url, context);
+    },
 });
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -29,332 +29,341 @@ const FILES = ["pr.yml", "main.yml", "rollback.yml"];
 
 /* The parts of a workflow these tests read. */
 interface Step {
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
+    id?: string;
+    name?: string;
+    uses?: string;
+    run?: string;
+    if?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, string>;
 }
 interface Job {
-  needs?: string[];
-  if?: string;
-  environment?: string;
-  permissions?: Record<string, string> | string;
-  strategy?: { matrix?: Record<string, unknown> };
-  concurrency?: { group: string; "cancel-in-progress": boolean };
-  steps: Step[];
+    needs?: string[];
+    if?: string;
+    environment?: string;
+    permissions?: Record<string, string> | string;
+    strategy?: { matrix?: Record<string, unknown> };
+    concurrency?: { group: string; "cancel-in-progress": boolean };
+    steps: Step[];
 }
 interface Workflow {
-  on: Record<string, unknown>;
-  permissions?: Record<string, string> | string;
-  concurrency?: { group: string; "cancel-in-progress": boolean };
-  env?: Record<string, string>;
-  jobs: Record<string, Job>;
+    on: Record<string, unknown>;
+    permissions?: Record<string, string> | string;
+    concurrency?: { group: string; "cancel-in-progress": boolean };
+    env?: Record<string, string>;
+    jobs: Record<string, Job>;
 }
 
 const text = (file: string) => fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
 const load = (file: string) => parse(text(file)) as Workflow;
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
-  scripts: Record<string, string>;
-  dependencies: Record<string, string>;
+    scripts: Record<string, string>;
+    dependencies: Record<string, string>;
 };
 const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((j) => j.steps);
 const usesOf = (job: Job, action: string) => job.steps.filter((s) => s.uses?.startsWith(`${action}@`));
 
 /** GitHub's schema validation: the errors `@actions/workflow-parser` reports for a workflow's text. */
 async function schemaErrors(name: string, content: string): Promise<string[]> {
-  // The package is ESM-only: import() it from this CommonJS test.
-  const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import("@actions/workflow-parser");
-  const result = parseWorkflow({ name, content }, new NoOperationTraceWriter());
-  const errors = result.context.errors.getErrors().map((e) => e.message);
-  if (errors.length === 0 && result.value) {
-    const template = await convertWorkflowTemplate(result.context, result.value);
-    errors.push(...(template.errors ?? []).map((e) => e.Message));
-  }
-  return errors;
+    // The package is ESM-only: import() it from this CommonJS test.
+    const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import("@actions/workflow-parser");
+    const result = parseWorkflow({ name, content }, new NoOperationTraceWriter());
+    const errors = result.context.errors.getErrors().map((e) => e.message);
+    if (errors.length === 0 && result.value) {
+        const template = await convertWorkflowTemplate(result.context, result.value);
+        errors.push(...(template.errors ?? []).map((e) => e.Message));
+    }
+    return errors;
 }
 
 /** Reads a stack's config file. */
 function stackConfig(stack: string): Record<string, unknown> {
-  const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
-  assert.ok(fs.existsSync(file), `Pulumi.${stack}.yaml exists`);
-  return (parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    assert.ok(fs.existsSync(file), `Pulumi.${stack}.yaml exists`);
+    return (parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> }).config;
 }
 
 describe("GitHub workflows", () => {
-  describe("schema (GitHub's workflow parser, offline)", () => {
-    for (const file of FILES) {
-      it(`${file} is a valid workflow`, async () => {
-        assert.deepEqual(await schemaErrors(file, text(file)), []);
-      });
-    }
-
-    it("rejects invalid workflows (the check has teeth)", async () => {
-      const job = "jobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n";
-      const cases: Array<[string, RegExp]> = [
-        ["on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz:\n      - run: echo hi\n", /Unexpected value 'stepz'/],
-        [`on: push\npermissions:\n  id-token: writ\n${job}`, /Unexpected value 'writ'/],
-        ["on: push\njobs:\n  a:\n    steps:\n      - run: echo hi\n", /Required property is missing: runs-on/],
-        [`on: pushh\n${job}`, /Unexpected value 'pushh'/],
-        [job.replace("echo hi", "echo ${{ inputs.x( }}").replace(/^/, "on: push\n"), /Unexpected (end of expression|symbol)/],
-      ];
-      for (const [content, message] of cases) {
-        const errors = await schemaErrors("bad.yml", content);
-        assert.ok(errors.some((e) => message.test(e)), `${message}: ${errors.join("; ")}`);
-      }
-    });
-  });
-
-  describe("supply chain", () => {
-    it("pins every action to a full commit sha with its release tag in a comment", () => {
-      for (const file of FILES) {
-        const lines = text(file).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
-        assert.ok(lines.length > 0);
-        for (const line of lines) {
-          assert.match(line, /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`);
+    describe("schema (GitHub's workflow parser, offline)", () => {
+        for (const file of FILES) {
+            it(`${file} is a valid workflow`, async () => {
+                assert.deepEqual(await schemaErrors(file, text(file)), []);
+            });
         }
-      }
+
+        it("rejects invalid workflows (the check has teeth)", async () => {
+            const job = "jobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n";
+            const cases: Array<[string, RegExp]> = [
+                ["on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz:\n      - run: echo hi\n", /Unexpected value 'stepz'/],
+                [`on: push\npermissions:\n  id-token: writ\n${job}`, /Unexpected value 'writ'/],
+                ["on: push\njobs:\n  a:\n    steps:\n      - run: echo hi\n", /Required property is missing: runs-on/],
+                [`on: pushh\n${job}`, /Unexpected value 'pushh'/],
+                [job.replace("echo hi", "echo ${{ inputs.x( }}").replace(/^/, "on: push\n"), /Unexpected (end of expression|symbol)/],
+            ];
+            for (const [content, message] of cases) {
+                const errors = await schemaErrors("bad.yml", content);
+                assert.ok(
+                    errors.some((e) => message.test(e)),
+                    `${message}: ${errors.join("; ")}`,
+                );
+            }
+        });
     });
 
-    it("uses one commit per action and tag across all workflows", () => {
-      const pins = new Map<string, string>();
-      for (const file of FILES) {
-        for (const m of text(file).matchAll(/uses: ([^@\s]+)@([0-9a-f]{40}) # (v[\d.]+)/g)) {
-          const key = `${m[1]} ${m[3]}`;
-          assert.equal(pins.get(key) ?? m[2], m[2], `${key} pinned to two commits`);
-          pins.set(key, m[2]);
-        }
-      }
-      assert.deepEqual(
-        [...pins.keys()].map((k) => k.split(" ")[0]).sort(),
-        [
-          "actions/checkout",
-          "actions/setup-node",
-          "aws-actions/amazon-ecr-login",
-          "aws-actions/configure-aws-credentials",
-          "docker/build-push-action",
-          "docker/setup-buildx-action",
-          "dorny/paths-filter",
-          "pulumi/actions",
-          "pulumi/auth-actions",
-        ],
-      );
+    describe("supply chain", () => {
+        it("pins every action to a full commit sha with its release tag in a comment", () => {
+            for (const file of FILES) {
+                const lines = text(file)
+                    .split("\n")
+                    .filter((l) => /^\s*(-\s+)?uses:/.test(l));
+                assert.ok(lines.length > 0);
+                for (const line of lines) {
+                    assert.match(line, /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/, `${file}: ${line.trim()}`);
+                }
+            }
+        });
+
+        it("uses one commit per action and tag across all workflows", () => {
+            const pins = new Map<string, string>();
+            for (const file of FILES) {
+                for (const m of text(file).matchAll(/uses: ([^@\s]+)@([0-9a-f]{40}) # (v[\d.]+)/g)) {
+                    const key = `${m[1]} ${m[3]}`;
+                    assert.equal(pins.get(key) ?? m[2], m[2], `${key} pinned to two commits`);
+                    pins.set(key, m[2]);
+                }
+            }
+            assert.deepEqual([...pins.keys()].map((k) => k.split(" ")[0]).sort(), [
+                "actions/checkout",
+                "actions/setup-node",
+                "aws-actions/amazon-ecr-login",
+                "aws-actions/configure-aws-credentials",
+                "docker/build-push-action",
+                "docker/setup-buildx-action",
+                "dorny/paths-filter",
+                "pulumi/actions",
+                "pulumi/auth-actions",
+            ]);
+        });
+
+        it("uses no long-lived cloud keys: OIDC roles and tokens only", () => {
+            for (const file of FILES) {
+                const t = text(file);
+                assert.doesNotMatch(t, /aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|PULUMI_ACCESS_TOKEN|secrets\./, file);
+                for (const step of steps(load(file)).filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
+                    assert.match(String(step.with?.["role-to-assume"]), /^\$\{\{ vars\.AWS_(PREVIEW|DEPLOY)_ROLE_ARN \}\}$/);
+                }
+            }
+        });
+
+        it("never splices untrusted input into a shell script", () => {
+            for (const file of FILES) {
+                for (const step of steps(load(file)).filter((s) => s.run)) {
+                    assert.doesNotMatch(step.run!, /\$\{\{\s*(inputs\.|github\.head_ref|github\.event\.)/, `${file}: ${step.run}`);
+                }
+            }
+        });
     });
 
-    it("uses no long-lived cloud keys: OIDC roles and tokens only", () => {
-      for (const file of FILES) {
-        const t = text(file);
-        assert.doesNotMatch(t, /aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|PULUMI_ACCESS_TOKEN|secrets\./, file);
-        for (const step of steps(load(file)).filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
-          assert.match(String(step.with?.["role-to-assume"]), /^\$\{\{ vars\.AWS_(PREVIEW|DEPLOY)_ROLE_ARN \}\}$/);
-        }
-      }
+    describe("permissions", () => {
+        it("default to contents: read and are widened only per job", () => {
+            for (const file of FILES) {
+                const wf = load(file);
+                assert.deepEqual(wf.permissions, { contents: "read" }, file);
+                assert.doesNotMatch(text(file), /write-all|read-all/, file);
+            }
+        });
+
+        it("grant id-token: write exactly to the jobs that use OIDC", () => {
+            for (const file of FILES) {
+                for (const [name, job] of Object.entries(load(file).jobs)) {
+                    const perms = typeof job.permissions === "object" ? job.permissions : {};
+                    const oidc =
+                        usesOf(job, "aws-actions/configure-aws-credentials").length + usesOf(job, "pulumi/auth-actions").length > 0;
+                    assert.equal(perms["id-token"] === "write", oidc, `${file} ${name}`);
+                }
+            }
+        });
+
+        it("grant contents: write only to jobs that push a pin, pull-requests: write only to PR comments", () => {
+            for (const file of FILES) {
+                for (const [name, job] of Object.entries(load(file).jobs)) {
+                    const perms = typeof job.permissions === "object" ? job.permissions : {};
+                    const pushes = job.steps.some((s) => /git push origin HEAD:main/.test(s.run ?? ""));
+                    assert.equal(perms.contents === "write", pushes, `${file} ${name}`);
+                    const comments = usesOf(job, "pulumi/actions").some((s) => s.with?.["comment-on-pr"] === true);
+                    assert.equal(perms["pull-requests"] === "write", comments, `${file} ${name}`);
+                    for (const [scope, level] of Object.entries(perms)) {
+                        assert.ok(["contents", "id-token", "pull-requests"].includes(scope), `${file} ${name}: ${scope}: ${level}`);
+                    }
+                }
+            }
+        });
     });
 
-    it("never splices untrusted input into a shell script", () => {
-      for (const file of FILES) {
-        for (const step of steps(load(file)).filter((s) => s.run)) {
-          assert.doesNotMatch(step.run!, /\$\{\{\s*(inputs\.|github\.head_ref|github\.event\.)/, `${file}: ${step.run}`);
-        }
-      }
-    });
-  });
+    describe("what they run exists here", () => {
+        it("every npm script they run is in package.json", () => {
+            const seen = new Set<string>();
+            for (const file of FILES) {
+                for (const step of steps(load(file)).filter((s) => s.run)) {
+                    for (const m of step.run!.matchAll(/\bnpm (?:run (?:--silent )?([\w:-]+)|(test)\b)/g)) {
+                        const script = m[1] ?? m[2];
+                        seen.add(script);
+                        assert.ok(pkg.scripts[script], `${file}: npm script "${script}" is not in package.json`);
+                    }
+                }
+            }
+            assert.deepEqual([...seen].sort(), ["promote", "rollback", "status", "test", "test:images"]);
+        });
 
-  describe("permissions", () => {
-    it("default to contents: read and are widened only per job", () => {
-      for (const file of FILES) {
-        const wf = load(file);
-        assert.deepEqual(wf.permissions, { contents: "read" }, file);
-        assert.doesNotMatch(text(file), /write-all|read-all/, file);
-      }
-    });
+        it("every previewed or rolled-back stack has its Pulumi.<stack>.yaml and the kube context the workflows create", () => {
+            const pr = load("pr.yml");
+            const matrix = pr.jobs.preview.strategy?.matrix?.stack as string[];
+            const rollbackStacks = (load("rollback.yml").on.workflow_dispatch as { inputs: { stack: { options: string[] } } }).inputs.stack
+                .options;
+            assert.deepEqual(matrix, ["dev", "qa", "prod"]);
+            assert.deepEqual(rollbackStacks, matrix);
+            for (const stack of matrix) {
+                const config = stackConfig(stack);
+                assert.equal(config["slipway:stage"], stack);
+                assert.equal((config["slipway:kubernetes"] as { context?: string }).context, `slipway-${stack}`);
+                assert.ok(fs.existsSync(path.join(ROOT, `policy/config/${stack}.json`)), `policy/config/${stack}.json`);
+            }
+        });
 
-    it("grant id-token: write exactly to the jobs that use OIDC", () => {
-      for (const file of FILES) {
-        for (const [name, job] of Object.entries(load(file).jobs)) {
-          const perms = typeof job.permissions === "object" ? job.permissions : {};
-          const oidc =
-            usesOf(job, "aws-actions/configure-aws-credentials").length + usesOf(job, "pulumi/auth-actions").length > 0;
-          assert.equal(perms["id-token"] === "write", oidc, `${file} ${name}`);
-        }
-      }
-    });
+        it("previews never build: building stacks say buildOnPreview: false, the others are pinned", () => {
+            for (const stack of load("pr.yml").jobs.preview.strategy?.matrix?.stack as string[]) {
+                const image = stackConfig(stack)["slipway:image"] as { source: string; buildOnPreview?: boolean };
+                assert.ok(image.source === "pinned" || image.buildOnPreview === false, `${stack}: ${JSON.stringify(image)}`);
+            }
+        });
 
-    it("grant contents: write only to jobs that push a pin, pull-requests: write only to PR comments", () => {
-      for (const file of FILES) {
-        for (const [name, job] of Object.entries(load(file).jobs)) {
-          const perms = typeof job.permissions === "object" ? job.permissions : {};
-          const pushes = job.steps.some((s) => /git push origin HEAD:main/.test(s.run ?? ""));
-          assert.equal(perms.contents === "write", pushes, `${file} ${name}`);
-          const comments = usesOf(job, "pulumi/actions").some((s) => s.with?.["comment-on-pr"] === true);
-          assert.equal(perms["pull-requests"] === "write", comments, `${file} ${name}`);
-          for (const [scope, level] of Object.entries(perms)) {
-            assert.ok(["contents", "id-token", "pull-requests"].includes(scope), `${file} ${name}: ${scope}: ${level}`);
-          }
-        }
-      }
-    });
-  });
-
-  describe("what they run exists here", () => {
-    it("every npm script they run is in package.json", () => {
-      const seen = new Set<string>();
-      for (const file of FILES) {
-        for (const step of steps(load(file)).filter((s) => s.run)) {
-          for (const m of step.run!.matchAll(/\bnpm (?:run (?:--silent )?([\w:-]+)|(test)\b)/g)) {
-            const script = m[1] ?? m[2];
-            seen.add(script);
-            assert.ok(pkg.scripts[script], `${file}: npm script "${script}" is not in package.json`);
-          }
-        }
-      }
-      assert.deepEqual([...seen].sort(), ["promote", "rollback", "status", "test", "test:images"]);
+        it("run the Pulumi CLI of the SDK's version and Node 24", () => {
+            for (const file of FILES) {
+                const wf = load(file);
+                assert.equal(wf.env?.PULUMI_VERSION, pkg.dependencies["@pulumi/pulumi"], file);
+                for (const step of steps(wf).filter((s) => s.uses?.startsWith("actions/setup-node@"))) {
+                    assert.equal(step.with?.["node-version"], 24, file);
+                }
+                for (const step of steps(wf).filter((s) => s.uses?.startsWith("pulumi/actions@"))) {
+                    assert.equal(step.with?.["pulumi-version"], "${{ env.PULUMI_VERSION }}", file);
+                }
+            }
+        });
     });
 
-    it("every previewed or rolled-back stack has its Pulumi.<stack>.yaml and the kube context the workflows create", () => {
-      const pr = load("pr.yml");
-      const matrix = pr.jobs.preview.strategy?.matrix?.stack as string[];
-      const rollbackStacks = (load("rollback.yml").on.workflow_dispatch as { inputs: { stack: { options: string[] } } })
-        .inputs.stack.options;
-      assert.deepEqual(matrix, ["dev", "qa", "prod"]);
-      assert.deepEqual(rollbackStacks, matrix);
-      for (const stack of matrix) {
-        const config = stackConfig(stack);
-        assert.equal(config["slipway:stage"], stack);
-        assert.equal((config["slipway:kubernetes"] as { context?: string }).context, `slipway-${stack}`);
-        assert.ok(fs.existsSync(path.join(ROOT, `policy/config/${stack}.json`)), `policy/config/${stack}.json`);
-      }
+    describe("pull-request workflow", () => {
+        const pr = load("pr.yml");
+
+        it("runs unit, app and image tests", () => {
+            const runs = Object.values(pr.jobs).flatMap((j) => j.steps.map((s) => s.run ?? ""));
+            for (const command of ["npm ci", "npm test", "npm run test:images"]) {
+                assert.ok(
+                    runs.some((r) => r.includes(command)),
+                    command,
+                );
+            }
+            // `npm test` is the repository's whole offline suite, the app's tests included.
+            assert.match(pkg.scripts.test, /npm run typecheck && npm run test:unit\b.*npm run test:app/);
+        });
+
+        it("previews every stack with a diff, a PR comment and the policy pack, after the unit tests", () => {
+            const job = pr.jobs.preview;
+            assert.deepEqual(job.needs, ["unit"]);
+            const [step] = usesOf(job, "pulumi/actions");
+            assert.deepEqual(
+                { ...step.with, "pulumi-version": undefined },
+                {
+                    command: "preview",
+                    "stack-name": "${{ vars.PULUMI_ORG }}/slipway/${{ matrix.stack }}",
+                    "pulumi-version": undefined,
+                    diff: true,
+                    "comment-on-pr": true,
+                    "edit-pr-comment": true,
+                    "always-include-summary": true,
+                    policyPacks: "policy",
+                    policyPackConfigs: "policy/config/${{ matrix.stack }}.json",
+                },
+            );
+            assert.ok(fs.existsSync(path.join(ROOT, "policy/PulumiPolicy.yaml")), "the pack is in policy/");
+            assert.deepEqual(Object.keys(step.env ?? {}).sort(), ["SLIPWAY_BUILD_NUMBER", "SLIPWAY_GIT_BRANCH", "SLIPWAY_GIT_SHA"]);
+            assert.equal(job.strategy?.matrix && (job as { strategy: { "fail-fast"?: boolean } }).strategy["fail-fast"], false);
+        });
+
+        it("cancels superseded runs of the same pull request", () => {
+            assert.deepEqual(pr.concurrency, {
+                group: "pr-${{ github.event.pull_request.number }}",
+                "cancel-in-progress": true,
+            });
+        });
     });
 
-    it("previews never build: building stacks say buildOnPreview: false, the others are pinned", () => {
-      for (const stack of load("pr.yml").jobs.preview.strategy?.matrix?.stack as string[]) {
-        const image = stackConfig(stack)["slipway:image"] as { source: string; buildOnPreview?: boolean };
-        assert.ok(image.source === "pinned" || image.buildOnPreview === false, `${stack}: ${JSON.stringify(image)}`);
-      }
+    describe("main workflow", () => {
+        const main = load("main.yml");
+
+        it("rebuilds the build image only when build-image/ changed", () => {
+            const filter = usesOf(main.jobs.changes, "dorny/paths-filter")[0];
+            assert.match(String(filter.with?.filters), /build-image:\s+- 'build-image\/\*\*'/);
+            assert.equal(main.jobs["build-image"].if, "needs.changes.outputs.build-image == 'true'");
+            assert.equal(usesOf(main.jobs["build-image"], "pulumi/actions")[0].with?.target, "**slipway:image:BuildImage**");
+        });
+
+        it("tests the app inside the build image, by digest", () => {
+            const job = main.jobs["app-tests"];
+            const read = job.steps.find((s) => s.id === "build-image");
+            assert.match(read?.run ?? "", /\*@sha256:\*\)/, "refuses a ref that is not digest-pinned");
+            const build = usesOf(job, "docker/build-push-action")[0];
+            assert.equal(build.with?.target, "test");
+            assert.equal(build.with?.push, false);
+            assert.match(String(build.with?.["build-args"]), /^BUILD_IMAGE=\$\{\{ steps\.build-image\.outputs\.ref \}\}$/m);
+        });
+
+        it("deploys dev with the build metadata, then promotes the same digest to qa and, approved, to prod", () => {
+            const dev = usesOf(main.jobs["deploy-dev"], "pulumi/actions")[0];
+            assert.equal(dev.with?.command, "up");
+            assert.deepEqual(dev.env, {
+                SLIPWAY_BUILD_NUMBER: "${{ github.run_number }}",
+                SLIPWAY_GIT_BRANCH: "${{ github.ref_name }}",
+                SLIPWAY_GIT_SHA: "${{ github.sha }}",
+            });
+            const promoteRun = (job: string) => main.jobs[job].steps.find((s) => s.name === "Promote")?.run ?? "";
+            assert.match(promoteRun("promote-qa"), /^npm run promote -- --from dev --to qa --yes$/m);
+            assert.match(promoteRun("promote-prod"), /^npm run promote -- --from qa --to prod --yes$/m);
+            assert.deepEqual(main.jobs["promote-qa"].needs, ["deploy-dev"]);
+            assert.deepEqual(main.jobs["promote-prod"].needs, ["promote-qa"]);
+            assert.equal(main.jobs["promote-prod"].environment, "production");
+        });
+
+        it("never cancels a running deploy, and serialises deploys per stage with the rollback workflow", () => {
+            const groups = Object.values(main.jobs)
+                .filter((j) => j.concurrency)
+                .map((j) => j.concurrency!);
+            assert.deepEqual(
+                groups.map((g) => g.group),
+                ["deploy-dev", "deploy-dev", "deploy-qa", "deploy-prod"],
+            );
+            assert.ok(groups.every((g) => g["cancel-in-progress"] === false));
+            assert.equal(load("rollback.yml").jobs.rollback.concurrency?.group, "deploy-${{ inputs.stack }}");
+        });
     });
 
-    it("run the Pulumi CLI of the SDK's version and Node 24", () => {
-      for (const file of FILES) {
-        const wf = load(file);
-        assert.equal(wf.env?.PULUMI_VERSION, pkg.dependencies["@pulumi/pulumi"], file);
-        for (const step of steps(wf).filter((s) => s.uses?.startsWith("actions/setup-node@"))) {
-          assert.equal(step.with?.["node-version"], 24, file);
-        }
-        for (const step of steps(wf).filter((s) => s.uses?.startsWith("pulumi/actions@"))) {
-          assert.equal(step.with?.["pulumi-version"], "${{ env.PULUMI_VERSION }}", file);
-        }
-      }
+    describe("rollback workflow", () => {
+        const rollback = load("rollback.yml");
+
+        it("is dispatched with a stack and an update version or a digest, and can dry-run", () => {
+            const inputs = (rollback.on.workflow_dispatch as { inputs: Record<string, { type: string }> }).inputs;
+            assert.deepEqual(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.type])), {
+                stack: "choice",
+                "to-version": "string",
+                digest: "string",
+                "dry-run": "boolean",
+            });
+            const run = rollback.jobs.rollback.steps.find((s) => s.name === "Roll back");
+            assert.match(run?.run ?? "", /npm run rollback -- "\$\{args\[@\]\}"/);
+            assert.deepEqual(Object.keys(run?.env ?? {}).sort(), ["DIGEST", "DRY_RUN", "PULUMI_ORG", "STACK", "TO_VERSION"]);
+        });
+
+        it("waits for production's reviewers when rolling back prod", () => {
+            assert.equal(rollback.jobs.rollback.environment, "${{ inputs.stack == 'prod' && 'production' || inputs.stack }}");
+        });
     });
-  });
-
-  describe("pull-request workflow", () => {
-    const pr = load("pr.yml");
-
-    it("runs unit, app and image tests", () => {
-      const runs = Object.values(pr.jobs).flatMap((j) => j.steps.map((s) => s.run ?? ""));
-      for (const command of ["npm ci", "npm test", "npm run test:images"]) {
-        assert.ok(runs.some((r) => r.includes(command)), command);
-      }
-      // `npm test` is the repository's whole offline suite, the app's tests included.
-      assert.match(pkg.scripts.test, /npm run typecheck && npm run test:unit\b.*npm run test:app/);
-    });
-
-    it("previews every stack with a diff, a PR comment and the policy pack, after the unit tests", () => {
-      const job = pr.jobs.preview;
-      assert.deepEqual(job.needs, ["unit"]);
-      const [step] = usesOf(job, "pulumi/actions");
-      assert.deepEqual(
-        { ...step.with, "pulumi-version": undefined },
-        {
-          command: "preview",
-          "stack-name": "${{ vars.PULUMI_ORG }}/slipway/${{ matrix.stack }}",
-          "pulumi-version": undefined,
-          diff: true,
-          "comment-on-pr": true,
-          "edit-pr-comment": true,
-          "always-include-summary": true,
-          policyPacks: "policy",
-          policyPackConfigs: "policy/config/${{ matrix.stack }}.json",
-        },
-      );
-      assert.ok(fs.existsSync(path.join(ROOT, "policy/PulumiPolicy.yaml")), "the pack is in policy/");
-      assert.deepEqual(Object.keys(step.env ?? {}).sort(), ["SLIPWAY_BUILD_NUMBER", "SLIPWAY_GIT_BRANCH", "SLIPWAY_GIT_SHA"]);
-      assert.equal(job.strategy?.matrix && (job as { strategy: { "fail-fast"?: boolean } }).strategy["fail-fast"], false);
-    });
-
-    it("cancels superseded runs of the same pull request", () => {
-      assert.deepEqual(pr.concurrency, {
-        group: "pr-${{ github.event.pull_request.number }}",
-        "cancel-in-progress": true,
-      });
-    });
-  });
-
-  describe("main workflow", () => {
-    const main = load("main.yml");
-
-    it("rebuilds the build image only when build-image/ changed", () => {
-      const filter = usesOf(main.jobs.changes, "dorny/paths-filter")[0];
-      assert.match(String(filter.with?.filters), /build-image:\s+- 'build-image\/\*\*'/);
-      assert.equal(main.jobs["build-image"].if, "needs.changes.outputs.build-image == 'true'");
-      assert.equal(usesOf(main.jobs["build-image"], "pulumi/actions")[0].with?.target, "**slipway:image:BuildImage**");
-    });
-
-    it("tests the app inside the build image, by digest", () => {
-      const job = main.jobs["app-tests"];
-      const read = job.steps.find((s) => s.id === "build-image");
-      assert.match(read?.run ?? "", /\*@sha256:\*\)/, "refuses a ref that is not digest-pinned");
-      const build = usesOf(job, "docker/build-push-action")[0];
-      assert.equal(build.with?.target, "test");
-      assert.equal(build.with?.push, false);
-      assert.match(String(build.with?.["build-args"]), /^BUILD_IMAGE=\$\{\{ steps\.build-image\.outputs\.ref \}\}$/m);
-    });
-
-    it("deploys dev with the build metadata, then promotes the same digest to qa and, approved, to prod", () => {
-      const dev = usesOf(main.jobs["deploy-dev"], "pulumi/actions")[0];
-      assert.equal(dev.with?.command, "up");
-      assert.deepEqual(dev.env, {
-        SLIPWAY_BUILD_NUMBER: "${{ github.run_number }}",
-        SLIPWAY_GIT_BRANCH: "${{ github.ref_name }}",
-        SLIPWAY_GIT_SHA: "${{ github.sha }}",
-      });
-      const promoteRun = (job: string) => main.jobs[job].steps.find((s) => s.name === "Promote")?.run ?? "";
-      assert.match(promoteRun("promote-qa"), /^npm run promote -- --from dev --to qa --yes$/m);
-      assert.match(promoteRun("promote-prod"), /^npm run promote -- --from qa --to prod --yes$/m);
-      assert.deepEqual(main.jobs["promote-qa"].needs, ["deploy-dev"]);
-      assert.deepEqual(main.jobs["promote-prod"].needs, ["promote-qa"]);
-      assert.equal(main.jobs["promote-prod"].environment, "production");
-    });
-
-    it("never cancels a running deploy, and serialises deploys per stage with the rollback workflow", () => {
-      const groups = Object.values(main.jobs).filter((j) => j.concurrency).map((j) => j.concurrency!);
-      assert.deepEqual(
-        groups.map((g) => g.group),
-        ["deploy-dev", "deploy-dev", "deploy-qa", "deploy-prod"],
-      );
-      assert.ok(groups.every((g) => g["cancel-in-progress"] === false));
-      assert.equal(load("rollback.yml").jobs.rollback.concurrency?.group, "deploy-${{ inputs.stack }}");
-    });
-  });
-
-  describe("rollback workflow", () => {
-    const rollback = load("rollback.yml");
-
-    it("is dispatched with a stack and an update version or a digest, and can dry-run", () => {
-      const inputs = (rollback.on.workflow_dispatch as { inputs: Record<string, { type: string }> }).inputs;
-      assert.deepEqual(
-        Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.type])),
-        { stack: "choice", "to-version": "string", digest: "string", "dry-run": "boolean" },
-      );
-      const run = rollback.jobs.rollback.steps.find((s) => s.name === "Roll back");
-      assert.match(run?.run ?? "", /npm run rollback -- "\$\{args\[@\]\}"/);
-      assert.deepEqual(Object.keys(run?.env ?? {}).sort(), ["DIGEST", "DRY_RUN", "PULUMI_ORG", "STACK", "TO_VERSION"]);
-    });
-
-    it("waits for production's reviewers when rolling back prod", () => {
-      assert.equal(rollback.jobs.rollback.environment, "${{ inputs.stack == 'prod' && 'production' || inputs.stack }}");
-    });
-  });
 });
