@@ -129,6 +129,18 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         );
     });
 
+    it("points the Kubernetes provider at the stage's context, or renders YAML for GitOps hand-off", async () => {
+        const dev = single(await evaluateStack("dev"), "pulumi:providers:kubernetes");
+        assert.equal(dev.inputs.context, "slipway-dev");
+        assert.equal(dev.inputs.renderYamlToDirectory, undefined);
+        const rendered = single(
+            await evaluateStack("prod", { config: { kubernetes: { renderYamlTo: "rendered/prod" } } }),
+            "pulumi:providers:kubernetes",
+        );
+        assert.equal(rendered.inputs.renderYamlToDirectory, "rendered/prod");
+        assert.equal(rendered.inputs.context, undefined);
+    });
+
     it("prod runs at least 3 replicas with an HPA, a PDB, hard spreading and an Ingress", async () => {
         const resources = await evaluateStack("prod");
         const deployment = single(resources, "kubernetes:apps/v1:Deployment");
