@@ -7,6 +7,7 @@ import { Registry, RegistryArgs, RegistryCredentials } from "../components/regis
 import { BuildMetadata } from "../components/lib/build-metadata";
 import { parsePinnedRef, splitRegistry } from "../components/lib/image-ref";
 import type { StackConfig } from "./config";
+import { projectPath } from "./paths";
 
 /** What a stage exports; `promote`, `rollback` and `status` read these names. */
 export interface StageOutputs {
@@ -65,7 +66,7 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
             credentials: registry.pushCredentials,
             version: buildEnv.version,
             baseImage: buildEnv.baseImage,
-            context: buildEnv.context,
+            context: projectPath(buildEnv.context),
             platforms: buildEnv.platforms,
             buildOnPreview: config.image.buildOnPreview,
             builder: config.image.builder,
@@ -77,11 +78,11 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
             credentials: registry.pushCredentials,
             buildImageRef: buildImage.ref,
             runtimeBaseImage: config.image.runtimeBaseImage,
-            context: config.image.context,
+            context: projectPath(config.image.context),
             metadata,
             platforms: config.image.platforms,
             buildOnPreview: config.image.buildOnPreview,
-            exportArtifactsTo: config.image.exportArtifactsTo,
+            exportArtifactsTo: config.image.exportArtifactsTo === undefined ? undefined : projectPath(config.image.exportArtifactsTo),
             builder: config.image.builder,
         });
         registryServer = registry.server;
