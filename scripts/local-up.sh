@@ -17,6 +17,7 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 # The builder Pulumi.local.yaml names (image.builder): docker-container can export registry cache;
 # the host network lets it push to the registry on 127.0.0.1.
 docker buildx inspect slipway >/dev/null 2>&1 ||
-    docker buildx create --name slipway --driver docker-container --driver-opt network=host >/dev/null
+    docker buildx create --name slipway --driver docker-container --driver-opt network=host \
+        --driver-opt image=moby/buildkit:v0.25.1@sha256:79cc6476ab1a3371c9afd8b44e7c55610057c43e18d9b39b68e2b0c2475cc1b6 >/dev/null
 pulumi stack select local --create --secrets-provider passphrase
 pulumi up --stack local --yes "$@"

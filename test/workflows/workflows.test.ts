@@ -145,6 +145,21 @@ describe("GitHub workflows", () => {
             ]);
         });
 
+        it("runs BuildKit builders from an image pinned by digest", () => {
+            let builders = 0;
+            for (const file of FILES) {
+                const workflow = load(file);
+                for (const job of Object.values(workflow.jobs)) {
+                    for (const step of job.steps.filter((s) => s.uses?.startsWith("docker/setup-buildx-action@"))) {
+                        builders++;
+                        assert.equal(step.with?.["driver-opts"], "image=${{ env.BUILDKIT_IMAGE }}", `${file}: ${step.uses}`);
+                        assert.match(workflow.env?.BUILDKIT_IMAGE ?? "", /^moby\/buildkit:v[\d.]+@sha256:[a-f0-9]{64}$/, file);
+                    }
+                }
+            }
+            assert.ok(builders >= 1);
+        });
+
         it("uses no long-lived cloud keys: OIDC roles and tokens only", () => {
             for (const file of FILES) {
                 const t = text(file);
