@@ -4,6 +4,7 @@
  *
  * Nothing here knows about `@pulumi/policy`, so every function is testable with plain objects.
  */
+import { tryParseQuantity } from "../../components/lib/quantity";
 
 /** Pulumi type tokens of the Kubernetes objects the rules look at. */
 export const K8S = {
@@ -153,40 +154,8 @@ export function mapSelectorMatches(selector: Record<string, string> | undefined,
     return selectorMatches({ matchLabels: selector }, labels);
 }
 
-const QUANTITY_SUFFIXES: Record<string, number> = {
-    n: 1e-9,
-    u: 1e-6,
-    m: 1e-3,
-    "": 1,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    E: 1e18,
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-    Pi: 2 ** 50,
-    Ei: 2 ** 60,
-};
-
 /** Parses a Kubernetes resource quantity (`500m`, `128Mi`, `1e3`, `2`) to a number; undefined if malformed. */
-export function parseQuantity(quantity: unknown): number | undefined {
-    if (typeof quantity === "number") {
-        return Number.isFinite(quantity) ? quantity : undefined;
-    }
-    if (typeof quantity !== "string") {
-        return undefined;
-    }
-    const match = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)([a-zA-Z]{0,2})$/.exec(quantity.trim());
-    if (!match) {
-        return undefined;
-    }
-    const multiplier = QUANTITY_SUFFIXES[match[2]];
-    return multiplier === undefined ? undefined : Number(match[1]) * multiplier;
-}
+export const parseQuantity = tryParseQuantity;
 
 /** Port names and numbers a container declares in `ports`. */
 export function exposedPorts(container: Record<string, any>): { names: Set<string>; numbers: Set<number> } {

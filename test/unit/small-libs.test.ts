@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ecrLifecyclePolicy, MUTABLE_TAG_FILTERS } from "../../components/lib/ecr-lifecycle";
-import { isQuantity, parseQuantity } from "../../components/lib/quantity";
+import { isQuantity, parseQuantity, tryParseQuantity } from "../../components/lib/quantity";
 
 describe("quantities", () => {
     const cases: [string, number][] = [
@@ -11,6 +11,9 @@ describe("quantities", () => {
         ["2Gi", 2 * 2 ** 30],
         ["1G", 1e9],
         ["100k", 1e5],
+        ["1e3", 1000],
+        [".5", 0.5],
+        ["2.", 2],
     ];
     for (const [text, value] of cases) {
         it(`${text} = ${value}`, () => assert.equal(parseQuantity(text), value));
@@ -21,6 +24,17 @@ describe("quantities", () => {
             assert.throws(() => parseQuantity(bad), /not a Kubernetes quantity/);
         });
     }
+});
+
+describe("quantities of any input (what policies read from resources)", () => {
+    it("accepts non-negative numbers, refuses everything that is not a quantity", () => {
+        assert.equal(tryParseQuantity(3), 3);
+        assert.equal(tryParseQuantity(-1), undefined);
+        assert.equal(tryParseQuantity(Number.NaN), undefined);
+        assert.equal(tryParseQuantity(undefined), undefined);
+        assert.equal(tryParseQuantity({ cpu: "1" }), undefined);
+        assert.equal(tryParseQuantity("64Mi"), 64 * 2 ** 20);
+    });
 });
 
 describe("ECR lifecycle policy", () => {
