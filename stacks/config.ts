@@ -80,11 +80,27 @@ const buildImageSchema = z.strictObject({
     version: z.string().regex(TAG_PATTERN, "expected a tag such as 1.4.0"),
     baseImage: pinnedImage.default(NODE_24_BOOKWORM_SLIM),
     context: z.string().min(1).default("build-image"),
-    platforms: z
-        .array(z.enum(["linux/amd64", "linux/arm64"]))
-        .min(1)
-        .default(["linux/amd64"]),
 });
+
+/** How both images are built: shared, so the build environment and the app image always match. */
+const buildSchema = z
+    .strictObject({
+        /** Build during `pulumi preview`? CI previews must not (no registry writes from pull requests). */
+        buildOnPreview: z.boolean().default(false),
+        /**
+         * buildx builder. Registry cache export needs a `docker-container` builder (or a daemon on the
+         * containerd image store); scripts/local-up.sh creates one for the local stack.
+         */
+        builder: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "expected a buildx builder name")
+            .optional(),
+        platforms: z
+            .array(z.enum(["linux/amd64", "linux/arm64"]))
+            .min(1)
+            .default(["linux/amd64"]),
+    })
+    .prefault({});
 
 /**
  * Where a pinned image came from. `pulumi config set --path image.buildNumber 41` stores a number,
@@ -100,23 +116,9 @@ const imageSchema = z.discriminatedUnion(
     [
         z.strictObject({
             source: z.literal("build"),
-            /** Build during `pulumi preview`? CI previews must not (no registry writes from PRs). */
-            buildOnPreview: z.boolean().default(false),
             runtimeBaseImage: pinnedImage.default(NODE_24_BOOKWORM_SLIM),
             context: z.string().min(1).default("app"),
             exportArtifactsTo: z.string().min(1).optional(),
-            /**
-             * buildx builder for both images. Registry cache export needs a `docker-container` builder
-             * (or a daemon on the containerd image store); see scripts/local-up.sh.
-             */
-            builder: z
-                .string()
-                .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "expected a buildx builder name")
-                .optional(),
-            platforms: z
-                .array(z.enum(["linux/amd64", "linux/arm64"]))
-                .min(1)
-                .default(["linux/amd64"]),
         }),
         z.strictObject({
             source: z.literal("pinned"),
@@ -281,8 +283,9 @@ export const stackConfigSchema = z
         /** Required where images are built; pinned stages only read it for pull credentials. */
         registry: registrySchema.optional(),
         registryPassword: z.string().min(1).optional(),
-        /** Required where images are built. */
+        /** Required where images are built; kept while a building stage is pinned (rollback). */
         buildImage: buildImageSchema.optional(),
+        build: buildSchema,
         image: imageSchema,
         app: appSchema,
         monitoring: monitoringSchema,
@@ -302,6 +305,12 @@ export const stackConfigSchema = z
                     ctx.addIssue({ code: "custom", path: [key], message: `is required when image.source is "build"` });
                 }
             }
+        } else if (config.buildImage !== undefined && config.registry === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registry"],
+                message: "is required with buildImage (the build environment is pushed there)",
+            });
         }
         if (config.registry?.type === "external" && config.registryPassword === undefined) {
             ctx.addIssue({

@@ -50,49 +50,55 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
             ? pulumi.secret(registryPassword.apply((password) => ({ server: external.server, username: external.username, password })))
             : undefined;
 
-    let image: AppImage;
-    let registryServer: pulumi.Output<string>;
-    let buildImageRef: pulumi.Output<string> | undefined;
-    let metadata: BuildMetadata;
-    if (config.image.source === "build") {
-        // The config schema requires both for stages that build.
-        const registry = new Registry(
+    // The registry and the build environment live as long as their config does, whatever the app image's
+    // source: a building stage pinned by a rollback must not delete its ECR repositories, nor forget the
+    // build image it pushed (re-pushing an immutable version tag would fail).
+    const registry =
+        config.registry &&
+        new Registry(
             "registry",
-            registryArgs(config.registry!, config.registryPassword === undefined ? undefined : registryPassword, config.app.name),
+            registryArgs(config.registry, config.registryPassword === undefined ? undefined : registryPassword, config.app.name),
         );
-        const buildEnv = config.buildImage!;
-        const buildImage = new BuildImage("build-env", {
+    const buildImage =
+        registry &&
+        config.buildImage &&
+        new BuildImage("build-env", {
             repositoryUrl: registry.buildRepositoryUrl,
             credentials: registry.pushCredentials,
-            version: buildEnv.version,
-            baseImage: buildEnv.baseImage,
-            context: projectPath(buildEnv.context),
-            platforms: buildEnv.platforms,
-            buildOnPreview: config.image.buildOnPreview,
-            builder: config.image.builder,
+            version: config.buildImage.version,
+            baseImage: config.buildImage.baseImage,
+            context: projectPath(config.buildImage.context),
+            platforms: config.build.platforms,
+            buildOnPreview: config.build.buildOnPreview,
+            builder: config.build.builder,
         });
+
+    let image: AppImage;
+    let metadata: BuildMetadata;
+    if (config.image.source === "build") {
+        // The config schema requires a registry and a build image for stages that build.
         metadata = buildMetadata;
         image = new AppImage("app-image", {
             source: "build",
-            repositoryUrl: registry.appRepositoryUrl,
-            credentials: registry.pushCredentials,
-            buildImageRef: buildImage.ref,
+            repositoryUrl: registry!.appRepositoryUrl,
+            credentials: registry!.pushCredentials,
+            buildImageRef: buildImage!.ref,
             runtimeBaseImage: config.image.runtimeBaseImage,
             context: projectPath(config.image.context),
             metadata,
-            platforms: config.image.platforms,
-            buildOnPreview: config.image.buildOnPreview,
+            platforms: config.build.platforms,
+            buildOnPreview: config.build.buildOnPreview,
             exportArtifactsTo: config.image.exportArtifactsTo === undefined ? undefined : projectPath(config.image.exportArtifactsTo),
-            builder: config.image.builder,
+            builder: config.build.builder,
         });
-        registryServer = registry.server;
-        buildImageRef = buildImage.ref;
     } else {
         metadata = { buildNumber: config.image.buildNumber, gitBranch: config.image.gitBranch, gitSha: config.image.gitSha };
         image = new AppImage("app-image", { source: "pinned", ref: config.image.ref });
-        // The config schema accepted the ref, so it parses; no registry host means Docker Hub.
-        registryServer = pulumi.output(splitRegistry(parsePinnedRef(config.image.ref)!.repository).registry || "docker.io");
     }
+    // Where the running image lives: the stage's own registry, else the pinned ref's host (no host: Docker Hub).
+    const registryServer =
+        registry?.server ??
+        pulumi.output(splitRegistry(parsePinnedRef((config.image as { ref: string }).ref)!.repository).registry || "docker.io");
 
     const app = config.app;
     const deployment = new AppDeployment(
@@ -129,7 +135,7 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
     return {
         stage: config.stage,
         registryServer,
-        buildImageRef,
+        buildImageRef: buildImage?.ref,
         appImageRef: image.ref,
         appImageDigest: image.digest,
         appImageTags: image.tags,

@@ -246,6 +246,19 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
         says: /never a rebuild/,
     },
     {
+        name: "build environment without a registry",
+        config: { ...readStackConfig("qa"), buildImage: { version: "1.0.0" } },
+        stack: "qa",
+        key: "slipway:registry",
+        says: /required with buildImage/,
+    },
+    {
+        name: "builder name with a space",
+        config: dev((c) => (c.build = { builder: "my builder" })),
+        key: "slipway:build.builder",
+        says: /buildx builder name/,
+    },
+    {
         name: "monitoring interval",
         config: dev((c) => (c.monitoring.interval = "30 seconds")),
         key: "slipway:monitoring.interval",

@@ -110,6 +110,28 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         });
     }
 
+    it("dev pinned by a rollback keeps its registry and build environment, and builds no app image", async () => {
+        const ref = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello@sha256:${"7e".repeat(32)}`;
+        const resources = await evaluateStack("dev", { config: { image: { source: "pinned", ref, buildNumber: "1041" } } });
+        assert.deepEqual(
+            ofType(resources, "aws:ecr/repository:Repository")
+                .map((r) => r.inputs.name)
+                .sort(),
+            ["hello", "slipway-build-env"],
+        );
+        assert.deepEqual(
+            ofType(resources, "docker-build:index:Image").map((r) => r.name),
+            ["build-env"],
+        );
+        assert.equal(single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0].image, ref);
+        // Identical build-env inputs: pinning the app must not rebuild (and re-push) the build environment.
+        const building = single(
+            ofType(await evaluateStack("dev"), "docker-build:index:Image").filter((r) => r.name === "build-env"),
+            "docker-build:index:Image",
+        );
+        assert.deepEqual(single(resources, "docker-build:index:Image").inputs, building.inputs);
+    });
+
     it("dev builds the app image FROM the build image's digest and deploys the pushed digest", async () => {
         const { resources, outputs } = await evaluateStackFull("dev");
         const images = ofType(resources, "docker-build:index:Image");
@@ -221,7 +243,7 @@ describe("preview (pulumi preview without building)", () => {
         it(`${stack}: digests are unknown, yet every resource is still planned`, async () => {
             const planned = await evaluateStackFull(stack, {
                 preview: true,
-                config: { image: { source: "build", buildOnPreview: false } },
+                config: { build: { buildOnPreview: false } },
             });
             const applied = await evaluateStack(stack);
             assert.deepEqual(planned.resources.map((r) => `${r.type} ${r.name}`).sort(), applied.map((r) => `${r.type} ${r.name}`).sort());

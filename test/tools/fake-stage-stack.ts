@@ -49,7 +49,7 @@ export function update(spec: UpdateSpec): UpdateSummary {
               gitBranch: spec.pin.gitBranch ?? "main",
               gitSha: spec.pin.gitSha ?? "0123456789abcdef0123456789abcdef01234567",
           }
-        : { source: "build", buildOnPreview: false, runtimeBaseImage: `node@${digest("6")}`, context: "app" };
+        : { source: "build", runtimeBaseImage: `node@${digest("6")}`, context: "app" };
     const environment: Record<string, string> = {
         "exec.kind": "auto.local",
         "exec.command": "up",

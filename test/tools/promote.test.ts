@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { promote } from "../../tools/promote";
 import { digest, fakeContext, FakeStageStack, outputsFor, REPO, update, refusal } from "./fake-stage-stack";
 
-const buildConfig = { source: "build", buildOnPreview: false, context: "app" };
+const buildConfig = { source: "build", context: "app" };
 const qaPinned = (d: string) => ({
     source: "pinned",
     ref: `${REPO}@${d}`,

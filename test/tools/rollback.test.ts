@@ -129,7 +129,7 @@ describe("tools/rollback", () => {
     });
 
     describe("a building stage (dev)", () => {
-        const devConfig = { source: "build", buildOnPreview: false, runtimeBaseImage: `node@${digest("6")}`, context: "app" };
+        const devConfig = { source: "build", runtimeBaseImage: `node@${digest("6")}`, context: "app" };
         const dev = () =>
             new FakeStageStack("dev", {
                 config: { "slipway:image": devConfig },
