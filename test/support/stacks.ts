@@ -56,9 +56,9 @@ export interface EvaluatedStack {
 
 /**
  * Runs the program for one stack under fresh Pulumi mocks and returns every resource it registered,
- * with inputs resolved. Each call gets its own mocks, so stacks never leak into each other.
+ * with inputs resolved. Each evaluation gets its own mocks, so stacks never leak into each other.
  */
-export async function evaluateStackFull(stack: StackName, options: EvaluateOptions = {}): Promise<EvaluatedStack> {
+async function runStack(stack: StackName, options: EvaluateOptions): Promise<EvaluatedStack> {
     const mocks = new RecordingMocks(options.preview ?? false);
     await pulumi.runtime.setMocks(mocks, "slipway", stack, options.preview ?? false);
     const config = parseStackConfig({ ...readStackConfig(stack), ...options.config });
@@ -67,21 +67,27 @@ export async function evaluateStackFull(stack: StackName, options: EvaluateOptio
     return { resources: mocks.resources, outputs, mocks };
 }
 
-const evaluated = new Map<string, Promise<CapturedResource[]>>();
+const evaluated = new Map<string, Promise<EvaluatedStack>>();
 
 /**
- * {@link evaluateStackFull}, resources only: what the policy pack and schema checks consume.
- * The program is deterministic for given inputs, so each distinct evaluation runs once per test
- * process; callers get their own deep copy and may mutate it.
+ * {@link runStack}, once per distinct stack and options in a test process: the program is
+ * deterministic for given inputs, and its outputs stay resolved after the mocks move on. Callers get
+ * their own deep copy of the resources and may mutate it.
  */
-export async function evaluateStack(stack: StackName, options: EvaluateOptions = {}): Promise<CapturedResource[]> {
+export async function evaluateStackFull(stack: StackName, options: EvaluateOptions = {}): Promise<EvaluatedStack> {
     const key = JSON.stringify([stack, options]);
     let pending = evaluated.get(key);
     if (pending === undefined) {
-        pending = evaluateStackFull(stack, options).then((result) => result.resources);
+        pending = runStack(stack, options);
         evaluated.set(key, pending);
     }
-    return structuredClone(await pending);
+    const result = await pending;
+    return { ...result, resources: structuredClone(result.resources) };
+}
+
+/** {@link evaluateStackFull}, resources only: what the policy pack and schema checks consume. */
+export async function evaluateStack(stack: StackName, options: EvaluateOptions = {}): Promise<CapturedResource[]> {
+    return (await evaluateStackFull(stack, options)).resources;
 }
 
 /** Resources of one type token. */
