@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isDigestPinned, TAG_PATTERN } from "../components/lib/image-ref";
-import { peakPods } from "../components/lib/manifests";
+import { peakPods, SLIPWAY_ENV } from "../components/lib/manifests";
 import { isQuantity, parseQuantity } from "../components/lib/quantity";
 import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "./defaults";
 
@@ -256,20 +256,6 @@ const monitoringSchema = z
     })
     .prefault({});
 
-/** Variables the program sets itself; config must not shadow them. */
-export const RESERVED_ENV = [
-    "PORT",
-    "METRICS_PORT",
-    "SERVICE_NAME",
-    "STAGE",
-    "BUILD_NUMBER",
-    "GIT_BRANCH",
-    "GIT_SHA",
-    "CONFIG_FILE",
-    "DRAIN_DELAY_MS",
-    "SHUTDOWN_TIMEOUT_MS",
-] as const;
-
 export const stackConfigSchema = z
     .strictObject({
         stage: z.enum(["local", "dev", "qa", "prod"], { error: "expected one of: local, dev, qa, prod" }),
@@ -320,7 +306,7 @@ export const stackConfigSchema = z
             });
         }
         for (const name of Object.keys(config.app.env)) {
-            if ((RESERVED_ENV as readonly string[]).includes(name)) {
+            if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
                 ctx.addIssue({ code: "custom", path: ["app", "env", name], message: "is set by Slipway itself; choose another name" });
             }
             if (name in config.secretEnv) {
@@ -328,7 +314,7 @@ export const stackConfigSchema = z
             }
         }
         for (const name of Object.keys(config.secretEnv)) {
-            if ((RESERVED_ENV as readonly string[]).includes(name)) {
+            if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
                 ctx.addIssue({ code: "custom", path: ["secretEnv", name], message: "is set by Slipway itself; choose another name" });
             }
         }

@@ -128,9 +128,24 @@ export interface PodSettings extends AppIdentity, ImageProvenance {
     imagePullSecretName?: Input<string>;
 }
 
+/** Variables Slipway sets on the container itself; stack config must not shadow them. */
+export const SLIPWAY_ENV = [
+    "PORT",
+    "METRICS_PORT",
+    "SERVICE_NAME",
+    "STAGE",
+    "BUILD_NUMBER",
+    "GIT_BRANCH",
+    "GIT_SHA",
+    "DRAIN_DELAY_MS",
+    "SHUTDOWN_TIMEOUT_MS",
+    "CONFIG_FILE",
+] as const;
+
 /** The container's environment: Slipway's own variables first, then config, then secrets by reference. */
 export function containerEnv(s: PodSettings): k8sInput.core.v1.EnvVar[] {
-    const own: Record<string, Input<string>> = {
+    // Typed by SLIPWAY_ENV, so a variable set here is always one the config schema refuses to shadow.
+    const own: Partial<Record<(typeof SLIPWAY_ENV)[number], Input<string>>> = {
         PORT: String(s.port),
         METRICS_PORT: String(s.metricsPort),
         SERVICE_NAME: s.appName,

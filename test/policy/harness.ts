@@ -84,6 +84,17 @@ const notApplicable = (reason?: string): never => {
     throw new NotApplicable(reason);
 };
 
+/** Resource options as the engine reports them for a plain resource. */
+function defaultOpts() {
+    return {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        additionalSecretOutputs: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    };
+}
+
 /** ResourceValidationArgs for a hand-built resource. */
 export function resourceArgs(resource: TestResource, config: Record<string, unknown> = {}): ResourceValidationArgs {
     return {
@@ -91,13 +102,7 @@ export function resourceArgs(resource: TestResource, config: Record<string, unkn
         props: resource.props,
         urn: urnOf(resource),
         name: resource.name ?? "r",
-        opts: {
-            protect: false,
-            ignoreChanges: [],
-            aliases: [],
-            additionalSecretOutputs: [],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        },
+        opts: defaultOpts(),
         stackTags: new Map<string, string>(),
         isType: () => false,
         asType: () => undefined,
@@ -113,13 +118,7 @@ export function stackArgs(resources: TestResource[], config: Record<string, unkn
         props: r.props,
         urn: urnOf(r),
         name: r.name ?? "r",
-        opts: {
-            protect: false,
-            ignoreChanges: [],
-            aliases: [],
-            additionalSecretOutputs: [],
-            customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-        },
+        opts: defaultOpts(),
         dependencies: [],
         propertyDependencies: {},
         isType: () => false,
