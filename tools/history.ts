@@ -43,13 +43,14 @@ export type DeployedImage =
           reason: string;
       };
 
-/** Reads the `slipway:image` object from an update's config; `undefined` when absent or not JSON. */
-export function imageConfigOf(update: UpdateSummary): Record<string, unknown> | undefined {
-    const entry = update.config?.[IMAGE_CONFIG_KEY] as { value?: string; objectValue?: unknown } | undefined;
+/**
+ * A structured config value as an object: `pulumi stack history --json` sends it both as JSON text and as
+ * `objectValue`; `pulumi config get` only as text. `undefined` when absent, not JSON or not an object.
+ */
+export function configObject(entry: { value?: string; objectValue?: unknown } | undefined): Record<string, unknown> | undefined {
     if (!entry) {
         return undefined;
     }
-    // `pulumi stack history --json` sends structured config both as a JSON string and as `objectValue`.
     if (entry.objectValue && typeof entry.objectValue === "object") {
         return entry.objectValue as Record<string, unknown>;
     }
@@ -62,6 +63,11 @@ export function imageConfigOf(update: UpdateSummary): Record<string, unknown> | 
     } catch {
         return undefined;
     }
+}
+
+/** Reads the `slipway:image` object from an update's config; `undefined` when absent or not JSON. */
+export function imageConfigOf(update: UpdateSummary): Record<string, unknown> | undefined {
+    return configObject(update.config?.[IMAGE_CONFIG_KEY] as { value?: string; objectValue?: unknown } | undefined);
 }
 
 const asText = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);

@@ -3,7 +3,7 @@
  * change. Promotion and rollback both end here, so they write exactly the same keys.
  */
 import type { StageStack } from "./stage-stack";
-import { IMAGE_CONFIG_KEY } from "./history";
+import { configObject, IMAGE_CONFIG_KEY } from "./history";
 import { parsePinnedRef } from "./image-ref";
 
 /** A digest-pinned image and the build metadata that travels with it. */
@@ -17,16 +17,7 @@ export interface ImagePin {
 
 /** The stack's current `slipway:image` object, or `undefined` when unset or not an object. */
 export async function readImageConfig(stack: StageStack): Promise<Record<string, unknown> | undefined> {
-    const current = await stack.getConfig(IMAGE_CONFIG_KEY);
-    if (!current) {
-        return undefined;
-    }
-    try {
-        const parsed: unknown = JSON.parse(current.value);
-        return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
-    } catch {
-        return undefined;
-    }
+    return configObject(await stack.getConfig(IMAGE_CONFIG_KEY));
 }
 
 /** The ref the stack is pinned to now, or `undefined` when it builds (or the pin is malformed). */
