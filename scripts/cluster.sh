@@ -1,0 +1,472 @@
+#!/usr/bin/env bash
+# A Kubernetes cluster for the local stack and the end-to-end tests.
+#
+#   scripts/cluster.sh up [--context NAME | --own-node]
+#                                            print `export …` lines for the cluster to use (stdout), starting
+#                                            Slipway's own node when there is no local cluster (or when asked)
+#   scripts/cluster.sh down                  stop exactly what `up` started; the host is left as it was found
+#   scripts/cluster.sh status                what runs, exit 1 when the node is not Ready
+#
+# `up` picks, in order:
+#   1. the context named by --context (you take responsibility for it being a throw-away cluster);
+#   2. the current kube context when it is a local cluster: kind-*, k3d-*, minikube, docker-desktop, rancher-desktop;
+#   3. on Linux as root: Slipway's own single node, from the pinned components of toolchain/versions.env
+#      (etcd, kube-apiserver, controller-manager, scheduler, kubelet, containerd + Debian's runc, kube-proxy,
+#      CoreDNS), all state under $SLIPWAY_STATE_DIR/node;
+#   4. otherwise it fails and says how to start kind.
+#
+# The node's network is its own: a bridge (slipway0, 10.244.0.1/24) carries the pods and the node's address, so the
+# API server, the kubelet and every pod live on addresses this script made. NodePorts are served on 127.0.0.1
+# only (kube-proxy nodePortAddresses), which is where tests send traffic. Pods pull from the registry on
+# 127.0.0.1:${SLIPWAY_REGISTRY_PORT:-5001} over plain HTTP, as a real node pulls; only the pause image is imported.
+set -euo pipefail
+SLIPWAY_LOG_NAME=cluster
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/daemon.sh
+source "$HERE/lib/daemon.sh"
+# shellcheck source=lib/oci.sh
+source "$HERE/lib/oci.sh"
+
+S="$SLIPWAY_STATE_DIR/node"
+PKI="$S/pki"
+RUN="$S/run"            # pid files and logs of the node's processes
+CD="$S/containerd"
+KUBECONFIG_FILE="$S/admin.kubeconfig"
+CONTEXT=slipway
+NODE_NAME=slipway
+BRIDGE=slipway0
+NODE_IP=10.244.0.1      # the bridge's own address: API server, kubelet and the node's InternalIP live here
+POD_CIDR=10.244.0.0/24
+SERVICE_CIDR=10.96.0.0/24
+DNS_IP=10.96.0.10
+REGISTRY="127.0.0.1:${SLIPWAY_REGISTRY_PORT:-5001}"
+LOCAL_CONTEXTS='^(kind-.*|k3d-.*|minikube|docker-desktop|rancher-desktop)$'
+# Host settings the node changes; `up` records their values first and `down` puts them back.
+SYSCTLS=(net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.ipv4.conf.all.route_localnet
+    vm.overcommit_memory kernel.panic kernel.panic_on_oops)
+KUBE_CHAINS='KUBE-[A-Z0-9-]*'
+T0=$SECONDS
+
+K() { kubectl --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+node_ready() {
+    [[ "$(K get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
+}
+since() { echo "$((SECONDS - T0)) s"; }
+
+# ---------------------------------------------------------------------------------------------------- choosing
+choose() {
+    local context="${1:-}"
+    if [[ "$context" == --own-node ]]; then
+        [[ "$(uname -s)" == Linux && $(id -u) == 0 ]] || fail "Slipway's own node needs root on Linux"
+        start_node
+        node_exports
+        return 0
+    fi
+    if [[ -n "$context" ]]; then
+        kubectl config get-contexts "$context" >/dev/null 2>&1 || fail "no kube context named $context"
+        echo "export SLIPWAY_KUBE_CONTEXT=$context"
+        return 0
+    fi
+    if [[ -f "$KUBECONFIG_FILE" ]] && daemon_pid "$RUN" kube-apiserver >/dev/null && node_ready; then
+        node_exports
+        return 0
+    fi
+    context="$(kubectl config current-context 2>/dev/null || true)"
+    if [[ "$context" =~ $LOCAL_CONTEXTS ]]; then
+        say "using the current kube context $context (a local cluster)"
+        echo "export SLIPWAY_KUBE_CONTEXT=$context"
+        return 0
+    fi
+    if [[ "$(uname -s)" != Linux || $(id -u) != 0 ]]; then
+        fail "no local cluster. Start one with kind (https://kind.sigs.k8s.io):
+    kind create cluster --name slipway
+  then run this again; or run as root on Linux to get Slipway's own node.${context:+
+  (The current context, $context, is not a local cluster; pass --context $context to use it anyway.)}"
+    fi
+    start_node
+    node_exports
+}
+
+node_exports() {
+    echo "export KUBECONFIG=$KUBECONFIG_FILE"
+    echo "export SLIPWAY_KUBE_CONTEXT=$CONTEXT"
+}
+
+# ---------------------------------------------------------------------------------------------------- the node
+start_node() {
+    need_packages runc iptables openssl curl conntrack kmod
+    [[ -n "${SLIPWAY_CNI_BIN:-}" ]] || eval "$("$HERE/toolchain.sh" node)"
+    # Two kube-proxies on one host rewrite each other's chains: refuse rather than fight.
+    if ! daemon_pid "$RUN" kube-proxy >/dev/null && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1; then
+        fail "iptables already has kube-proxy's chains (KUBE-SERVICES): another node runs on this host, or ours was not
+  stopped cleanly. Stop the other node, or run: scripts/cluster.sh down"
+    fi
+    record_host_settings
+    certificates
+    for user in admin controller-manager scheduler kubelet kube-proxy; do kubeconfig "$user"; done
+    network
+    etcd_and_apiserver
+    controllers
+    container_runtime
+    kubelet_and_proxy
+    dns
+    say "node $NODE_NAME Ready with DNS in $(since) (kubeconfig: $KUBECONFIG_FILE)"
+    echo "$(since)" >"$S/ready-seconds"
+}
+
+record_host_settings() {
+    mkdir -p "$S" "$RUN"
+    [[ -f "$S/host-settings" ]] && return 0 # a restart keeps the values found before the first start
+    {
+        # Built into some kernels (the sysctl exists, no module to load), a module on others.
+        if [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]]; then echo "module.br_netfilter=present"; else
+            echo "module.br_netfilter=unset"
+            modprobe br_netfilter || fail "the kernel has no br_netfilter: Services would not reach pods on the bridge"
+        fi
+        local k
+        for k in "${SYSCTLS[@]}"; do echo "$k=$(sysctl -n "$k" 2>/dev/null || echo unset)"; done
+    } >"$S/host-settings.tmp"
+    mv "$S/host-settings.tmp" "$S/host-settings"
+}
+
+certificates() {
+    [[ -f "$PKI/.complete" ]] && return 0
+    rm -rf "$PKI"
+    mkdir -p "$PKI"
+    # P-256 keys: instant, where RSA-2048 for ten certificates costs seconds on a busy machine.
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$1.key" 2>/dev/null; }
+    key ca
+    openssl req -x509 -new -key "$PKI/ca.key" -subj /CN=slipway-node-ca -days 3650 -out "$PKI/ca.crt" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+    cert() { # NAME SUBJECT EXTENDED-USAGE [SUBJECT-ALT-NAMES]
+        key "$1"
+        openssl req -new -key "$PKI/$1.key" -subj "$2" 2>/dev/null |
+            openssl x509 -req -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -days 3650 -out "$PKI/$1.crt" \
+                -extfile <(printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n%s' "$3" "${4:+subjectAltName=$4}") 2>/dev/null
+    }
+    local svc_ip="${SERVICE_CIDR%.*/*}.1"
+    cert apiserver /CN=kube-apiserver serverAuth \
+        "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:$NODE_IP,IP:$svc_ip"
+    cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+    cert admin "/O=system:masters/CN=slipway-admin" clientAuth
+    cert controller-manager /CN=system:kube-controller-manager clientAuth
+    cert scheduler /CN=system:kube-scheduler clientAuth
+    cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
+    cert kubelet-serving "/O=system:nodes/CN=system:node:$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$NODE_IP"
+    cert kube-proxy /CN=system:kube-proxy clientAuth
+    key service-accounts
+    openssl pkey -in "$PKI/service-accounts.key" -pubout -out "$PKI/service-accounts.pub" 2>/dev/null
+    chmod 600 "$PKI"/*.key
+    touch "$PKI/.complete"
+}
+
+kubeconfig() {
+    local file="$S/$1.kubeconfig"
+    [[ "$1" == admin ]] && file="$KUBECONFIG_FILE"
+    cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: $CONTEXT
+  cluster: {certificate-authority: $PKI/ca.crt, server: "https://$NODE_IP:6443"}
+users:
+- name: $1
+  user: {client-certificate: $PKI/$1.crt, client-key: $PKI/$1.key}
+contexts:
+- name: $CONTEXT
+  context: {cluster: $CONTEXT, user: $1}
+current-context: $CONTEXT
+EOF
+    chmod 600 "$file"
+}
+
+network() {
+    if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+        ip link add "$BRIDGE" type bridge
+        ip addr add "$NODE_IP/24" dev "$BRIDGE"
+    fi
+    ip link set "$BRIDGE" up
+    sysctl -qw net.ipv4.ip_forward=1
+    sysctl -qw net.bridge.bridge-nf-call-iptables=1
+    # A Docker engine sets the FORWARD policy to DROP; with br_netfilter even pod-to-pod traffic on our bridge
+    # passes FORWARD. Accept the pod network, tagged so `down` removes exactly these rules.
+    local dir
+    for dir in -s -d; do
+        iptables -C FORWARD "$dir" "$POD_CIDR" -m comment --comment slipway-node -j ACCEPT 2>/dev/null ||
+            iptables -I FORWARD 1 "$dir" "$POD_CIDR" -m comment --comment slipway-node -j ACCEPT
+    done
+    # No masquerading: pods have no way off this machine, which is what an offline test node wants.
+}
+
+etcd_and_apiserver() {
+    local bin
+    bin="$(dirname "$(command -v kube-apiserver)")"
+    daemon_start "$RUN" etcd "$(command -v etcd)" --name "$NODE_NAME" --data-dir "$S/etcd" \
+        --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
+        --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+        --initial-cluster "$NODE_NAME=http://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 --log-level warn
+    DAEMON_WATCH="$RUN:etcd" wait_until etcd 60 curl -fsS http://127.0.0.1:2381/health
+    daemon_start "$RUN" kube-apiserver "$bin/kube-apiserver" \
+        --etcd-servers http://127.0.0.1:2379 --bind-address "$NODE_IP" --advertise-address "$NODE_IP" --secure-port 6443 \
+        --service-cluster-ip-range "$SERVICE_CIDR" --client-ca-file "$PKI/ca.crt" \
+        --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
+        --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
+        --kubelet-certificate-authority "$PKI/ca.crt" \
+        --service-account-key-file "$PKI/service-accounts.pub" --service-account-signing-key-file "$PKI/service-accounts.key" \
+        --service-account-issuer https://kubernetes.default.svc.cluster.local \
+        --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction --profiling=false --v=1
+    DAEMON_WATCH="$RUN:etcd $RUN:kube-apiserver" wait_until kube-apiserver 120 K get --raw /readyz
+    say "API server ready ($(since))"
+}
+
+controllers() {
+    local bin
+    bin="$(dirname "$(command -v kube-apiserver)")"
+    daemon_start "$RUN" kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$S/controller-manager.kubeconfig" \
+        --authentication-kubeconfig "$S/controller-manager.kubeconfig" --authorization-kubeconfig "$S/controller-manager.kubeconfig" \
+        --bind-address 127.0.0.1 --leader-elect=false --use-service-account-credentials \
+        --service-account-private-key-file "$PKI/service-accounts.key" --root-ca-file "$PKI/ca.crt" \
+        --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
+        --service-cluster-ip-range "$SERVICE_CIDR" --allocate-node-cidrs --cluster-cidr "$POD_CIDR" --node-cidr-mask-size 24 \
+        --profiling=false --v=1
+    daemon_start "$RUN" kube-scheduler "$bin/kube-scheduler" --kubeconfig "$S/scheduler.kubeconfig" \
+        --authentication-kubeconfig "$S/scheduler.kubeconfig" --authorization-kubeconfig "$S/scheduler.kubeconfig" \
+        --bind-address 127.0.0.1 --leader-elect=false --profiling=false --v=1
+}
+
+container_runtime() {
+    local sandbox="slipway.local/pause:$(basename "$(dirname "$SLIPWAY_PAUSE_BIN")")"
+    mkdir -p "$CD/certs.d/$REGISTRY" "$S/cni/net.d"
+    # The loopback registry over plain HTTP, for pulls the way any node pulls (by digest, no import).
+    printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$REGISTRY" "$REGISTRY" \
+        >"$CD/certs.d/$REGISTRY/hosts.toml"
+    cat >"$S/cni/net.d/10-slipway.conflist" <<EOF
+{"cniVersion": "1.0.0", "name": "slipway",
+ "plugins": [
+  {"type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "hairpinMode": true,
+   "ipam": {"type": "host-local", "dataDir": "$S/cni/ipam", "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
+            "routes": [{"dst": "0.0.0.0/0"}]}},
+  {"type": "portmap", "capabilities": {"portMappings": true}}]}
+EOF
+    # Traps this config avoids, each found the hard way on these machines:
+    # - restrict_oom_score_adj: without CAP_SYS_RESOURCE every sandbox fails ("can't get final child's PID");
+    # - netns_mounts_under_state_dir and a runc root of our own: two containerds (Docker's) stay apart;
+    # - the sandbox image is pinned: it was imported and can never be pulled again.
+    cat >"$CD/config.toml" <<EOF
+version = 3
+root = "$CD/root"
+state = "$CD/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.blockfile", "io.containerd.snapshotter.v1.erofs", "io.containerd.nri.v1.nri"]
+[grpc]
+  address = "$CD/containerd.sock"
+[ttrpc]
+  address = "$CD/containerd.sock.ttrpc"
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = "$CD/certs.d"
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = "$sandbox"
+[plugins."io.containerd.cri.v1.runtime"]
+  netns_mounts_under_state_dir = true
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+        BinaryName = "$(command -v runc)"
+        Root = "$CD/runc"
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["$SLIPWAY_CNI_BIN"]
+    conf_dir = "$S/cni/net.d"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CD/opt"
+EOF
+    daemon_start "$RUN" containerd "$(command -v containerd)" --config "$CD/config.toml"
+    DAEMON_WATCH="$RUN:containerd" wait_until containerd 60 ctr --address "$CD/containerd.sock" version
+    if ! ctr --address "$CD/containerd.sock" -n k8s.io images check "name==$sandbox" 2>/dev/null | grep -q complete; then
+        local work
+        work="$(mktemp -d)"
+        oci_image "$work" pause "$SLIPWAY_PAUSE_BIN" >/dev/null
+        oci_layout_tar "$work" "$sandbox" "$work/pause.tar"
+        ctr --address "$CD/containerd.sock" -n k8s.io images import "$work/pause.tar" >/dev/null
+        rm -rf "$work"
+    fi
+}
+
+kubelet_and_proxy() {
+    local bin
+    bin="$(dirname "$(command -v kube-apiserver)")"
+    cat >"$S/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $NODE_IP
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+authentication: {anonymous: {enabled: false}, webhook: {enabled: true}, x509: {clientCAFile: $PKI/ca.crt}}
+authorization: {mode: Webhook}
+tlsCertFile: $PKI/kubelet-serving.crt
+tlsPrivateKeyFile: $PKI/kubelet-serving.key
+containerRuntimeEndpoint: unix://$CD/containerd.sock
+# cgroup v1 hosts: the kubelet refuses them unless told, and only the cgroupfs driver works without systemd.
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+clusterDomain: cluster.local
+clusterDNS: [$DNS_IP]
+podLogsDir: $S/pod-logs
+serializeImagePulls: false
+# The imported pause image can never be pulled again: image GC must not collect it.
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available: 1%, nodefs.inodesFree: 1%}
+EOF
+    # The shim finds runc and containerd-shim-runc-v2 on PATH.
+    daemon_start "$RUN" kubelet "$bin/kubelet" --config "$S/kubelet.yaml" --kubeconfig "$S/kubelet.kubeconfig" \
+        --root-dir "$S/kubelet" --cert-dir "$S/kubelet/pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --v=1
+    DAEMON_WATCH="$RUN:kubelet $RUN:containerd $RUN:kube-apiserver" wait_until "node $NODE_NAME Ready" 120 node_ready
+    # kube-proxy exits when its config file changes under it, even to the same content: write it once.
+    [[ -f "$S/kube-proxy.yaml" ]] || cat >"$S/kube-proxy.yaml" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: {kubeconfig: $S/kube-proxy.kubeconfig}
+mode: iptables
+# NodePorts on loopback only: the host reaches Services at 127.0.0.1:<nodePort>, nothing else does.
+nodePortAddresses: [127.0.0.0/8]
+clusterCIDR: $POD_CIDR
+hostnameOverride: $NODE_NAME
+bindAddress: 127.0.0.1
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+# Leave the host's conntrack limits and timeouts as they are.
+conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
+EOF
+    daemon_start "$RUN" kube-proxy "$bin/kube-proxy" --config "$S/kube-proxy.yaml" --v=1
+    DAEMON_WATCH="$RUN:kube-proxy" wait_until kube-proxy 60 curl -fsS http://127.0.0.1:10256/healthz
+}
+
+dns() {
+    local work digest
+    if ! digest="$(K -n kube-system get deploy coredns -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null)" ||
+        [[ -z "$digest" ]]; then
+        "$HERE/registry.sh" up
+        work="$(mktemp -d)"
+        oci_image "$work" coredns "$SLIPWAY_COREDNS_BIN" >/dev/null
+        digest="$(oci_push "$work" "$REGISTRY" slipway/coredns "$(basename "$(dirname "$SLIPWAY_COREDNS_BIN")")")"
+        rm -rf "$work"
+        [[ "$digest" == sha256:* ]] || fail "pushing CoreDNS to $REGISTRY failed"
+        sed -e "s|@IMAGE@|$REGISTRY/slipway/coredns@$digest|" -e "s|@DNS_IP@|$DNS_IP|" "$HERE/cluster/coredns.yaml" |
+            K apply -f - >/dev/null
+    fi
+    K -n kube-system rollout status deploy/coredns --timeout=120s >/dev/null || fail "CoreDNS did not become ready"
+}
+
+# ---------------------------------------------------------------------------------------------------- stopping
+stop_node() {
+    [[ -d "$S" ]] || {
+        say "no node under $S"
+        return 0
+    }
+    # Agents first, so nothing restarts pods while they are removed.
+    daemon_stop "$RUN" kube-proxy
+    daemon_stop "$RUN" kubelet
+    local sock="$CD/containerd.sock" id
+    if daemon_pid "$RUN" containerd >/dev/null; then
+        # Through CRI, so each sandbox's network (veth, netns, IP) is torn down by the CNI plugins.
+        local crictl=(crictl --config /dev/null --runtime-endpoint "unix://$sock" --timeout 30s)
+        for id in $("${crictl[@]}" pods -q 2>/dev/null); do
+            "${crictl[@]}" stopp "$id" >/dev/null 2>&1 || true
+            "${crictl[@]}" rmp -f "$id" >/dev/null 2>&1 || true
+        done
+        for id in $(ctr --address "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
+            ctr --address "$sock" -n k8s.io tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+            ctr --address "$sock" -n k8s.io tasks delete -f "$id" >/dev/null 2>&1 || true
+        done
+    fi
+    daemon_stop "$RUN" kube-scheduler
+    daemon_stop "$RUN" kube-controller-manager
+    daemon_stop "$RUN" containerd
+    # Shims outlive containerd by design; ours are the ones that talk to our socket.
+    pkill -TERM -f "containerd-shim-runc-v2 .*-address $sock( |$)" 2>/dev/null || true
+    daemon_stop "$RUN" kube-apiserver
+    daemon_stop "$RUN" etcd
+    restore_host
+}
+
+restore_host() {
+    # kube-proxy's and the kubelet's iptables chains (KUBE-SERVICES, KUBE-FIREWALL, canaries, …) and our own rules.
+    local table rule chain
+    for table in filter nat mangle; do
+        { iptables -t "$table" -S 2>/dev/null | grep -E -- "-j $KUBE_CHAINS( |$)|--comment \"?slipway-node" |
+            grep -E '^-A ' | grep -vE "^-A $KUBE_CHAINS " || true; } |
+            while read -r rule; do eval iptables -t "$table" "${rule/#-A/-D}" 2>/dev/null || true; done
+        for chain in $(iptables -t "$table" -S 2>/dev/null | sed -n "s/^-N \($KUBE_CHAINS\)$/\1/p"); do
+            iptables -t "$table" -F "$chain" 2>/dev/null || true
+        done
+        for chain in $(iptables -t "$table" -S 2>/dev/null | sed -n "s/^-N \($KUBE_CHAINS\)$/\1/p"); do
+            iptables -t "$table" -X "$chain" 2>/dev/null || true
+        done
+    done
+    ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" && say "deleted bridge $BRIDGE"
+    # Leftover pod interfaces would have gone with their namespaces; the kubelet's pod cgroups stay empty behind.
+    local h
+    for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
+        [[ -d "$h" ]] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    # Mounts under the state folder (pod volumes, netns, overlay snapshots), deepest first.
+    awk -v s="$S/" 'index($5, s) == 1 || $5 == substr(s, 1, length(s) - 1) {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done
+    if [[ -f "$S/host-settings" ]]; then
+        local kv
+        while IFS= read -r kv; do
+            case "$kv" in
+            module.br_netfilter=unset) modprobe -r br_netfilter 2>/dev/null || true ;; # unless Docker uses it now
+            module.* | *=unset) ;;
+            *) sysctl -qw "$kv" 2>/dev/null || true ;;
+            esac
+        done <"$S/host-settings"
+        rm -f "$S/host-settings"
+        say "host settings restored"
+    fi
+}
+
+status() {
+    local name ok=0
+    for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
+        if pid="$(daemon_pid "$RUN" "$name")"; then echo "$name: running (pid $pid)"; else echo "$name: stopped"; fi
+    done
+    if [[ -f "$KUBECONFIG_FILE" ]] && node_ready; then
+        echo "node $NODE_NAME: Ready ($(K get node "$NODE_NAME" -o jsonpath='{.status.nodeInfo.kubeletVersion}'))"
+    else
+        echo "node $NODE_NAME: not Ready"
+        ok=1
+    fi
+    return $ok
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+up)
+    context=""
+    while (($#)); do
+        case "$1" in
+        --context) context="${2:?--context needs a name}"; shift 2 ;;
+        --own-node) context=--own-node; shift ;; # Slipway's node even when a local context is current (tests)
+        *) fail "unknown option $1" ;;
+        esac
+    done
+    choose "$context"
+    ;;
+down)
+    stop_node
+    if [[ "${1:-}" == --purge ]]; then
+        rm -rf "$S"
+        say "removed $S"
+    fi
+    ;;
+status) status ;;
+*) fail "usage: $0 up [--context NAME | --own-node] | down [--purge] | status" ;;
+esac
