@@ -105,6 +105,11 @@ expect_match "registry serves the app image with a digest" '^sha256:[0-9a-f]{64}
 expect_eq "push digest of the app image equals the registry's Docker-Content-Digest" "$APP_DIGEST" "$APP_PUSH_DIGEST"
 expect_eq "the manifest is addressable by digest (repo@sha256)" "$APP_DIGEST" "$(registry_digest "$APP_REPO" "$APP_DIGEST")"
 APP_IMAGE="$APP_TAG"
+# BUILD_IMAGE has no default (no public image fits): a build without it must stop before any step, naming it.
+"$D" build --progress=plain --target runtime --build-arg "RUNTIME_BASE_IMAGE=$BASE" app >"$WORK/no-build-image.log" 2>&1
+expect_eq "a build without BUILD_IMAGE exits non-zero" "1" "$?"
+expect_match "… and names BUILD_IMAGE" 'base name \(\$\{BUILD_IMAGE\}\) should not be blank' \
+  "$(tail -n 3 "$WORK/no-build-image.log")"
 
 # -------------------------------------------------------------------------------------------------------------
 section "3. the test stage gates the build"
