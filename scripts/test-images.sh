@@ -29,12 +29,14 @@ BUILD_NUMBER="${SLIPWAY_BUILD_NUMBER:-9001}"
 GIT_BRANCH="${SLIPWAY_GIT_BRANCH:-test-images}"
 GIT_SHA="${SLIPWAY_GIT_SHA:-$(git rev-parse HEAD 2>/dev/null || echo 0000000000000000000000000000000000000000)}"
 CONTAINERS=()
+IMAGES=()
 PASSED=0
 FAILED=0
 
 cleanup() {
   local c
   for c in "${CONTAINERS[@]}"; do "$D" rm -f "$c" >/dev/null 2>&1; done
+  for c in "${IMAGES[@]}"; do "$D" rmi -f "$c" >/dev/null 2>&1; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -58,6 +60,10 @@ push_digest() {
   "$D" push "$1" >"$WORK/push.log" 2>&1 || { cat "$WORK/push.log" >&2; return 1; }
   sed -n 's/.*digest: \(sha256:[0-9a-f]\{64\}\).*/\1/p' "$WORK/push.log" | tail -n 1
 }
+# step_id LOG REGEX -> BuildKit's vertex id ("#12") of the first step whose name matches, in a --progress=plain log.
+step_id() { grep -m1 -E "^#[0-9]+ $2" "$1" | cut -d' ' -f1; }
+# step_outcome LOG ID -> DONE | CACHED | ERROR (what BuildKit printed last for that step), empty if it never ran.
+step_outcome() { [[ -n "$2" ]] && grep -E "^$2 (DONE|CACHED|ERROR)" "$1" | tail -n 1 | cut -d' ' -f2 | tr -d ':'; }
 # get URL -> "STATUS BODY" (status 000 when nothing answers)
 http_get() { curl -s -o "$WORK/body" -w '%{http_code}' --max-time 5 "$1"; }
 
@@ -105,6 +111,11 @@ expect_match "registry serves the app image with a digest" '^sha256:[0-9a-f]{64}
 expect_eq "push digest of the app image equals the registry's Docker-Content-Digest" "$APP_DIGEST" "$APP_PUSH_DIGEST"
 expect_eq "the manifest is addressable by digest (repo@sha256)" "$APP_DIGEST" "$(registry_digest "$APP_REPO" "$APP_DIGEST")"
 APP_IMAGE="$APP_TAG"
+# BUILD_IMAGE has no default (no public image fits): a build without it must stop before any step, naming it.
+"$D" build --progress=plain --target runtime --build-arg "RUNTIME_BASE_IMAGE=$BASE" app >"$WORK/no-build-image.log" 2>&1
+expect_eq "a build without BUILD_IMAGE exits non-zero" "1" "$?"
+expect_match "… and names BUILD_IMAGE" 'base name \(\$\{BUILD_IMAGE\}\) should not be blank' \
+  "$(tail -n 3 "$WORK/no-build-image.log")"
 
 # -------------------------------------------------------------------------------------------------------------
 section "3. the test stage gates the build"
@@ -120,6 +131,10 @@ EOF
 app_build "$FAILCTX" runtime -t "$REG/$APP_REPO:must-not-exist-$RUN_ID" >"$WORK/fail.log" 2>&1
 expect_eq "runtime build with a failing unit test exits non-zero" "1" "$?"
 expect_match "it failed in the test stage, on that test" 'gate: this test fails on purpose' "$(grep -a 'fails on purpose' "$WORK/fail.log" | head -n 3)"
+# The compile stage passed and the test stage's RUN is the step BuildKit reports as failed: the runtime's gate is
+# the test stage itself, not a compile error that would have stopped everything earlier.
+expect_match "compile step done (or cached), test step failed (runtime)" '^(DONE|CACHED) ERROR$' \
+  "$(step_outcome "$WORK/fail.log" "$(step_id "$WORK/fail.log" '\[compile [0-9]+/[0-9]+\] RUN')") $(step_outcome "$WORK/fail.log" "$(step_id "$WORK/fail.log" '\[test [0-9]+/[0-9]+\] RUN')")"
 if "$D" image inspect "$REG/$APP_REPO:must-not-exist-$RUN_ID" >/dev/null 2>&1; then
   fail "no image is tagged when tests fail" "the image exists"
 else
@@ -127,9 +142,66 @@ else
 fi
 app_build "$FAILCTX" artifact -o "type=local,dest=$WORK/must-not-exist" >"$WORK/fail-artifact.log" 2>&1
 expect_eq "artifact export with a failing unit test exits non-zero" "1" "$?"
+expect_eq "test step failed (artifact)" "ERROR" \
+  "$(step_outcome "$WORK/fail-artifact.log" "$(step_id "$WORK/fail-artifact.log" '\[test [0-9]+/[0-9]+\] RUN')")"
+if [[ -e "$WORK/must-not-exist" && -n "$(ls -A "$WORK/must-not-exist" 2>/dev/null)" ]]; then
+  fail "nothing is exported when tests fail" "$(ls -A "$WORK/must-not-exist" | head -n 3 | xargs)"
+else
+  pass "nothing is exported when tests fail"
+fi
 
 # -------------------------------------------------------------------------------------------------------------
-section "4. runtime image: user, contents, labels"
+section "4. incremental compile: tsbuildinfo in a cache mount, output equal to a clean compile"
+# The compile stage restores its last successful output and tsbuildinfo from a cache mount, so tsc rewrites only
+# what changed. Three builds on a copy of the context, then the layer is compared with a clean, non-incremental
+# compile of the same sources in the same image:
+#   1. with an extra source file, src/zz-stale.ts;
+#   2. zz-stale.ts deleted, a type error in log.ts, a valid new export in config.ts: the compile must fail, and
+#      leave the cache as it was (its tsbuildinfo already records config.ts's new content as emitted: had it been
+#      kept, build 3 would restore the old config.js and never write the new one);
+#   3. the type error replaced by a valid one-line change, config.ts kept.
+INC="$WORK/incremental-context"
+INC_TAG="slipway-app-compile:$RUN_ID"
+IMAGES+=("$INC_TAG")
+mkdir -p "$INC"
+tar -C app --exclude=node_modules --exclude=dist --exclude=test-results.xml -c . | tar -C "$INC" -x
+echo 'export const staleMarker = "from a source deleted before the next build";' >"$INC/src/zz-stale.ts"
+app_build "$INC" compile -t "$INC_TAG" >"$WORK/inc1.log" 2>&1
+expect_eq "build 1 (extra source file) compiles" "0" "$?"
+rm "$INC/src/zz-stale.ts"
+cp "$INC/src/log.ts" "$WORK/log.ts.orig"
+echo 'export const typeError: number = "not a number";' >>"$INC/src/log.ts"
+echo 'export const incrementalMarker = "kept across the failed compile";' >>"$INC/src/config.ts"
+app_build "$INC" compile >"$WORK/inc2.log" 2>&1
+expect_eq "build 2 (type error) fails" "1" "$?"
+expect_match "… with tsc's error on that line" 'src/log\.ts\([0-9]+,[0-9]+\): error TS2322' "$(grep -a 'error TS' "$WORK/inc2.log" | head -n 3)"
+expect_eq "… in the compile step" "ERROR" \
+  "$(step_outcome "$WORK/inc2.log" "$(step_id "$WORK/inc2.log" '\[compile [0-9]+/[0-9]+\] RUN')")"
+cp "$WORK/log.ts.orig" "$INC/src/log.ts"
+echo 'export const incrementalEdit = 1;' >>"$INC/src/log.ts"
+app_build "$INC" compile -t "$INC_TAG" >"$WORK/inc3.log" 2>&1
+expect_eq "build 3 (fixed) compiles" "0" "$?"
+# sha256 and path of every file tsc wrote, as the layer holds them and as a clean compile writes them.
+INC_OUT="$("$D" run --rm --entrypoint sh "$INC_TAG" -c \
+  'cd build && find . -type f ! -name tsconfig.tsbuildinfo -exec sha256sum {} + | sort -k 2' 2>&1)"
+INC_CLEAN="$("$D" run --rm --entrypoint sh "$INC_TAG" -c \
+  'node_modules/.bin/tsc -p tsconfig.json --outDir /tmp/clean && cd /tmp/clean && find . -type f -exec sha256sum {} + | sort -k 2' 2>&1)"
+expect_match "the clean compile wrote the service and its tests" '\./src/main\.js.*\./test/service\.test\.js' "$(echo $INC_CLEAN)"
+expect_eq "the compiled layer is byte-identical to a clean compile of the same sources" "$INC_CLEAN" "$INC_OUT"
+expect_eq "no output for the deleted source" "" "$(grep -o 'zz-stale[^ ]*' <<<"$INC_OUT")"
+expect_match "config.js has the export added during the failed build" 'incrementalMarker' \
+  "$("$D" run --rm --entrypoint cat "$INC_TAG" build/src/config.js 2>&1)"
+# Incremental, not a full compile in disguise: lifecycle.ts imports neither changed file, so its output is one an
+# earlier build wrote, restored from the cache mount: older than log.js, which build 3 rewrote.
+read -r LIFECYCLE_MTIME LOG_MTIME <<<"$("$D" run --rm --entrypoint stat "$INC_TAG" -c %Y build/src/lifecycle.js build/src/log.js 2>/dev/null | xargs)"
+if [[ "$LIFECYCLE_MTIME" =~ ^[0-9]+$ && "$LOG_MTIME" =~ ^[0-9]+$ ]] && ((LIFECYCLE_MTIME < LOG_MTIME)); then
+  pass "build 3 rewrote only what changed (lifecycle.js restored, $((LOG_MTIME - LIFECYCLE_MTIME)) s older than log.js)"
+else
+  fail "build 3 rewrote only what changed" "mtimes lifecycle.js=$LIFECYCLE_MTIME log.js=$LOG_MTIME"
+fi
+
+# -------------------------------------------------------------------------------------------------------------
+section "5. runtime image: user, contents, labels"
 inspect() { "$D" image inspect -f "$1" "$APP_IMAGE" 2>/dev/null; }
 expect_eq "runtime user is numeric non-root 10001:10001" "10001:10001" "$(inspect '{{.Config.User}}')"
 expect_eq "the process really runs as uid 10001" "10001" "$("$D" run --rm --entrypoint id "$APP_IMAGE" -u 2>&1)"
@@ -144,7 +216,16 @@ expect_eq "label org.opencontainers.image.base.name = runtime base" "$BASE" \
   "$(inspect '{{index .Config.Labels "org.opencontainers.image.base.name"}}')"
 EXPORT_ID="$("$D" create "$APP_IMAGE")"
 CONTAINERS+=("$EXPORT_ID")
-"$D" export "$EXPORT_ID" | tar -t 2>/dev/null | sed 's#/$##' | grep '^app/' | sort >"$WORK/files.txt"
+"$D" export "$EXPORT_ID" | tar -t 2>/dev/null | sed 's#/$##' | sort >"$WORK/all-files.txt"
+grep '^app/' "$WORK/all-files.txt" >"$WORK/files.txt"
+BASE_ID="$("$D" create "$BASE")"
+CONTAINERS+=("$BASE_ID")
+"$D" export "$BASE_ID" | tar -t 2>/dev/null | sed 's#/$##' | sort >"$WORK/base-files.txt"
+# Nothing from the build stages (a test marker, /workspace, tsbuildinfo) lands beside the app: every path the
+# image adds to its base is under /app.
+expect_match "the base's file list was read" '^[0-9]{4,}$' "$(wc -l <"$WORK/base-files.txt")"
+expect_eq "the runtime image adds nothing outside /app to its base" "" \
+  "$(comm -13 "$WORK/base-files.txt" "$WORK/all-files.txt" | grep -v -E '^app(/|$)' | head -n 5 | xargs)"
 expect_eq "/app holds only dist, node_modules and package.json" "app/dist app/node_modules app/package.json" \
   "$(grep -E '^app/[^/]+$' "$WORK/files.txt" | xargs)"
 expect_eq "no TypeScript sources or tests outside node_modules" "" \
@@ -164,7 +245,7 @@ expect_eq "no dev dependency (typescript, @types) in the image" "" \
   "$(grep -E '^app/node_modules/(typescript|@types)(/|$)' "$WORK/files.txt" | head -n 1)"
 
 # -------------------------------------------------------------------------------------------------------------
-section "5. run: readiness within 2 s, metrics, mounted config file"
+section "6. run: readiness within 2 s, metrics, mounted config file"
 mkdir -p "$WORK/config"
 cat >"$WORK/config/app.yaml" <<'EOF'
 message: hello from the mounted ConfigMap
@@ -214,7 +295,7 @@ expect_match "/metrics shows default process metrics" 'process_resident_memory_b
 expect_eq "/metrics is not served on the app port" "404" "$(http_get "http://$APP_ADDR/metrics")"
 
 # -------------------------------------------------------------------------------------------------------------
-section "6. SIGTERM under steady load: zero failed requests, exit 0"
+section "7. SIGTERM under steady load: zero failed requests, exit 0"
 "$NODE" scripts/lib/load.mts --url "http://$APP_ADDR/" --ready-url "http://$APP_ADDR/readyz" --until-not-ready \
   --concurrency 8 --max-requests 200000 --max-seconds 30 --poll-ms 100 >"$WORK/load.json" 2>"$WORK/load.err" &
 LOAD_PID=$!
@@ -242,7 +323,7 @@ fi
 expect_match "the service logged a clean stop" '"msg":"stopped","connections":"clean"' "$("$D" logs "$RUN_ID_C" 2>&1)"
 
 # -------------------------------------------------------------------------------------------------------------
-section "7. artifact target exported to a local folder"
+section "8. artifact target exported to a local folder"
 ART="$WORK/artifact"
 if app_build app artifact -o "type=local,dest=$ART" >"$WORK/artifact.log" 2>&1; then
   pass "artifact target exports with --output type=local"
