@@ -78,7 +78,7 @@ export interface AppDeploymentArgs {
 /**
  * One app in one stage: Namespace, quota and limits, default-deny NetworkPolicy, ConfigMap and Secret,
  * Deployment, Service, PDB, HPA, Ingress, ServiceMonitor and PrometheusRule. Bodies come from the
- * pure functions in `lib/manifests.ts`; this class only creates the resources.
+ * pure functions in `lib/manifests/`; this class only creates the resources.
  */
 export class AppDeployment extends pulumi.ComponentResource {
     /** Name of the namespace created for the stage. */

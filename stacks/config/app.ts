@@ -1,0 +1,113 @@
+/**
+ * `slipway:app`: the workload, with the checks that keep a rollout from getting stuck.
+ */
+import { z } from "zod";
+import { peakPods } from "../../components/lib/manifests";
+import { isQuantity, parseQuantity } from "../../components/lib/quantity";
+import { absolutePath, dnsLabel, envName, port, quantity } from "./primitives";
+
+const resourcesSchema = z
+    .strictObject({
+        requests: z.strictObject({ cpu: quantity, memory: quantity }),
+        limits: z.strictObject({ cpu: quantity, memory: quantity }),
+    })
+    .superRefine((r, ctx) => {
+        for (const kind of ["cpu", "memory"] as const) {
+            // Refinements run even when a field failed; a bad quantity is already reported.
+            if (!isQuantity(r.requests[kind]) || !isQuantity(r.limits[kind])) {
+                continue;
+            }
+            if (parseQuantity(r.requests[kind]) > parseQuantity(r.limits[kind])) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["requests", kind],
+                    message: `expected requests.${kind} (${r.requests[kind]}) <= limits.${kind} (${r.limits[kind]})`,
+                });
+            }
+        }
+    });
+
+export const appSchema = z
+    .strictObject({
+        name: dnsLabel.default("hello"),
+        port: port.default(8080),
+        metricsPort: port.default(9464),
+        replicas: z.number().int("expected a whole number of replicas").min(1, "expected at least 1 replica").max(100),
+        env: z.record(envName, z.string()).default({}),
+        configFile: z
+            .strictObject({
+                path: absolutePath.default("/etc/slipway/config.yaml"),
+                content: z.union([z.string(), z.record(z.string(), z.unknown())], {
+                    error: "expected the file content as a string or a YAML mapping",
+                }),
+            })
+            .optional(),
+        resources: resourcesSchema,
+        autoscaling: z
+            .strictObject({
+                minReplicas: z.number().int().min(1),
+                maxReplicas: z.number().int().min(1),
+                targetCpuUtilization: z.number().int().min(10).max(100).default(70),
+            })
+            .refine((a) => a.minReplicas <= a.maxReplicas, {
+                message: "expected minReplicas <= maxReplicas",
+                path: ["minReplicas"],
+            })
+            .optional(),
+        /** Seconds the kubelet waits (preStop sleep) before SIGTERM, while endpoints drop the pod. */
+        preStopSeconds: z.number().int().min(0).max(60).default(5),
+        /** Seconds the app stays up not-ready after SIGTERM before it stops accepting. */
+        drainSeconds: z.number().int().min(0).max(60).default(2),
+        /** Seconds the app gives in-flight requests once it stops accepting. */
+        shutdownTimeoutSeconds: z.number().int().min(1).max(300).default(10),
+        /** Namespaces allowed to reach the app port (e.g. the ingress controller's). */
+        allowFrom: z.array(dnsLabel).default([]),
+        ingress: z
+            .strictObject({
+                host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "expected a DNS host name"),
+                className: z.string().min(1).default("nginx"),
+                tlsSecretName: dnsLabel.optional(),
+            })
+            .optional(),
+        topologySpread: z.enum(["soft", "hard"]).default("soft"),
+        quota: z.strictObject({
+            cpu: quantity,
+            memory: quantity,
+            pods: z.number().int().min(1),
+        }),
+    })
+    .superRefine((app, ctx) => {
+        if (app.port === app.metricsPort) {
+            ctx.addIssue({ code: "custom", path: ["metricsPort"], message: "expected a port different from app.port" });
+        }
+        if (app.ingress && app.allowFrom.length === 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["allowFrom"],
+                message: "expected the ingress controller's namespace here when ingress is set (the NetworkPolicy denies everything else)",
+            });
+        }
+        // A rolling update with maxSurge 1 runs one pod more than the maximum replica count;
+        // a quota without room for it leaves the rollout stuck, so refuse it now.
+        const peak = peakPods(app.replicas, app.autoscaling?.maxReplicas);
+        if (app.quota.pods < peak) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["quota", "pods"],
+                message: `expected at least ${peak} pods (max replicas + 1 surge pod during a rollout)`,
+            });
+        }
+        for (const kind of ["cpu", "memory"] as const) {
+            if (!isQuantity(app.resources.limits[kind]) || !isQuantity(app.quota[kind])) {
+                continue;
+            }
+            const needed = parseQuantity(app.resources.limits[kind]) * peak;
+            if (parseQuantity(app.quota[kind]) < needed) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["quota", kind],
+                    message: `expected at least ${peak} x limits.${kind} (${app.resources.limits[kind]}) for a rollout at max replicas`,
+                });
+            }
+        }
+    });

@@ -1,0 +1,63 @@
+/**
+ * `slipway:buildImage`, `slipway:build` and `slipway:image`: how the two images are built, or which digest runs.
+ */
+import { z } from "zod";
+import { TAG_PATTERN } from "../../components/lib/image-ref";
+import { NODE_24_BOOKWORM_SLIM } from "../defaults";
+import { pinnedImage } from "./primitives";
+
+export const buildImageSchema = z.strictObject({
+    /** The build environment's version: its tag, bumped on every Dockerfile change. */
+    version: z.string().regex(TAG_PATTERN, "expected a tag such as 1.4.0"),
+    baseImage: pinnedImage.default(NODE_24_BOOKWORM_SLIM),
+    context: z.string().min(1).default("build-image"),
+});
+
+/** How both images are built: shared, so the build environment and the app image always match. */
+export const buildSchema = z
+    .strictObject({
+        /** Build during `pulumi preview`? CI previews must not (no registry writes from pull requests). */
+        buildOnPreview: z.boolean().default(false),
+        /**
+         * buildx builder. Registry cache export needs a `docker-container` builder (or a daemon on the
+         * containerd image store); scripts/local-up.sh creates one for the local stack.
+         */
+        builder: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "expected a buildx builder name")
+            .optional(),
+        platforms: z
+            .array(z.enum(["linux/amd64", "linux/arm64"]))
+            .min(1)
+            .default(["linux/amd64"]),
+    })
+    .prefault({});
+
+/**
+ * Where a pinned image came from. `pulumi config set --path image.buildNumber 41` stores a number,
+ * so numbers are accepted and kept as text.
+ */
+const provenance = z
+    .union([z.string().min(1), z.number().int().nonnegative()], { error: "expected text such as a build number, branch or commit" })
+    .transform(String)
+    .default("unknown");
+
+export const imageSchema = z.discriminatedUnion(
+    "source",
+    [
+        z.strictObject({
+            source: z.literal("build"),
+            runtimeBaseImage: pinnedImage.default(NODE_24_BOOKWORM_SLIM),
+            context: z.string().min(1).default("app"),
+            exportArtifactsTo: z.string().min(1).optional(),
+        }),
+        z.strictObject({
+            source: z.literal("pinned"),
+            ref: pinnedImage,
+            buildNumber: provenance,
+            gitBranch: provenance,
+            gitSha: provenance,
+        }),
+    ],
+    { error: "expected source to be one of: build, pinned" },
+);

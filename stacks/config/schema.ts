@@ -1,0 +1,79 @@
+/**
+ * The one schema for all Slipway stack config (`slipway:*` keys in `Pulumi.<stack>.yaml`).
+ * Parsed once, before any resource exists; a bad file fails with every bad key listed.
+ * Objects are strict so a misspelt key (`replica:`) is an error rather than a silent default.
+ */
+import { z } from "zod";
+import { SLIPWAY_ENV } from "../../components/lib/manifests";
+import { appSchema } from "./app";
+import { buildImageSchema, buildSchema, imageSchema } from "./images";
+import { monitoringSchema } from "./monitoring";
+import { envName } from "./primitives";
+import { registrySchema } from "./registry";
+
+export const stackConfigSchema = z
+    .strictObject({
+        stage: z.enum(["local", "dev", "qa", "prod"], { error: "expected one of: local, dev, qa, prod" }),
+        kubernetes: z
+            .strictObject({
+                context: z.string().min(1).optional(),
+                kubeconfig: z.string().min(1).optional(),
+                renderYamlTo: z.string().min(1).optional(),
+            })
+            .default({}),
+        /** Required where images are built; pinned stages only read it for pull credentials. */
+        registry: registrySchema.optional(),
+        registryPassword: z.string().min(1).optional(),
+        /** Required where images are built; kept while a building stage is pinned (rollback). */
+        buildImage: buildImageSchema.optional(),
+        build: buildSchema,
+        image: imageSchema,
+        app: appSchema,
+        monitoring: monitoringSchema,
+        secretEnv: z.record(envName, z.string()).default({}),
+    })
+    .superRefine((config, ctx) => {
+        if ((config.stage === "qa" || config.stage === "prod") && config.image.source !== "pinned") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["image", "source"],
+                message: `expected "pinned" in ${config.stage}: qa and prod run a digest promoted from the stage before, never a rebuild`,
+            });
+        }
+        if (config.image.source === "build") {
+            for (const key of ["registry", "buildImage"] as const) {
+                if (config[key] === undefined) {
+                    ctx.addIssue({ code: "custom", path: [key], message: `is required when image.source is "build"` });
+                }
+            }
+        } else if (config.buildImage !== undefined && config.registry === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registry"],
+                message: "is required with buildImage (the build environment is pushed there)",
+            });
+        }
+        if (config.registry?.type === "external" && config.registryPassword === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registryPassword"],
+                message: "expected a secret (pulumi config set --secret registryPassword …) for registry.type external",
+            });
+        }
+        for (const name of Object.keys(config.app.env)) {
+            if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
+                ctx.addIssue({ code: "custom", path: ["app", "env", name], message: "is set by Slipway itself; choose another name" });
+            }
+            if (name in config.secretEnv) {
+                ctx.addIssue({ code: "custom", path: ["secretEnv", name], message: "is also set in app.env; keep one" });
+            }
+        }
+        for (const name of Object.keys(config.secretEnv)) {
+            if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
+                ctx.addIssue({ code: "custom", path: ["secretEnv", name], message: "is set by Slipway itself; choose another name" });
+            }
+        }
+    });
+
+/** The validated, defaulted stack config. */
+export type StackConfig = z.output<typeof stackConfigSchema>;
