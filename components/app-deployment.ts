@@ -21,7 +21,7 @@ import {
     serviceMonitorSpec,
     serviceSpec,
 } from "./lib/manifests";
-import type { RegistryCredentials } from "./registry";
+import { ComponentType, type RegistryCredentials } from "../contracts";
 
 /** Arguments of {@link AppDeployment}. Pass the Kubernetes provider through `opts.providers`. */
 export interface AppDeploymentArgs {
@@ -91,7 +91,7 @@ export class AppDeployment extends pulumi.ComponentResource {
     public readonly image: pulumi.Output<string>;
 
     constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("slipway:app:AppDeployment", name, {}, opts);
+        super(ComponentType.AppDeployment, name, {}, opts);
         const image = requireDigest(args.image);
         const id = { appName: args.appName, stage: args.stage, namespace: args.namespace };
         const labels = commonLabels(id);

@@ -1,10 +1,9 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { BuildMetadata, imageTags } from "./lib/build-metadata";
+import { ComponentType, imageTags, type BuildMetadata, type RegistryCredentials } from "../contracts";
 import { builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
 import { isDigestPinned, parsePinnedRef } from "./lib/image-ref";
-import type { RegistryCredentials } from "./registry";
 
 /** Build the app image from source (dev, local). */
 export interface AppImageBuildSource {
@@ -59,7 +58,7 @@ export class AppImage extends pulumi.ComponentResource {
     public readonly tags: pulumi.Output<string[]>;
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("slipway:image:AppImage", name, {}, opts);
+        super(ComponentType.AppImage, name, {}, opts);
         if (args.source === "pinned") {
             const pinned = parsePinnedRef(args.ref);
             if (pinned === undefined) {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { isDigestPinned, TAG_PATTERN } from "./lib/image-ref";
 import { builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
-import type { RegistryCredentials } from "./registry";
+import { ComponentType, type RegistryCredentials } from "../contracts";
 
 /** Arguments of {@link BuildImage}. */
 export interface BuildImageArgs {
@@ -38,7 +38,7 @@ export class BuildImage extends pulumi.ComponentResource {
     public readonly versionTag: pulumi.Output<string>;
 
     constructor(name: string, args: BuildImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("slipway:image:BuildImage", name, {}, opts);
+        super(ComponentType.BuildImage, name, {}, opts);
         if (!isDigestPinned(args.baseImage)) {
             throw new pulumi.InputPropertyError({
                 propertyPath: "baseImage",

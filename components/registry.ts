@@ -2,15 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ecrLifecyclePolicy, LifecycleSettings, MUTABLE_TAG_FILTERS } from "./lib/ecr-lifecycle";
+import { ComponentType, type RegistryCredentials } from "../contracts";
 import { isDigestPinned } from "./lib/image-ref";
 
-/** Credentials for pushing to (and, where the cluster needs them, pulling from) a registry. */
-export interface RegistryCredentials {
-    /** Registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `127.0.0.1:5001`. */
-    server: string;
-    username: string;
-    password: string;
-}
+export type { RegistryCredentials } from "../contracts";
 
 interface RepositoryNames {
     /** Repository of the application image, e.g. `hello`. */
@@ -73,7 +68,7 @@ export class Registry extends pulumi.ComponentResource {
     public readonly pullCredentials: pulumi.Output<RegistryCredentials | undefined>;
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("slipway:registry:Registry", name, {}, opts);
+        super(ComponentType.Registry, name, {}, opts);
         const endpoints = (() => {
             switch (args.type) {
                 case "ecr":

@@ -4,14 +4,15 @@ import { AppDeployment } from "../components/app-deployment";
 import { AppImage } from "../components/app-image";
 import { BuildImage } from "../components/build-image";
 import { Registry, RegistryArgs, RegistryCredentials } from "../components/registry";
-import { BuildMetadata } from "../components/lib/build-metadata";
+import type { BuildMetadata, StackOutputName } from "../contracts";
 import { parsePinnedRef, splitRegistry } from "../components/lib/image-ref";
 import type { StackConfig } from "./config";
 import { projectPath } from "./paths";
 
-/** What a stage exports; `promote`, `rollback` and `status` read these names. */
-export interface StageOutputs {
-    stage: string;
+/** What a stage exports, by the contract's output names; `promote`, `rollback` and `status` read them. */
+export interface StackOutputs {
+    /** The stage this stack deploys. */
+    stageName: string;
     /** Registry host the app image lives in. */
     registryServer: pulumi.Output<string>;
     /** Build environment by digest; only in stages that build. */
@@ -27,6 +28,11 @@ export interface StageOutputs {
     gitSha: string;
 }
 
+// The interface above names exactly the contract's outputs: adding or renaming one fails the typecheck here.
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const outputsMatchContract: Exactly<keyof StackOutputs, StackOutputName> = true;
+void outputsMatchContract;
+
 /**
  * Composes one stage: Registry → BuildImage → AppImage → AppDeployment. Stages that build (local,
  * dev) own the registry and both images; pinned stages (qa, prod) create no registry or build
@@ -35,7 +41,7 @@ export interface StageOutputs {
  * @param config validated stack config (see `config.ts`)
  * @param buildMetadata where the source came from, for stages that build
  */
-export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): StageOutputs {
+export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): StackOutputs {
     const provider = new k8s.Provider("k8s", {
         context: config.kubernetes.context,
         kubeconfig: config.kubernetes.kubeconfig,
@@ -133,7 +139,7 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
     );
 
     return {
-        stage: config.stage,
+        stageName: config.stage,
         registryServer,
         buildImageRef: buildImage?.ref,
         appImageRef: image.ref,

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { STAGES } from "../contracts";
 import { single, evaluateStack, REPO_ROOT, STACKS } from "./support/stacks";
 
 /**
@@ -19,9 +20,16 @@ type LoadConfig = (env: Record<string, string | undefined>) => {
     file: Record<string, unknown>;
 };
 
-async function appLoadConfig(): Promise<LoadConfig> {
+/** The enum options of one of the service's env variables (`z.enum([...]).default(...)`). */
+type EnvSchema = { shape: Record<string, { unwrap(): { options: string[] } }> };
+
+async function appConfigModule(): Promise<{ loadConfig: LoadConfig; EnvSchema: EnvSchema }> {
     const url = pathToFileURL(path.join(REPO_ROOT, "app", "src", "config.ts")).href;
-    return ((await import(url)) as { loadConfig: LoadConfig }).loadConfig;
+    return (await import(url)) as { loadConfig: LoadConfig; EnvSchema: EnvSchema };
+}
+
+async function appLoadConfig(): Promise<LoadConfig> {
+    return (await appConfigModule()).loadConfig;
 }
 
 describe("every stack's container config is accepted by the sample service", () => {
@@ -50,6 +58,11 @@ describe("every stack's container config is accepted by the sample service", () 
             assert.equal(typeof config.file.message, "string");
         });
     }
+
+    it("the service knows exactly Slipway's stages", async () => {
+        const { EnvSchema } = await appConfigModule();
+        assert.deepEqual(EnvSchema.shape.STAGE.unwrap().options, [...STAGES]);
+    });
 
     it("a config key the service does not know is caught here, before any deploy", async () => {
         const loadConfig = await appLoadConfig();

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
+import { STACK_OUTPUTS } from "../contracts";
 import { decodeProjectConfig, parseStackConfig, StackConfigError } from "../stacks/config";
 import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../stacks/defaults";
 import { RecordingMocks, settle } from "./support/mocks";
@@ -66,11 +67,12 @@ describe("stack config: the shipped stack files", () => {
         );
     });
 
-    it("the program entry exports the stage's outputs from the real local stack file", async () => {
+    it("the program entry exports exactly the contract's stack outputs, from the real local stack file", async () => {
         const { error, mocks } = await runProgram("local", readStackConfig("local"));
         assert.equal(error, undefined);
         await settle();
         const program = require(PROGRAM);
+        assert.deepEqual(Object.keys(program).sort(), [...STACK_OUTPUTS].sort());
         assert.equal(program.stageName, "local");
         const ref = await new Promise<string>((resolve) => program.appImageRef.apply(resolve));
         assert.match(ref, /^127\.0\.0\.1:5001\/hello@sha256:[a-f0-9]{64}$/);

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { isDigestPinned } from "../components/lib/image-ref";
+import { PINNED_STAGES } from "../contracts";
 import { parseStackConfig } from "../stacks/config";
 import { CapturedResource, isSecret, isSecretInput, valueOf } from "./support/mocks";
 import { evaluateStack, evaluateStackFull, ofType, readStackConfig, single, STACKS, TEST_BUILD } from "./support/stacks";
@@ -93,7 +94,7 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         assert.deepEqual(namespaces, ["hello-local", "hello-dev", "hello-qa", "hello-prod"]);
     });
 
-    for (const stack of ["qa", "prod"] as const) {
+    for (const stack of PINNED_STAGES) {
         it(`${stack} builds nothing and deploys exactly the configured digest`, async () => {
             const { resources, outputs } = await evaluateStackFull(stack);
             const config = readStackConfig(stack) as any;

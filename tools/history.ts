@@ -3,11 +3,9 @@
  * which earlier update a rollback goes back to. No I/O here; tested with plain `UpdateSummary` records.
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
+import { IMAGE_CONFIG_KEY, lookupTags, pinnedImageSchema, UNKNOWN } from "../contracts";
 import { parsePinnedRef } from "./image-ref";
 import { refused } from "./errors";
-
-/** The stack config key holding the image settings (see docs/CONTRACTS.md). */
-export const IMAGE_CONFIG_KEY = "slipway:image";
 
 /** Environment keys the Pulumi CLI records with every update. */
 export const HistoryEnv = {
@@ -70,7 +68,8 @@ export function imageConfigOf(update: UpdateSummary): Record<string, unknown> | 
     return configObject(update.config?.[IMAGE_CONFIG_KEY] as { value?: string; objectValue?: unknown } | undefined);
 }
 
-const asText = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+/** Provenance the pin recorded, or undefined where it says it is unknown. */
+const known = (v: string): string | undefined => (v === UNKNOWN ? undefined : v);
 
 /** `refs/heads/main` → `main`; other values unchanged. */
 function branchName(headName: string | undefined): string | undefined {
@@ -84,25 +83,28 @@ export function deployedImage(update: UpdateSummary): DeployedImage {
         return { kind: "unknown", reason: `update ${update.version} has no ${IMAGE_CONFIG_KEY} config` };
     }
     if (image.source === "pinned") {
-        try {
-            const ref = parsePinnedRef(image.ref, `update ${update.version}'s image.ref`);
-            return {
-                kind: "pinned",
-                ref: `${ref.repository}@${ref.digest}`,
-                repository: ref.repository,
-                digest: ref.digest,
-                buildNumber: asText(image.buildNumber),
-                gitBranch: asText(image.gitBranch),
-                gitSha: asText(image.gitSha),
-            };
-        } catch (err) {
-            return { kind: "unknown", reason: (err as Error).message };
+        // The program's own schema: an update whose pin the program would refuse tells nothing reliable.
+        const pin = pinnedImageSchema.safeParse(image);
+        if (!pin.success) {
+            const problems = pin.error.issues.map((i) => `${["image", ...i.path].join(".")}: ${i.message}`).join("; ");
+            return { kind: "unknown", reason: `update ${update.version}'s ${IMAGE_CONFIG_KEY} is not a valid pin (${problems})` };
         }
+        const ref = parsePinnedRef(pin.data.ref, `update ${update.version}'s image.ref`);
+        return {
+            kind: "pinned",
+            ref: `${ref.repository}@${ref.digest}`,
+            repository: ref.repository,
+            digest: ref.digest,
+            buildNumber: known(pin.data.buildNumber),
+            gitBranch: known(pin.data.gitBranch),
+            gitSha: known(pin.data.gitSha),
+        };
     }
     const env = update.environment ?? {};
     const gitSha = /^[0-9a-f]{7,40}$/.test(env[HistoryEnv.gitHead] ?? "") ? env[HistoryEnv.gitHead] : undefined;
     const buildNumber = /^[0-9]+$/.test(env[HistoryEnv.ciBuildNumber] ?? "") ? env[HistoryEnv.ciBuildNumber] : undefined;
-    const tags = [...(gitSha ? [`sha-${gitSha.slice(0, 7)}`] : []), ...(buildNumber ? [`build-${buildNumber}`] : [])];
+    // The tags AppImage pushed for that commit and build (contracts/tags.ts).
+    const tags = lookupTags({ gitSha, buildNumber });
     if (tags.length === 0) {
         return {
             kind: "unknown",

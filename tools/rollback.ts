@@ -2,6 +2,7 @@
  * `rollback --stack prod [--to-version N | --digest sha256:…] [--dry-run]`: pin an earlier image and deploy it.
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
+import { StackOutput } from "../contracts";
 import { formatChanges, type ToolContext } from "./context";
 import { refused } from "./errors";
 import { deployedImage, deployments, pickRollbackTarget, type RollbackTarget } from "./history";
@@ -30,7 +31,8 @@ async function repositoryOf(stack: StageStack, current: Record<string, unknown> 
     }
     const outputs = await stack.outputs();
     try {
-        return parsePinnedRef(outputs.appImageRef?.value, `stack ${stack.name}'s output appImageRef`).repository;
+        return parsePinnedRef(outputs[StackOutput.appImageRef]?.value, `stack ${stack.name}'s output ${StackOutput.appImageRef}`)
+            .repository;
     } catch (err) {
         throw refused(`cannot tell which repository stack ${stack.name} deploys from: ${(err as Error).message}`);
     }

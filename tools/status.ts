@@ -2,13 +2,14 @@
  * `status [--stack …]`: what runs where — digest, build, branch, sha, last update per stage.
  */
 import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
+import { DEPLOYED_STAGES, StackOutput } from "../contracts";
 import type { ToolContext } from "./context";
 import { describeError, ExitCode, type ExitCodeValue } from "./errors";
 import { lastDeployment } from "./history";
 import { shortDigest } from "./image-ref";
 
-/** The stages `status` shows when no `--stack` is given. */
-export const DEFAULT_STAGES = ["dev", "qa", "prod"] as const;
+/** The stages `status` shows when no `--stack` is given: those CI deploys. */
+export const DEFAULT_STAGES = DEPLOYED_STAGES;
 
 /** One stage's row. Only non-secret stack outputs and history metadata go in here. */
 export interface StageStatus {
@@ -39,11 +40,11 @@ export function stageStatus(stack: string, outputs: OutputMap, history: UpdateSu
     const last = lastDeployment(history);
     return {
         stack,
-        digest: shown(outputs, "appImageDigest"),
-        imageRef: shown(outputs, "appImageRef"),
-        buildNumber: shown(outputs, "buildNumber"),
-        gitBranch: shown(outputs, "gitBranch"),
-        gitSha: shown(outputs, "gitSha"),
+        digest: shown(outputs, StackOutput.appImageDigest),
+        imageRef: shown(outputs, StackOutput.appImageRef),
+        buildNumber: shown(outputs, StackOutput.buildNumber),
+        gitBranch: shown(outputs, StackOutput.gitBranch),
+        gitSha: shown(outputs, StackOutput.gitSha),
         lastVersion: last?.version,
         lastResult: last?.result,
         lastEnd: last?.endTime ? new Date(last.endTime).toISOString().replace(/\.\d{3}Z$/, "Z") : undefined,

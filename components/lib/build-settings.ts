@@ -1,9 +1,6 @@
 import type * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import type { RegistryCredentials } from "../registry";
-
-/** The tag a repository's BuildKit layer cache lives under (kept mutable in ECR on purpose). */
-export const CACHE_TAG = "buildcache";
+import { CACHE_TAG, type RegistryCredentials } from "../../contracts";
 
 /**
  * Registry-backed layer cache for one repository. `imageManifest` and `ociMediaTypes` make the cache

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { TAG_PATTERN } from "../../components/lib/image-ref";
 import { NODE_24_BOOKWORM_SLIM } from "../defaults";
+import { pinnedImageSchema } from "../../contracts";
 import { pinnedImage } from "./primitives";
 
 export const buildImageSchema = z.strictObject({
@@ -33,15 +34,6 @@ export const buildSchema = z
     })
     .prefault({});
 
-/**
- * Where a pinned image came from. `pulumi config set --path image.buildNumber 41` stores a number,
- * so numbers are accepted and kept as text.
- */
-const provenance = z
-    .union([z.string().min(1), z.number().int().nonnegative()], { error: "expected text such as a build number, branch or commit" })
-    .transform(String)
-    .default("unknown");
-
 export const imageSchema = z.discriminatedUnion(
     "source",
     [
@@ -51,13 +43,8 @@ export const imageSchema = z.discriminatedUnion(
             context: z.string().min(1).default("app"),
             exportArtifactsTo: z.string().min(1).optional(),
         }),
-        z.strictObject({
-            source: z.literal("pinned"),
-            ref: pinnedImage,
-            buildNumber: provenance,
-            gitBranch: provenance,
-            gitSha: provenance,
-        }),
+        // The shape `promote` and `rollback` write: one schema for both sides.
+        pinnedImageSchema,
     ],
     { error: "expected source to be one of: build, pinned" },
 );

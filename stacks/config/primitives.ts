@@ -2,7 +2,6 @@
  * Value grammars shared by every part of the stack config schema.
  */
 import { z } from "zod";
-import { isDigestPinned } from "../../components/lib/image-ref";
 import { isQuantity } from "../../components/lib/quantity";
 
 export const dnsLabel = z
@@ -12,9 +11,8 @@ export const dnsLabel = z
 
 export const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
 
-export const pinnedImage = z
-    .string()
-    .refine(isDigestPinned, "expected an image pinned by digest: <repository>[:tag]@sha256:<64 hex digits>");
+/** An image pinned by digest (the grammar is the contracts'). */
+export { digestPinnedImage as pinnedImage } from "../../contracts";
 
 export const quantity = z.string().refine(isQuantity, "expected a Kubernetes quantity such as 250m, 1, 512Mi or 2Gi");
 

@@ -2,6 +2,7 @@
  * `slipway:registry`: where images are pushed, one shape per registry type.
  */
 import { z } from "zod";
+import { DEFAULT_LIFECYCLE_PREFIXES } from "../../components/lib/ecr-lifecycle";
 import { TAG_PATTERN } from "../../components/lib/image-ref";
 import { REGISTRY_2 } from "../defaults";
 import { pinnedImage, port } from "./primitives";
@@ -35,7 +36,7 @@ export const registrySchema = z.discriminatedUnion(
                 .strictObject({
                     untaggedExpiryDays: z.number().int().min(1, "expected at least 1 day").default(7),
                     keepLastPerPrefix: z.number().int().min(1, "expected at least 1 image").default(30),
-                    tagPrefixes: z.array(z.string().regex(TAG_PATTERN, "expected a tag prefix")).min(1).default(["build-"]),
+                    tagPrefixes: z.array(z.string().regex(TAG_PATTERN, "expected a tag prefix")).min(1).default(DEFAULT_LIFECYCLE_PREFIXES),
                 })
                 .prefault({}),
             kmsKeyArn: z.string().startsWith("arn:", "expected a KMS key ARN").optional(),

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { SLIPWAY_ENV } from "../../components/lib/manifests";
+import { isPinnedStage, PINNED_STAGES, STAGES } from "../../contracts";
 import { appSchema } from "./app";
 import { buildImageSchema, buildSchema, imageSchema } from "./images";
 import { monitoringSchema } from "./monitoring";
@@ -13,7 +14,7 @@ import { registrySchema } from "./registry";
 
 export const stackConfigSchema = z
     .strictObject({
-        stage: z.enum(["local", "dev", "qa", "prod"], { error: "expected one of: local, dev, qa, prod" }),
+        stage: z.enum(STAGES, { error: `expected one of: ${STAGES.join(", ")}` }),
         kubernetes: z
             .strictObject({
                 context: z.string().min(1).optional(),
@@ -33,11 +34,11 @@ export const stackConfigSchema = z
         secretEnv: z.record(envName, z.string()).default({}),
     })
     .superRefine((config, ctx) => {
-        if ((config.stage === "qa" || config.stage === "prod") && config.image.source !== "pinned") {
+        if (isPinnedStage(config.stage) && config.image.source !== "pinned") {
             ctx.addIssue({
                 code: "custom",
                 path: ["image", "source"],
-                message: `expected "pinned" in ${config.stage}: qa and prod run a digest promoted from the stage before, never a rebuild`,
+                message: `expected "pinned" in ${config.stage}: ${PINNED_STAGES.join(" and ")} run a digest promoted from the stage before, never a rebuild`,
             });
         }
         if (config.image.source === "build") {

@@ -4,6 +4,7 @@
  * --policy-pack-config policy/config/<stage>.json` would.
  */
 import { strict as assert } from "node:assert";
+import { PINNED_STAGES } from "../../contracts";
 import { RecordingMocks } from "../support/mocks";
 import { CapturedResource, STACKS, StackName, evaluateStack, readStackConfig } from "../support/stacks";
 import { TestResource, Violation, runPack, stagePolicyConfig, unknownChecking, unwrapSecrets } from "./harness";
@@ -74,7 +75,7 @@ describe("policy configs agree with the stack files", () => {
         assert.deepEqual(configured("local"), [`127.0.0.1:${registry.port}`]);
     });
 
-    for (const stack of ["qa", "prod"] as const) {
+    for (const stack of PINNED_STAGES) {
         it(`${stack}: registryServers holds the registry of the promoted image.ref`, () => {
             const image = readStackConfig(stack).image as { source: string; ref: string };
             assert.equal(image.source, "pinned");

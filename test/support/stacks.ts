@@ -2,15 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { BuildMetadata } from "../../components/lib/build-metadata";
+import { STAGES, type BuildMetadata } from "../../contracts";
 import { parseStackConfig } from "../../stacks/config";
-import { defineStage, StageOutputs } from "../../stacks/stage";
+import { defineStage, StackOutputs } from "../../stacks/stage";
 import { CapturedResource, RecordingMocks, settle } from "./mocks";
 
 export type { CapturedResource } from "./mocks";
 
 /** The stacks the repository ships, each with its `Pulumi.<stack>.yaml`. */
-export const STACKS = ["local", "dev", "qa", "prod"] as const;
+export const STACKS = STAGES;
 export type StackName = (typeof STACKS)[number];
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -50,7 +50,7 @@ export interface EvaluateOptions {
 /** The result of evaluating one stack under mocks. */
 export interface EvaluatedStack {
     resources: CapturedResource[];
-    outputs: StageOutputs;
+    outputs: StackOutputs;
     mocks: RecordingMocks;
 }
 

@@ -3,6 +3,7 @@
  * `pulumi stack history --json` output (the SDK's own types).
  */
 import type { ConfigValue, OpMap, OutputMap, PreviewResult, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { StackOutputName } from "../../contracts";
 import type { ConfigOptions, HistoryOptions, OperationOptions, StageStack } from "../../tools/stage-stack";
 import type { ToolContext } from "../../tools/context";
 import type { RegistryClient } from "../../tools/registry";
@@ -82,9 +83,13 @@ export function update(spec: UpdateSpec): UpdateSummary {
     };
 }
 
-/** Stack outputs as `stacks/index.ts` exports them (see docs/CONTRACTS.md). */
-export function outputsFor(d: string, extra: Partial<Record<string, unknown>> = {}, repo = REPO): OutputMap {
-    const values: Record<string, unknown> = {
+/** Stack outputs as `stacks/index.ts` exports them (named by contracts/outputs.ts), plus any `extra`. */
+export function outputsFor(
+    d: string,
+    extra: Partial<Record<StackOutputName, unknown>> & Record<string, unknown> = {},
+    repo = REPO,
+): OutputMap {
+    const values: Partial<Record<StackOutputName, unknown>> & Record<string, unknown> = {
         registryServer: repo.split("/")[0],
         appImageRef: `${repo}@${d}`,
         appImageDigest: d,
@@ -94,7 +99,7 @@ export function outputsFor(d: string, extra: Partial<Record<string, unknown>> = 
         buildNumber: "41",
         gitBranch: "main",
         gitSha: "0123456789abcdef0123456789abcdef01234567",
-        stage: "prod",
+        stageName: "prod",
         ...extra,
     };
     const out: OutputMap = {};

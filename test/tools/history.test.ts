@@ -55,7 +55,10 @@ describe("tools/history", () => {
             const bad = update({ version: 4, pin: { digest: "sha256:short" } });
             const image = deployedImage(bad);
             assert.equal(image.kind, "unknown");
-            assert.match(image.kind === "unknown" ? image.reason : "", /update 4's image\.ref's digest is malformed/);
+            assert.match(
+                image.kind === "unknown" ? image.reason : "",
+                /^update 4's slipway:image is not a valid pin \(image\.ref: expected an image pinned by digest/,
+            );
             const none = update({ version: 5 });
             none.config = {};
             assert.deepEqual(deployedImage(none), { kind: "unknown", reason: "update 5 has no slipway:image config" });
@@ -127,7 +130,10 @@ describe("tools/history", () => {
             refuses(() => pickRollbackTarget("prod", prod(), 7), /update 7 failed: only a successful update can be restored/);
             refuses(() => pickRollbackTarget("prod", prod(), 99), /no deployment with version 99 \(deployments: 10, 9, 8, 7, 6\)/);
             const bad = [update({ version: 2 }), update({ version: 1, pin: { digest: "sha256:nope" } })];
-            refuses(() => pickRollbackTarget("prod", bad, 1), /cannot restore update 1 of stack prod: .*malformed/);
+            refuses(
+                () => pickRollbackTarget("prod", bad, 1),
+                /cannot restore update 1 of stack prod: update 1's slipway:image is not a valid pin/,
+            );
         });
 
         it("explains when there is nothing to roll back to", () => {

@@ -133,7 +133,7 @@ describe("tools/rollback", () => {
         const dev = () =>
             new FakeStageStack("dev", {
                 config: { "slipway:image": devConfig },
-                outputs: outputsFor(digest("e"), { stage: "dev" }),
+                outputs: outputsFor(digest("e"), { stageName: "dev" }),
                 history: [
                     update({ version: 31, stage: "dev", build: { gitSha: "3333333333333333333333333333333333333333", buildNumber: "90" } }),
                     update({ version: 30, stage: "dev", build: { gitSha: "2222222222222222222222222222222222222222", buildNumber: "89" } }),

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { registerHooks } from "node:module";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { DEPLOYED_STAGES } from "../../contracts";
 import { parseStackConfig } from "../../stacks/config";
 import { readStackConfig, type StackName } from "../support/stacks";
 
@@ -237,7 +238,7 @@ describe("GitHub workflows", () => {
             const matrix = pr.jobs.preview.strategy?.matrix?.stack as string[];
             const rollbackStacks = (load("rollback.yml").on.workflow_dispatch as { inputs: { stack: { options: string[] } } }).inputs.stack
                 .options;
-            assert.deepEqual(matrix, ["dev", "qa", "prod"]);
+            assert.deepEqual(matrix, DEPLOYED_STAGES);
             assert.deepEqual(rollbackStacks, matrix);
             for (const stack of matrix) {
                 const config = stackConfig(stack);

@@ -1,7 +1,7 @@
 /**
  * Bodies of Secrets Slipway creates itself.
  */
-import type { RegistryCredentials } from "../../registry";
+import type { RegistryCredentials } from "../../../contracts";
 
 /** The `.dockerconfigjson` of an image pull secret. */
 export function dockerConfigJson(c: RegistryCredentials): string {
