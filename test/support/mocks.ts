@@ -7,7 +7,7 @@ export interface CapturedResource {
     type: string;
     /** Logical name. */
     name: string;
-    /** URN the mock monitor gave it. */
+    /** URN the mock monitor gave it: stack, project, the parent chain's type tokens and the name ({@link attachUrns}). */
     urn: string;
     /** Inputs as the program passed them, with Outputs resolved. */
     inputs: Record<string, any>;
@@ -35,8 +35,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     constructor(private readonly preview = false) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-        const urn = `urn:pulumi:test::slipway::${args.type}::${args.name}`;
-        this.resources.push({ type: args.type, name: args.name, urn, inputs: args.inputs, provider: args.provider });
+        // The monitor computes the real URN (with the parent chain) only after this returns; see attachUrns.
+        this.resources.push({ type: args.type, name: args.name, urn: "", inputs: args.inputs, provider: args.provider });
         return { id: `${args.name}-id`, state: { ...args.inputs, ...this.computed(args) } };
     }
 
@@ -113,6 +113,55 @@ export async function settle(): Promise<void> {
         throw new Error("@pulumi/pulumi no longer exports runtime.settings.waitForRPCs; update test/support/mocks.ts");
     }
     await settings.waitForRPCs();
+}
+
+/** The mock monitor of the current `setMocks`: it keeps every registered resource by the URN it computed. */
+function mockMonitor(): { getRegisteredResources(): Map<string, unknown>; registerResource: Function } {
+    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown };
+    const monitor = settings.getMonitor() as { getRegisteredResources?: unknown; registerResource?: unknown };
+    if (typeof monitor?.getRegisteredResources !== "function" || typeof monitor.registerResource !== "function") {
+        throw new Error("the Pulumi mock monitor no longer exposes getRegisteredResources; update test/support/mocks.ts");
+    }
+    return monitor as ReturnType<typeof mockMonitor>;
+}
+
+/**
+ * Every URN registered since the last `setMocks`, as the engine builds them: `urn:pulumi:<stack>::<project>::` then
+ * the parent chain's type tokens joined by `$`, then `::<name>`. Call after {@link settle}.
+ */
+export function registeredUrns(): string[] {
+    return [...mockMonitor().getRegisteredResources().keys()];
+}
+
+/** Fills each captured resource's `urn` from the monitor's URNs, matching by type token and name. */
+export function attachUrns(resources: CapturedResource[], urns: string[]): void {
+    for (const r of resources) {
+        const matches = urns.filter((urn) => {
+            const [, , qualifiedType, name] = urn.split("::");
+            return name === r.name && qualifiedType.split("$").pop() === r.type;
+        });
+        if (matches.length !== 1) {
+            throw new Error(`expected one URN for ${r.type} ${r.name}, found ${matches.length}`);
+        }
+        r.urn = matches[0];
+    }
+}
+
+/**
+ * Records the alias URNs the SDK sends with each registration. It must compute them itself (as the engine does from
+ * alias specs), so the mock store is told the monitor takes URNs only. Call right after `setMocks`.
+ */
+export function recordAliases(): Map<string, string[]> {
+    const store = (require("@pulumi/pulumi/runtime/state") as { getStore(): { supportsAliasSpecs: boolean } }).getStore();
+    store.supportsAliasSpecs = false;
+    const monitor = mockMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    const aliases = new Map<string, string[]>();
+    monitor.registerResource = (req: { getType(): string; getName(): string; getAliasurnsList(): string[] }, callback: Function) => {
+        aliases.set(`${req.getType()}::${req.getName()}`, req.getAliasurnsList());
+        return register(req, callback);
+    };
+    return aliases;
 }
 
 /** Pulumi's wire marker for a secret value inside resource inputs. */

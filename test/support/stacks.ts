@@ -5,7 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { STAGES, type BuildMetadata } from "../../contracts";
 import { parseStackConfig } from "../../stacks/config";
 import { defineStage, StackOutputs } from "../../stacks/stage";
-import { CapturedResource, RecordingMocks, settle } from "./mocks";
+import { attachUrns, CapturedResource, RecordingMocks, registeredUrns, settle } from "./mocks";
 
 export type { CapturedResource } from "./mocks";
 
@@ -50,6 +50,8 @@ export interface EvaluateOptions {
 /** The result of evaluating one stack under mocks. */
 export interface EvaluatedStack {
     resources: CapturedResource[];
+    /** Every URN the stack registered, sorted. */
+    urns: string[];
     outputs: StackOutputs;
     mocks: RecordingMocks;
 }
@@ -64,7 +66,9 @@ async function runStack(stack: StackName, options: EvaluateOptions): Promise<Eva
     const config = parseStackConfig({ ...readStackConfig(stack), ...options.config });
     const outputs = defineStage(config, options.build ?? TEST_BUILD);
     await settle();
-    return { resources: mocks.resources, outputs, mocks };
+    const urns = registeredUrns().sort();
+    attachUrns(mocks.resources, urns);
+    return { resources: mocks.resources, urns, outputs, mocks };
 }
 
 const evaluated = new Map<string, Promise<EvaluatedStack>>();
