@@ -7,6 +7,7 @@ import {
     autoscalerSpec,
     commonLabels,
     denyAllIngressSpec,
+    labelValue,
     deploymentSpec,
     dockerConfigJson,
     ingressSpec,
@@ -22,6 +23,7 @@ import {
     serviceSpec,
 } from "./lib/manifests";
 import { ComponentType, type RegistryCredentials } from "../contracts";
+import { APP_DEFAULTS } from "./defaults";
 
 /** Arguments of {@link AppDeployment}. Pass the Kubernetes provider through `opts.providers`. */
 export interface AppDeploymentArgs {
@@ -29,50 +31,78 @@ export interface AppDeploymentArgs {
     appName: string;
     /** Stage (local, dev, qa, prod): part of labels, namespace and alert severity. */
     stage: string;
-    /** Namespace to create for this stage; every object of the app lives in it. */
-    namespace: string;
+    /** Namespace to create for this stage; every object of the app lives in it. Defaults to `<appName>-<stage>`. */
+    namespace?: string;
     /** The image, only by digest: `repo@sha256:<64 hex>`. Anything else is rejected. */
     image: pulumi.Input<string>;
-    /** CI build number of the image, for annotations and the `BUILD_NUMBER` variable. */
+    /**
+     * CI build number of the image, for annotations, the `BUILD_NUMBER` variable and the pods'
+     * `app.kubernetes.io/version` label (made a valid label value). May be an Output.
+     */
     buildNumber: pulumi.Input<string>;
     /** Branch the image was built from. */
     gitBranch: pulumi.Input<string>;
     /** Commit the image was built from. */
     gitSha: pulumi.Input<string>;
-    /** Desired replicas; the HPA minimum when {@link AppDeploymentArgs.autoscaling} is set. */
-    replicas: number;
-    /** Container port of the app (probes and Service `http` port). */
-    port: number;
-    /** Container port of `/metrics` (Service `metrics` port, scraped by the ServiceMonitor). */
-    metricsPort: number;
-    /** Plain environment variables. Never put secrets here: use {@link AppDeploymentArgs.secretEnv}. */
-    env: Record<string, string>;
-    /** Secret environment variables, stored in a Kubernetes Secret and referenced by key. */
-    secretEnv: Record<string, pulumi.Input<string>>;
+    /** Desired replicas; the HPA minimum wins when {@link AppDeploymentArgs.autoscaling} is set. Defaults to `1`. */
+    replicas?: number;
+    /** Container port of the app (probes and Service `http` port). Defaults to `8080`. */
+    port?: number;
+    /** Container port of `/metrics` (Service `metrics` port, scraped by the ServiceMonitor). Defaults to `9464`. */
+    metricsPort?: number;
+    /** Plain environment variables. Never put secrets here: use {@link AppDeploymentArgs.secretEnv}. Defaults to none. */
+    env?: Record<string, string>;
+    /** Secret environment variables, stored in a Kubernetes Secret and referenced by key. Defaults to none. */
+    secretEnv?: Record<string, pulumi.Input<string>>;
     /** A config file mounted read-only from an auto-named ConfigMap: a content change rolls the pods. */
     configFile?: { path: string; content: string | Record<string, unknown> };
     /** Requests and limits of the container. */
     resources: ResourceSettings;
     /** CPU autoscaling; adds a HorizontalPodAutoscaler. */
     autoscaling?: { minReplicas: number; maxReplicas: number; targetCpuUtilization: number };
-    /** Seconds of preStop sleep before SIGTERM (requires Kubernetes >= 1.30 for the `sleep` action). */
-    preStopSeconds: number;
-    /** Seconds the app stays up not-ready after SIGTERM. */
-    drainSeconds: number;
-    /** Seconds the app waits for in-flight requests before it exits. */
-    shutdownTimeoutSeconds: number;
-    /** Namespaces admitted to the app port by the NetworkPolicy (e.g. the ingress controller's). */
-    allowFrom: string[];
+    /** Seconds of preStop sleep before SIGTERM (Kubernetes >= 1.30 for the `sleep` action). Defaults to `5`. */
+    preStopSeconds?: number;
+    /** Seconds the app stays up not-ready after SIGTERM. Defaults to `2`. */
+    drainSeconds?: number;
+    /** Seconds the app waits for in-flight requests before it exits. Defaults to `10`. */
+    shutdownTimeoutSeconds?: number;
+    /** Namespaces admitted to the app port by the NetworkPolicy (e.g. the ingress controller's). Defaults to none. */
+    allowFrom?: string[];
     /** Optional Ingress to the Service. */
     ingress?: { host: string; className: string; tlsSecretName?: string };
-    /** `soft` spreads pods when it can; `hard` refuses two pods on one node. */
-    topologySpread: "soft" | "hard";
+    /** `soft` spreads pods when it can; `hard` refuses two pods on one node. Defaults to `soft`. */
+    topologySpread?: "soft" | "hard";
     /** Namespace ResourceQuota; LimitRange defaults come from {@link AppDeploymentArgs.resources}. */
     quota: { cpu: string; memory: string; pods: number };
     /** Prometheus Operator monitoring, or undefined where its CRDs are not installed. */
     monitoring?: MonitoringSettings;
-    /** Registry credentials the cluster needs to pull, made into an image pull secret. */
+    /**
+     * Registry credentials the cluster needs to pull, made into an image pull secret (`Registry.pullCredentials`).
+     * Defaults to none: nodes pull on their own.
+     */
     imagePullCredentials?: pulumi.Input<RegistryCredentials>;
+}
+
+/** {@link AppDeploymentArgs} with every default applied. */
+type Settings = Required<Omit<AppDeploymentArgs, "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials">> &
+    Pick<AppDeploymentArgs, "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials">;
+
+/** Applies the documented defaults (components/defaults.ts). */
+function withDefaults(args: AppDeploymentArgs): Settings {
+    return {
+        ...args,
+        namespace: args.namespace ?? `${args.appName}-${args.stage}`,
+        replicas: args.replicas ?? APP_DEFAULTS.replicas,
+        port: args.port ?? APP_DEFAULTS.port,
+        metricsPort: args.metricsPort ?? APP_DEFAULTS.metricsPort,
+        env: args.env ?? {},
+        secretEnv: args.secretEnv ?? {},
+        preStopSeconds: args.preStopSeconds ?? APP_DEFAULTS.preStopSeconds,
+        drainSeconds: args.drainSeconds ?? APP_DEFAULTS.drainSeconds,
+        shutdownTimeoutSeconds: args.shutdownTimeoutSeconds ?? APP_DEFAULTS.shutdownTimeoutSeconds,
+        allowFrom: args.allowFrom ?? [],
+        topologySpread: args.topologySpread ?? APP_DEFAULTS.topologySpread,
+    };
 }
 
 /**
@@ -90,8 +120,9 @@ export class AppDeployment extends pulumi.ComponentResource {
     /** The image the Deployment runs, by digest. */
     public readonly image: pulumi.Output<string>;
 
-    constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, given: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentType.AppDeployment, name, {}, opts);
+        const args = withDefaults(given);
         const image = requireDigest(args.image);
         const id = { appName: args.appName, stage: args.stage, namespace: args.namespace };
         const labels = commonLabels(id);
@@ -184,6 +215,8 @@ export class AppDeployment extends pulumi.ComponentResource {
             );
 
         const provenance = { image, buildNumber: args.buildNumber, gitBranch: args.gitBranch, gitSha: args.gitSha };
+        // The build number may be an Output (a computed value): resolve it before making it a label value.
+        const versionLabel = pulumi.output(args.buildNumber).apply(labelValue);
         // With an HPA its minimum is the floor the PDB and the initial rollout work with.
         const desiredReplicas = args.autoscaling?.minReplicas ?? args.replicas;
         const deployment = new k8s.apps.v1.Deployment(
@@ -193,6 +226,7 @@ export class AppDeployment extends pulumi.ComponentResource {
                 spec: deploymentSpec({
                     ...id,
                     ...provenance,
+                    versionLabel,
                     replicas: desiredReplicas,
                     port: args.port,
                     metricsPort: args.metricsPort,

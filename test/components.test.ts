@@ -4,7 +4,7 @@ import { AppDeployment, AppDeploymentArgs } from "../components/app-deployment";
 import { AppImage } from "../components/app-image";
 import { BuildImage, BuildImageArgs } from "../components/build-image";
 import { Registry } from "../components/registry";
-import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../stacks/defaults";
+import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../components/defaults";
 import {
     CapturedResource,
     fakeDigest,
@@ -65,9 +65,10 @@ describe("Registry", () => {
         assert.deepEqual(policy.rules[1].selection.tagPrefixList, ["build-"]);
         assert.equal(await valueOf(result.server), FAKE_ECR_SERVER);
         assert.equal(await valueOf(result.appRepositoryUrl), `${FAKE_ECR_SERVER}/hello`);
-        assert.deepEqual(await valueOf(result.pushCredentials), { server: FAKE_ECR_SERVER, username: "AWS", password: "ecr-token-value" });
-        assert.equal(await isSecret(result.pushCredentials), true);
-        assert.equal(await valueOf(result.pullCredentials), undefined, "nodes pull from ECR with their IAM role");
+        const push = result.pushCredentials ?? assert.fail("ECR has push credentials");
+        assert.deepEqual(await valueOf(push), { server: FAKE_ECR_SERVER, username: "AWS", password: "ecr-token-value" });
+        assert.equal(await isSecret(push), true);
+        assert.equal(result.pullCredentials, undefined, "nodes pull from ECR with their IAM role");
     });
 
     it("local: registry:2 by digest, published on 127.0.0.1 only, with a data volume", async () => {
@@ -114,8 +115,10 @@ describe("Registry", () => {
             ["slipway:registry:Registry"],
         );
         assert.equal(await valueOf(result.appRepositoryUrl), "registry.example.com/team/hello");
-        assert.deepEqual(await valueOf(result.pullCredentials), { server: "registry.example.com", username: "ci", password: "hunter2" });
-        assert.equal(await isSecret(result.pullCredentials), true);
+        const pull = result.pullCredentials ?? assert.fail("an external registry with a user has pull credentials");
+        assert.deepEqual(await valueOf(pull), { server: "registry.example.com", username: "ci", password: "hunter2" });
+        assert.equal(await isSecret(pull), true);
+        assert.equal(result.pushCredentials, result.pullCredentials);
     });
 });
 
@@ -390,6 +393,41 @@ describe("AppDeployment", () => {
             assert.equal(resources.filter((r) => r.type.startsWith("kubernetes:")).length, 0);
         });
     }
+
+    it("makes a build number that arrives as an Output a valid version label, not Output's toString text", async () => {
+        const { resources } = await withMocks(() => new AppDeployment("app", { ...args, buildNumber: pulumi.output("build 42/main") }));
+        const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template;
+        assert.equal(pod.metadata.labels["app.kubernetes.io/version"], "build-42-main");
+        assert.equal(pod.metadata.annotations["slipway.dev/build-number"], "build 42/main");
+    });
+
+    it("applies its documented defaults to what it is not given", async () => {
+        const { resources } = await withMocks(
+            () =>
+                new AppDeployment("app", {
+                    appName: "hello",
+                    stage: "dev",
+                    image: args.image,
+                    buildNumber: "7",
+                    gitBranch: "main",
+                    gitSha: "9f2c4e1",
+                    resources: args.resources,
+                    quota: args.quota,
+                }),
+        );
+        assert.equal(single(resources, "kubernetes:core/v1:Namespace").inputs.metadata.name, "hello-dev");
+        const spec = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec;
+        const container = spec.template.spec.containers[0];
+        assert.equal(spec.replicas, 1);
+        assert.deepEqual(
+            container.ports.map((p: any) => p.containerPort),
+            [8080, 9464],
+        );
+        assert.deepEqual(container.lifecycle.preStop, { sleep: { seconds: 5 } });
+        assert.equal(spec.template.spec.terminationGracePeriodSeconds, 5 + 2 + 10 + 5);
+        assert.equal(spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable, "ScheduleAnyway");
+        assert.equal(ofType(resources, "kubernetes:core/v1:Secret").length, 0);
+    });
 
     it("refuses a tag that arrives as an Output when it resolves", async () => {
         const mocks = new RecordingMocks();

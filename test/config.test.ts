@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { STACK_OUTPUTS } from "../contracts";
 import { decodeProjectConfig, parseStackConfig, StackConfigError } from "../stacks/config";
-import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../stacks/defaults";
+import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../components/defaults";
 import { RecordingMocks, settle } from "./support/mocks";
 import { readStackConfig, REPO_ROOT, STACKS } from "./support/stacks";
 

@@ -63,6 +63,3 @@ export function ecrLifecyclePolicy(settings: LifecycleSettings): { rules: Lifecy
  * included, can never be overwritten.
  */
 export const MUTABLE_TAG_FILTERS = [`${TAG_PREFIX.sha}-*`, `${TAG_PREFIX.branch}-*`, `${CACHE_TAG}*`] as const;
-
-/** Tags counted by the default lifecycle rule: every CI build. */
-export const DEFAULT_LIFECYCLE_PREFIXES = [`${TAG_PREFIX.build}-`];

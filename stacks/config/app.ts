@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { peakPods } from "../../components/lib/manifests";
 import { isQuantity, parseQuantity } from "../../components/lib/quantity";
+import { APP_DEFAULTS } from "../../components/defaults";
 import { absolutePath, dnsLabel, envName, port, quantity } from "./primitives";
 
 const resourcesSchema = z
@@ -30,8 +31,8 @@ const resourcesSchema = z
 export const appSchema = z
     .strictObject({
         name: dnsLabel.default("hello"),
-        port: port.default(8080),
-        metricsPort: port.default(9464),
+        port: port.default(APP_DEFAULTS.port),
+        metricsPort: port.default(APP_DEFAULTS.metricsPort),
         replicas: z.number().int("expected a whole number of replicas").min(1, "expected at least 1 replica").max(100),
         env: z.record(envName, z.string()).default({}),
         configFile: z
@@ -55,11 +56,11 @@ export const appSchema = z
             })
             .optional(),
         /** Seconds the kubelet waits (preStop sleep) before SIGTERM, while endpoints drop the pod. */
-        preStopSeconds: z.number().int().min(0).max(60).default(5),
+        preStopSeconds: z.number().int().min(0).max(60).default(APP_DEFAULTS.preStopSeconds),
         /** Seconds the app stays up not-ready after SIGTERM before it stops accepting. */
-        drainSeconds: z.number().int().min(0).max(60).default(2),
+        drainSeconds: z.number().int().min(0).max(60).default(APP_DEFAULTS.drainSeconds),
         /** Seconds the app gives in-flight requests once it stops accepting. */
-        shutdownTimeoutSeconds: z.number().int().min(1).max(300).default(10),
+        shutdownTimeoutSeconds: z.number().int().min(1).max(300).default(APP_DEFAULTS.shutdownTimeoutSeconds),
         /** Namespaces allowed to reach the app port (e.g. the ingress controller's). */
         allowFrom: z.array(dnsLabel).default([]),
         ingress: z
@@ -69,7 +70,7 @@ export const appSchema = z
                 tlsSecretName: dnsLabel.optional(),
             })
             .optional(),
-        topologySpread: z.enum(["soft", "hard"]).default("soft"),
+        topologySpread: z.enum(["soft", "hard"]).default(APP_DEFAULTS.topologySpread),
         quota: z.strictObject({
             cpu: quantity,
             memory: quantity,

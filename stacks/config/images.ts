@@ -3,22 +3,22 @@
  */
 import { z } from "zod";
 import { TAG_PATTERN } from "../../components/lib/image-ref";
-import { NODE_24_BOOKWORM_SLIM } from "../defaults";
+import { BUILD_DEFAULTS } from "../../components/defaults";
 import { pinnedImageSchema } from "../../contracts";
 import { pinnedImage } from "./primitives";
 
 export const buildImageSchema = z.strictObject({
     /** The build environment's version: its tag, bumped on every Dockerfile change. */
     version: z.string().regex(TAG_PATTERN, "expected a tag such as 1.4.0"),
-    baseImage: pinnedImage.default(NODE_24_BOOKWORM_SLIM),
-    context: z.string().min(1).default("build-image"),
+    baseImage: pinnedImage.default(BUILD_DEFAULTS.baseImage),
+    context: z.string().min(1).default(BUILD_DEFAULTS.buildImageContext),
 });
 
 /** How both images are built: shared, so the build environment and the app image always match. */
 export const buildSchema = z
     .strictObject({
         /** Build during `pulumi preview`? CI previews must not (no registry writes from pull requests). */
-        buildOnPreview: z.boolean().default(false),
+        buildOnPreview: z.boolean().default(BUILD_DEFAULTS.buildOnPreview),
         /**
          * buildx builder. Registry cache export needs a `docker-container` builder (or a daemon on the
          * containerd image store); scripts/local-up.sh creates one for the local stack.
@@ -30,7 +30,7 @@ export const buildSchema = z
         platforms: z
             .array(z.enum(["linux/amd64", "linux/arm64"]))
             .min(1)
-            .default(["linux/amd64"]),
+            .default(() => [...BUILD_DEFAULTS.platforms]),
     })
     .prefault({});
 
@@ -39,8 +39,8 @@ export const imageSchema = z.discriminatedUnion(
     [
         z.strictObject({
             source: z.literal("build"),
-            runtimeBaseImage: pinnedImage.default(NODE_24_BOOKWORM_SLIM),
-            context: z.string().min(1).default("app"),
+            runtimeBaseImage: pinnedImage.default(BUILD_DEFAULTS.baseImage),
+            context: z.string().min(1).default(BUILD_DEFAULTS.appContext),
             exportArtifactsTo: z.string().min(1).optional(),
         }),
         // The shape `promote` and `rollback` write: one schema for both sides.

@@ -2,9 +2,8 @@
  * `slipway:registry`: where images are pushed, one shape per registry type.
  */
 import { z } from "zod";
-import { DEFAULT_LIFECYCLE_PREFIXES } from "../../components/lib/ecr-lifecycle";
+import { REGISTRY_DEFAULTS } from "../../components/defaults";
 import { TAG_PATTERN } from "../../components/lib/image-ref";
-import { REGISTRY_2 } from "../defaults";
 import { pinnedImage, port } from "./primitives";
 
 /** Repository names, shared by every registry type. */
@@ -18,7 +17,7 @@ const repositories = {
     buildRepository: z
         .string()
         .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, "expected a repository path")
-        .default("slipway-build-env"),
+        .default(REGISTRY_DEFAULTS.buildRepository),
 };
 
 export const registrySchema = z.discriminatedUnion(
@@ -26,21 +25,32 @@ export const registrySchema = z.discriminatedUnion(
     [
         z.strictObject({
             type: z.literal("local"),
-            port: port.default(5001),
-            image: pinnedImage.default(REGISTRY_2),
+            port: port.default(REGISTRY_DEFAULTS.localPort),
+            image: pinnedImage.default(REGISTRY_DEFAULTS.localImage),
             ...repositories,
         }),
         z.strictObject({
             type: z.literal("ecr"),
             lifecycle: z
                 .strictObject({
-                    untaggedExpiryDays: z.number().int().min(1, "expected at least 1 day").default(7),
-                    keepLastPerPrefix: z.number().int().min(1, "expected at least 1 image").default(30),
-                    tagPrefixes: z.array(z.string().regex(TAG_PATTERN, "expected a tag prefix")).min(1).default(DEFAULT_LIFECYCLE_PREFIXES),
+                    untaggedExpiryDays: z
+                        .number()
+                        .int()
+                        .min(1, "expected at least 1 day")
+                        .default(REGISTRY_DEFAULTS.lifecycle.untaggedExpiryDays),
+                    keepLastPerPrefix: z
+                        .number()
+                        .int()
+                        .min(1, "expected at least 1 image")
+                        .default(REGISTRY_DEFAULTS.lifecycle.keepLastPerPrefix),
+                    tagPrefixes: z
+                        .array(z.string().regex(TAG_PATTERN, "expected a tag prefix"))
+                        .min(1)
+                        .default(() => [...REGISTRY_DEFAULTS.lifecycle.tagPrefixes]),
                 })
                 .prefault({}),
             kmsKeyArn: z.string().startsWith("arn:", "expected a KMS key ARN").optional(),
-            forceDelete: z.boolean().default(false),
+            forceDelete: z.boolean().default(REGISTRY_DEFAULTS.forceDelete),
             ...repositories,
         }),
         z.strictObject({

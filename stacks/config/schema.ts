@@ -12,7 +12,7 @@ import { monitoringSchema } from "./monitoring";
 import { envName } from "./primitives";
 import { registrySchema } from "./registry";
 
-export const stackConfigSchema = z
+const checkedSchema = z
     .strictObject({
         stage: z.enum(STAGES, { error: `expected one of: ${STAGES.join(", ")}` }),
         kubernetes: z
@@ -76,5 +76,38 @@ export const stackConfigSchema = z
         }
     });
 
-/** The validated, defaulted stack config. */
-export type StackConfig = z.output<typeof stackConfigSchema>;
+type Checked = z.output<typeof checkedSchema>;
+
+/** A stage that builds its app image: the registry and the build environment are always there. */
+export type BuildingStackConfig = Omit<Checked, "image" | "registry" | "buildImage"> & {
+    imageSource: "build";
+    image: Extract<Checked["image"], { source: "build" }>;
+    registry: NonNullable<Checked["registry"]>;
+    buildImage: NonNullable<Checked["buildImage"]>;
+};
+
+/** A stage that runs a pinned digest; a registry and build environment stay only where their config does. */
+export type PinnedStackConfig = Omit<Checked, "image"> & {
+    imageSource: "pinned";
+    image: Extract<Checked["image"], { source: "pinned" }>;
+};
+
+/** The validated, defaulted stack config: building or pinned, told apart by `imageSource`. */
+export type StackConfig = BuildingStackConfig | PinnedStackConfig;
+
+/**
+ * The schema whose output is a {@link StackConfig}. The refinements above report a building stage without a registry
+ * or build environment together with every other bad key; the transform only runs on valid config, and turns what
+ * they established into types, so the program needs no non-null assertions or casts.
+ */
+export const stackConfigSchema = checkedSchema.transform((config, ctx): StackConfig => {
+    const { image, registry, buildImage } = config;
+    if (image.source === "pinned") {
+        return { ...config, imageSource: "pinned", image };
+    }
+    if (registry === undefined || buildImage === undefined) {
+        ctx.issues.push({ code: "custom", input: config, message: "a building stage needs registry and buildImage" });
+        return z.NEVER;
+    }
+    return { ...config, imageSource: "build", image, registry, buildImage };
+});

@@ -23,6 +23,7 @@ function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replica
         namespace: "hello-qa",
         image: IMAGE,
         buildNumber: "1042",
+        versionLabel: "1042",
         gitBranch: "main",
         gitSha: "9f2c4e1a7b3d",
         port: 8080,

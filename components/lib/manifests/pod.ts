@@ -5,7 +5,7 @@ import type { input as k8sInput } from "@pulumi/kubernetes/types";
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
-import { AppIdentity, commonLabels, ImageProvenance, labelValue, provenanceAnnotations, selectorLabels } from "./labels";
+import { AppIdentity, commonLabels, ImageProvenance, provenanceAnnotations, selectorLabels } from "./labels";
 
 type Input<T> = pulumi.Input<T>;
 
@@ -47,6 +47,8 @@ export function renderConfigFile(filePath: string, content: string | Record<stri
 
 /** Everything the pod template needs. */
 export interface PodSettings extends AppIdentity, ImageProvenance {
+    /** The pods' `app.kubernetes.io/version` label: the build number as a valid label value ({@link labelValue}). */
+    versionLabel: Input<string>;
     port: number;
     metricsPort: number;
     /** Plain environment variables (never secrets). */
@@ -128,7 +130,7 @@ export function podTemplate(s: PodSettings): k8sInput.core.v1.PodTemplateSpec {
     });
     return {
         metadata: {
-            labels: { ...commonLabels(s), "app.kubernetes.io/version": labelValue(String(s.buildNumber)) },
+            labels: { ...commonLabels(s), "app.kubernetes.io/version": s.versionLabel },
             annotations: { ...provenanceAnnotations(s), "kubectl.kubernetes.io/default-container": s.appName },
         },
         spec: {
