@@ -122,6 +122,28 @@ describe("Registry", () => {
     });
 });
 
+describe("Registry: an open external registry (no username)", () => {
+    const open = { type: "external" as const, server: "127.0.0.1:5001", appRepository: "hello" };
+
+    it("has no push or pull credentials and creates nothing", async () => {
+        const { resources, result } = await withMocks(() => new Registry("reg", open));
+        assert.deepEqual(
+            resources.map((r) => r.type),
+            ["slipway:registry:Registry"],
+        );
+        assert.equal(result.pushCredentials, undefined);
+        assert.equal(result.pullCredentials, undefined);
+        assert.equal(await valueOf(result.buildRepositoryUrl), "127.0.0.1:5001/slipway-build-env");
+    });
+
+    it("refuses a password without a username, and a username without a password", async () => {
+        await withMocks(() => {
+            assert.throws(() => new Registry("a", { ...open, password: pulumi.secret("x") }), /a password without a username/);
+            assert.throws(() => new Registry("b", { ...open, username: "ci" }), /username ci needs a password/);
+        });
+    });
+});
+
 describe("BuildImage", () => {
     it("builds FROM the pinned base, tags the version, pushes with registry cache, exposes repo@digest", async () => {
         const { resources, result } = await withMocks(

@@ -185,6 +185,18 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
         says: /--secret/,
     },
     {
+        name: "registry password without a registry user",
+        config: dev((c) => ((c.registry = { type: "external", server: "127.0.0.1:5001" }), (c.registryPassword = "s3cret"))),
+        key: "slipway:registryPassword",
+        says: /is set but registry\.username is not: an open registry takes no credentials/,
+    },
+    {
+        name: "registry password with ECR",
+        config: dev((c) => (c.registryPassword = "s3cret")),
+        key: "slipway:registryPassword",
+        says: /only with registry\.type external and a registry\.username/,
+    },
+    {
         name: "registry host with scheme",
         config: dev((c) => (c.registry = { type: "external", server: "https://r.example.com", username: "ci" })),
         key: "slipway:registry.server",

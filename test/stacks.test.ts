@@ -152,6 +152,25 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         );
     });
 
+    it("dev on an open registry on loopback: no credentials anywhere, no pull Secret", async () => {
+        const { resources, outputs } = await evaluateStackFull("dev", {
+            config: { registry: { type: "external", server: "127.0.0.1:5001" } },
+        });
+        assert.equal(ofType(resources, "aws:ecr/repository:Repository").length, 0);
+        const builds = ofType(resources, "docker-build:index:Image");
+        assert.deepEqual(
+            builds.map((b) => [b.name, b.inputs.registries]),
+            [
+                ["build-env", []],
+                ["app-image", []],
+            ],
+        );
+        assert.ok(builds.every((b) => b.inputs.tags.every((t: string) => t.startsWith("127.0.0.1:5001/"))));
+        assert.equal(ofType(resources, "kubernetes:core/v1:Secret").length, 0);
+        assert.equal(single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.imagePullSecrets, undefined);
+        assert.equal(await valueOf(outputs.registryServer), "127.0.0.1:5001");
+    });
+
     it("points the Kubernetes provider at the stage's context, or renders YAML for GitOps hand-off", async () => {
         const dev = single(await evaluateStack("dev"), "pulumi:providers:kubernetes");
         assert.equal(dev.inputs.context, "slipway-dev");

@@ -56,7 +56,8 @@ export const registrySchema = z.discriminatedUnion(
         z.strictObject({
             type: z.literal("external"),
             server: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/, "expected a registry host such as registry.example.com or host:5000"),
-            username: z.string().min(1, "expected the registry user name"),
+            /** Without a username the registry is open: no credentials at all (e.g. plain HTTP on 127.0.0.1:5001). */
+            username: z.string().min(1, "expected the registry user name").optional(),
             ...repositories,
         }),
     ],

@@ -54,11 +54,23 @@ const checkedSchema = z
                 message: "is required with buildImage (the build environment is pushed there)",
             });
         }
-        if (config.registry?.type === "external" && config.registryPassword === undefined) {
+        // The password belongs to registry.username: required with it, meaningless (and refused) without it.
+        const username = config.registry?.type === "external" ? config.registry.username : undefined;
+        if (username !== undefined && config.registryPassword === undefined) {
             ctx.addIssue({
                 code: "custom",
                 path: ["registryPassword"],
-                message: "expected a secret (pulumi config set --secret registryPassword …) for registry.type external",
+                message: `expected a secret for registry.username ${username} (pulumi config set --secret registryPassword …)`,
+            });
+        }
+        if (username === undefined && config.registryPassword !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registryPassword"],
+                message:
+                    config.registry?.type === "external"
+                        ? "is set but registry.username is not: an open registry takes no credentials; set registry.username, or remove registryPassword"
+                        : "is used only with registry.type external and a registry.username; remove it",
             });
         }
         for (const name of Object.keys(config.app.env)) {
