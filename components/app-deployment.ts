@@ -7,6 +7,7 @@ import {
     autoscalerSpec,
     commonLabels,
     denyAllIngressSpec,
+    deploymentCustomTimeouts,
     labelValue,
     deploymentSpec,
     dockerConfigJson,
@@ -72,6 +73,16 @@ export interface AppDeploymentArgs {
     ingress?: { host: string; className: string; tlsSecretName?: string };
     /** `soft` spreads pods when it can; `hard` refuses two pods on one node. Defaults to `soft`. */
     topologySpread?: "soft" | "hard";
+    /**
+     * Expose the `http` port on this port of every node (30000-32767): the Service becomes `NodePort` and the app port
+     * is open to every source. Defaults to none: a `ClusterIP` Service reached inside the cluster.
+     */
+    nodePort?: number;
+    /**
+     * Seconds a rollout may make no progress before Kubernetes marks it failed (`progressDeadlineSeconds`); `pulumi up`
+     * gives up on the Deployment a minute later. Defaults to `300`.
+     */
+    rolloutTimeoutSeconds?: number;
     /** Namespace ResourceQuota; LimitRange defaults come from {@link AppDeploymentArgs.resources}. */
     quota: { cpu: string; memory: string; pods: number };
     /** Prometheus Operator monitoring, or undefined where its CRDs are not installed. */
@@ -84,8 +95,8 @@ export interface AppDeploymentArgs {
 }
 
 /** {@link AppDeploymentArgs} with every default applied. */
-type Settings = Required<Omit<AppDeploymentArgs, "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials">> &
-    Pick<AppDeploymentArgs, "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials">;
+type Optional = "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials" | "nodePort";
+type Settings = Required<Omit<AppDeploymentArgs, Optional>> & Pick<AppDeploymentArgs, Optional>;
 
 /** Applies the documented defaults (components/defaults.ts). */
 function withDefaults(args: AppDeploymentArgs): Settings {
@@ -102,6 +113,7 @@ function withDefaults(args: AppDeploymentArgs): Settings {
         shutdownTimeoutSeconds: args.shutdownTimeoutSeconds ?? APP_DEFAULTS.shutdownTimeoutSeconds,
         allowFrom: args.allowFrom ?? [],
         topologySpread: args.topologySpread ?? APP_DEFAULTS.topologySpread,
+        rolloutTimeoutSeconds: args.rolloutTimeoutSeconds ?? APP_DEFAULTS.rolloutTimeoutSeconds,
     };
 }
 
@@ -176,6 +188,7 @@ export class AppDeployment extends pulumi.ComponentResource {
                     metricsPort: args.metricsPort,
                     allowFrom: args.allowFrom,
                     monitoringNamespace: args.monitoring?.namespace,
+                    openAppPort: args.nodePort !== undefined,
                 }),
             },
             inNamespace,
@@ -240,14 +253,22 @@ export class AppDeployment extends pulumi.ComponentResource {
                     shutdownTimeoutSeconds: args.shutdownTimeoutSeconds,
                     topologySpread: args.topologySpread,
                     imagePullSecretName: pullSecret?.metadata.name,
+                    rolloutTimeoutSeconds: args.rolloutTimeoutSeconds,
                 }),
             },
-            // With an HPA, the replica count belongs to the autoscaler after creation.
-            { ...inNamespace, ignoreChanges: args.autoscaling ? ["spec.replicas"] : [] },
+            {
+                ...inNamespace,
+                // With an HPA, the replica count belongs to the autoscaler after creation.
+                ignoreChanges: args.autoscaling ? ["spec.replicas"] : [],
+                customTimeouts: deploymentCustomTimeouts(args.rolloutTimeoutSeconds),
+            },
         );
         const service = new k8s.core.v1.Service(
             `${name}-service`,
-            { metadata: meta(args.appName), spec: serviceSpec({ ...id, port: args.port, metricsPort: args.metricsPort }) },
+            {
+                metadata: meta(args.appName),
+                spec: serviceSpec({ ...id, port: args.port, metricsPort: args.metricsPort, nodePort: args.nodePort }),
+            },
             inNamespace,
         );
 

@@ -72,6 +72,8 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
             allowFrom: app.allowFrom,
             ingress: app.ingress,
             topologySpread: app.topologySpread,
+            nodePort: app.nodePort,
+            rolloutTimeoutSeconds: app.rolloutTimeoutSeconds,
             quota: app.quota,
             monitoring: config.monitoring.enabled ? config.monitoring : undefined,
             // Only a registry that needs credentials to pull has them (ECR nodes pull with their IAM role).

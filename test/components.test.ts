@@ -12,6 +12,7 @@ import {
     isSecret,
     isSecretInput,
     RecordingMocks,
+    recordOptions,
     revealInput,
     settle,
     valueOf,
@@ -421,6 +422,41 @@ describe("AppDeployment", () => {
         const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template;
         assert.equal(pod.metadata.labels["app.kubernetes.io/version"], "build-42-main");
         assert.equal(pod.metadata.annotations["slipway.dev/build-number"], "build 42/main");
+    });
+
+    it("nodePort: a NodePort Service on that port, the app port open to every source", async () => {
+        const { resources } = await withMocks(() => new AppDeployment("app", { ...args, nodePort: 30080 }));
+        const service = single(resources, "kubernetes:core/v1:Service").inputs.spec;
+        assert.equal(service.type, "NodePort");
+        assert.deepEqual(
+            service.ports.map((p: any) => [p.name, p.nodePort]),
+            [
+                ["http", 30080],
+                ["metrics", undefined],
+            ],
+        );
+        const netpol = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.inputs.metadata.name === "hello")!;
+        assert.deepEqual(netpol.inputs.spec.ingress[0], { ports: [{ port: 8080, protocol: "TCP" }] });
+    });
+
+    it("rolloutTimeoutSeconds: the progress deadline, and custom timeouts a minute longer on the Deployment only", async () => {
+        for (const [given, deadline, wait] of [
+            [undefined, 300, "360s"],
+            [120, 120, "180s"],
+        ] as const) {
+            const mocks = new RecordingMocks();
+            await pulumi.runtime.setMocks(mocks, "slipway", "test", false);
+            const sent = recordOptions();
+            new AppDeployment("app", { ...args, rolloutTimeoutSeconds: given });
+            await settle();
+            assert.equal(single(mocks.resources, "kubernetes:apps/v1:Deployment").inputs.spec.progressDeadlineSeconds, deadline);
+            assert.deepEqual(sent.get("kubernetes:apps/v1:Deployment::app-deployment")?.customTimeouts, {
+                create: wait,
+                update: wait,
+                delete: "",
+            });
+            assert.deepEqual(sent.get("kubernetes:core/v1:Service::app-service")?.customTimeouts, { create: "", update: "", delete: "" });
+        }
     });
 
     it("applies its documented defaults to what it is not given", async () => {

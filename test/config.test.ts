@@ -185,6 +185,42 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
         says: /--secret/,
     },
     {
+        name: "nodePort outside the NodePort range",
+        config: dev((c) => (c.app.nodePort = 8080)),
+        key: "slipway:app.nodePort",
+        says: /^slipway:app\.nodePort: expected a nodePort in 30000-32767/,
+    },
+    {
+        name: "nodePort as text",
+        config: dev((c) => (c.app.nodePort = "30080")),
+        key: "slipway:app.nodePort",
+        says: /^slipway:app\.nodePort: expected a nodePort number in 30000-32767/,
+    },
+    {
+        name: "fractional nodePort",
+        config: dev((c) => (c.app.nodePort = 30080.5)),
+        key: "slipway:app.nodePort",
+        says: /^slipway:app\.nodePort: expected a whole nodePort number/,
+    },
+    {
+        name: "rollout timeout too short",
+        config: dev((c) => (c.app.rolloutTimeoutSeconds = 10)),
+        key: "slipway:app.rolloutTimeoutSeconds",
+        says: /^slipway:app\.rolloutTimeoutSeconds: expected at least 30 seconds/,
+    },
+    {
+        name: "rollout timeout too long",
+        config: dev((c) => (c.app.rolloutTimeoutSeconds = 7200)),
+        key: "slipway:app.rolloutTimeoutSeconds",
+        says: /^slipway:app\.rolloutTimeoutSeconds: expected at most 3600 seconds/,
+    },
+    {
+        name: "rollout timeout as text",
+        config: dev((c) => (c.app.rolloutTimeoutSeconds = "5m")),
+        key: "slipway:app.rolloutTimeoutSeconds",
+        says: /^slipway:app\.rolloutTimeoutSeconds: expected a number of seconds in 30-3600/,
+    },
+    {
         name: "registry password without a registry user",
         config: dev((c) => ((c.registry = { type: "external", server: "127.0.0.1:5001" }), (c.registryPassword = "s3cret"))),
         key: "slipway:registryPassword",

@@ -93,7 +93,7 @@ describe("resource identity: an aliased rename keeps every URN", () => {
         await settle();
         // The component's own aliases (it has no parent, so the SDK keeps them on the resource, not the request).
         const own = await Promise.all(((renamed as unknown as { __aliases: pulumi.Output<string>[] }).__aliases ?? []).map(valueOfAlias));
-        return { urns: registeredUrns(), aliases: [...own, ...[...sent.values()].flat()] };
+        return { urns: registeredUrns(), aliases: [...own, ...[...sent.values()].flatMap((o) => o.aliases)] };
     }
 
     const valueOfAlias = (alias: pulumi.Output<string>) => new Promise<string>((resolve) => alias.apply(resolve));

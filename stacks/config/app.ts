@@ -71,6 +71,20 @@ export const appSchema = z
             })
             .optional(),
         topologySpread: z.enum(["soft", "hard"]).default(APP_DEFAULTS.topologySpread),
+        /** Expose the http port on this port of every node (Service type NodePort). Absent: a ClusterIP Service. */
+        nodePort: z
+            .number({ error: "expected a nodePort number in 30000-32767" })
+            .int("expected a whole nodePort number")
+            .min(30000, "expected a nodePort in 30000-32767 (the cluster's NodePort range)")
+            .max(32767, "expected a nodePort in 30000-32767 (the cluster's NodePort range)")
+            .optional(),
+        /** Seconds a rollout may stall before it counts as failed (progressDeadlineSeconds); pulumi up waits 60 s more. */
+        rolloutTimeoutSeconds: z
+            .number({ error: "expected a number of seconds in 30-3600" })
+            .int("expected a whole number of seconds")
+            .min(30, "expected at least 30 seconds (a pod must have time to start and turn ready)")
+            .max(3600, "expected at most 3600 seconds")
+            .default(APP_DEFAULTS.rolloutTimeoutSeconds),
         quota: z.strictObject({
             cpu: quantity,
             memory: quantity,

@@ -147,21 +147,50 @@ export function attachUrns(resources: CapturedResource[], urns: string[]): void 
     }
 }
 
-/**
- * Records the alias URNs the SDK sends with each registration. It must compute them itself (as the engine does from
- * alias specs), so the mock store is told the monitor takes URNs only. Call right after `setMocks`.
- */
-export function recordAliases(): Map<string, string[]> {
-    const store = (require("@pulumi/pulumi/runtime/state") as { getStore(): { supportsAliasSpecs: boolean } }).getStore();
-    store.supportsAliasSpecs = false;
+/** The parts of a RegisterResourceRequest the tests read: resource options the mocks' newResource never sees. */
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getAliasurnsList(): string[];
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+}
+
+/** Resource options as the SDK sent them to the engine, by `<type>::<name>`. */
+export interface SentOptions {
+    /** Alias URNs (only when the SDK computes them, see {@link recordAliases}). */
+    aliases: string[];
+    /** Custom timeouts; empty strings where none is set. */
+    customTimeouts: { create: string; update: string; delete: string };
+}
+
+/** Records the options of every registration from now on, keyed by `<type>::<name>`. Call right after `setMocks`. */
+export function recordOptions(): Map<string, SentOptions> {
     const monitor = mockMonitor();
     const register = monitor.registerResource.bind(monitor);
-    const aliases = new Map<string, string[]>();
-    monitor.registerResource = (req: { getType(): string; getName(): string; getAliasurnsList(): string[] }, callback: Function) => {
-        aliases.set(`${req.getType()}::${req.getName()}`, req.getAliasurnsList());
+    const sent = new Map<string, SentOptions>();
+    monitor.registerResource = (req: RegisterRequest, callback: Function) => {
+        const timeouts = req.getCustomtimeouts();
+        sent.set(`${req.getType()}::${req.getName()}`, {
+            aliases: req.getAliasurnsList(),
+            customTimeouts: {
+                create: timeouts?.getCreate() ?? "",
+                update: timeouts?.getUpdate() ?? "",
+                delete: timeouts?.getDelete() ?? "",
+            },
+        });
         return register(req, callback);
     };
-    return aliases;
+    return sent;
+}
+
+/**
+ * {@link recordOptions}, with alias URNs: the SDK must compute them itself (as the engine does from alias specs), so
+ * the mock store is told the monitor takes URNs only.
+ */
+export function recordAliases(): Map<string, SentOptions> {
+    const store = (require("@pulumi/pulumi/runtime/state") as { getStore(): { supportsAliasSpecs: boolean } }).getStore();
+    store.supportsAliasSpecs = false;
+    return recordOptions();
 }
 
 /** Pulumi's wire marker for a secret value inside resource inputs. */

@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import {
     appNetworkPolicySpec,
     containerEnv,
+    deploymentCustomTimeouts,
     deploymentSpec,
     dockerConfigJson,
     labelValue,
@@ -16,7 +17,7 @@ import {
 
 const IMAGE = `127.0.0.1:5001/hello@sha256:${"cd34".repeat(16)}`;
 
-function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replicas: number } {
+function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replicas: number; rolloutTimeoutSeconds: number } {
     return {
         appName: "hello",
         stage: "qa",
@@ -36,9 +37,19 @@ function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replica
         shutdownTimeoutSeconds: 10,
         topologySpread: "soft",
         replicas: 2,
+        rolloutTimeoutSeconds: 300,
         ...overrides,
     };
 }
+
+describe("rollout timeout", () => {
+    it("is the Deployment's progress deadline, and pulumi up waits a minute more for create and update", () => {
+        assert.equal(deploymentSpec(settings()).progressDeadlineSeconds, 300);
+        assert.equal(deploymentSpec({ ...settings(), rolloutTimeoutSeconds: 120 }).progressDeadlineSeconds, 120);
+        assert.deepEqual(deploymentCustomTimeouts(120), { create: "180s", update: "180s" });
+        assert.deepEqual(deploymentCustomTimeouts(3600), { create: "3660s", update: "3660s" });
+    });
+});
 
 describe("deployment manifest", () => {
     const spec = deploymentSpec(settings()) as any;
@@ -180,6 +191,16 @@ describe("service and monitoring", () => {
         assert.deepEqual(sm.endpoints, [{ port: "metrics", path: "/metrics", interval: "15s", scheme: "http" }]);
         assert.ok(service.ports.some((p: any) => p.name === sm.endpoints[0].port));
         assert.deepEqual(service.ports[0], { name: "http", port: 80, targetPort: "http", protocol: "TCP" });
+        assert.equal(service.type, "ClusterIP");
+    });
+
+    it("with a nodePort: a NodePort Service whose http port has it; the metrics port gets none", () => {
+        const service = serviceSpec({ ...id, port: 8080, metricsPort: 9464, nodePort: 30080 }) as any;
+        assert.equal(service.type, "NodePort");
+        assert.deepEqual(service.ports, [
+            { name: "http", port: 80, targetPort: "http", protocol: "TCP", nodePort: 30080 },
+            { name: "metrics", port: 9464, targetPort: "metrics", protocol: "TCP" },
+        ]);
     });
 
     it("alerts on no ready replica, restarts and the 5xx ratio of the app's own histogram", () => {
@@ -222,6 +243,19 @@ describe("service and monitoring", () => {
         ]);
         const unmonitored = appNetworkPolicySpec({ ...id, port: 8080, metricsPort: 9464, allowFrom: [] }) as any;
         assert.equal(unmonitored.ingress.length, 1, "no metrics rule without monitoring");
+    });
+
+    it("opens only the app port to every source behind a NodePort; metrics stay with the monitoring namespace", () => {
+        const policy = appNetworkPolicySpec({
+            ...id,
+            port: 8080,
+            metricsPort: 9464,
+            allowFrom: [],
+            monitoringNamespace: "monitoring",
+            openAppPort: true,
+        }) as any;
+        assert.deepEqual(policy.ingress[0], { ports: [{ port: 8080, protocol: "TCP" }] });
+        assert.deepEqual(policy.ingress[1].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
     });
 });
 

@@ -11,19 +11,18 @@ export function denyAllIngressSpec(): k8sInput.networking.v1.NetworkPolicySpec {
 
 /**
  * Admits the app port from the namespace itself and the configured namespaces, and the metrics port
- * from the monitoring namespace only.
+ * from the monitoring namespace only. With `openAppPort` (a NodePort Service) the app port admits every source:
+ * node ports are reached from outside the cluster, through the nodes' addresses, which no selector matches.
  */
 export function appNetworkPolicySpec(
-    id: AppIdentity & { port: number; metricsPort: number; allowFrom: string[]; monitoringNamespace?: string },
+    id: AppIdentity & { port: number; metricsPort: number; allowFrom: string[]; monitoringNamespace?: string; openAppPort?: boolean },
 ): k8sInput.networking.v1.NetworkPolicySpec {
     const fromNamespace = (name: string) => ({
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
     });
+    const appPort = [{ port: id.port, protocol: "TCP" }];
     const rules: k8sInput.networking.v1.NetworkPolicyIngressRule[] = [
-        {
-            from: [{ podSelector: {} }, ...id.allowFrom.map(fromNamespace)],
-            ports: [{ port: id.port, protocol: "TCP" }],
-        },
+        id.openAppPort ? { ports: appPort } : { from: [{ podSelector: {} }, ...id.allowFrom.map(fromNamespace)], ports: appPort },
     ];
     if (id.monitoringNamespace !== undefined) {
         rules.push({ from: [fromNamespace(id.monitoringNamespace)], ports: [{ port: id.metricsPort, protocol: "TCP" }] });

@@ -5,26 +5,47 @@ import type { input as k8sInput } from "@pulumi/kubernetes/types";
 import { AppIdentity, selectorLabels } from "./labels";
 import { HTTP_PORT_NAME, METRICS_PORT_NAME, PodSettings, podTemplate } from "./pod";
 
-/** Deployment spec: zero-downtime rolling update (never below the desired count). */
-export function deploymentSpec(s: PodSettings & { replicas: number }): k8sInput.apps.v1.DeploymentSpec {
+/**
+ * Deployment spec: zero-downtime rolling update (never below the desired count). Kubernetes marks the rollout failed
+ * (`ProgressDeadlineExceeded`) after `rolloutTimeoutSeconds` without progress.
+ */
+export function deploymentSpec(s: PodSettings & { replicas: number; rolloutTimeoutSeconds: number }): k8sInput.apps.v1.DeploymentSpec {
     return {
         replicas: s.replicas,
         revisionHistoryLimit: 5,
         selector: { matchLabels: selectorLabels(s) },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         minReadySeconds: 2,
-        progressDeadlineSeconds: 300,
+        progressDeadlineSeconds: s.rolloutTimeoutSeconds,
         template: podTemplate(s),
     };
 }
 
-/** Service with named ports; the ServiceMonitor selects it by {@link selectorLabels} and `metrics`. */
-export function serviceSpec(s: AppIdentity & { port: number; metricsPort: number }): k8sInput.core.v1.ServiceSpec {
+/**
+ * How long `pulumi up` waits for the Deployment: a minute past its progress deadline, so a stalled rollout fails the
+ * update soon after Kubernetes gives up on it, instead of after the provider's 10-minute default.
+ */
+export function deploymentCustomTimeouts(rolloutTimeoutSeconds: number): { create: string; update: string } {
+    const wait = `${rolloutTimeoutSeconds + 60}s`;
+    return { create: wait, update: wait };
+}
+
+/**
+ * Service with named ports; the ServiceMonitor selects it by {@link selectorLabels} and `metrics`. With a `nodePort`
+ * it is a NodePort Service whose `http` port listens on that port of every node; the metrics port gets no fixed one.
+ */
+export function serviceSpec(s: AppIdentity & { port: number; metricsPort: number; nodePort?: number }): k8sInput.core.v1.ServiceSpec {
     return {
-        type: "ClusterIP",
+        type: s.nodePort === undefined ? "ClusterIP" : "NodePort",
         selector: selectorLabels(s),
         ports: [
-            { name: HTTP_PORT_NAME, port: 80, targetPort: HTTP_PORT_NAME, protocol: "TCP" },
+            {
+                name: HTTP_PORT_NAME,
+                port: 80,
+                targetPort: HTTP_PORT_NAME,
+                protocol: "TCP",
+                ...(s.nodePort === undefined ? {} : { nodePort: s.nodePort }),
+            },
             { name: METRICS_PORT_NAME, port: s.metricsPort, targetPort: METRICS_PORT_NAME, protocol: "TCP" },
         ],
     };
