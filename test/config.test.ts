@@ -35,10 +35,21 @@ describe("stack config: the shipped stack files", () => {
         });
     }
 
+    it("local pushes to the open registry on 127.0.0.1:5001, with a NodePort and a short rollout timeout", () => {
+        const local = parseStackConfig(readStackConfig("local"));
+        assert.deepEqual(local.registry, { type: "external", server: "127.0.0.1:5001", buildRepository: "slipway-build-env" });
+        assert.equal(local.registryPassword, undefined);
+        assert.equal(local.build.builder, "slipway");
+        assert.deepEqual([local.app.nodePort, local.app.rolloutTimeoutSeconds], [30080, 120]);
+    });
+
     it("applies the documented defaults", () => {
         const local = parseStackConfig(readStackConfig("local"));
-        assert.equal(local.registry?.type, "local");
-        assert.equal(local.registry?.type === "local" && local.registry.image, REGISTRY_2);
+        const desktop = parseStackConfig({ ...readStackConfig("local"), registry: { type: "local" } });
+        assert.deepEqual(desktop.registry, { type: "local", port: 5001, image: REGISTRY_2, buildRepository: "slipway-build-env" });
+        const dev = parseStackConfig(readStackConfig("dev"));
+        assert.equal(dev.app.rolloutTimeoutSeconds, 300);
+        assert.equal(dev.app.nodePort, undefined, "ClusterIP unless a nodePort is asked for");
         assert.equal(local.buildImage?.baseImage, NODE_24_BOOKWORM_SLIM);
         assert.equal(local.image.source === "build" && local.image.runtimeBaseImage, NODE_24_BOOKWORM_SLIM);
         assert.deepEqual(

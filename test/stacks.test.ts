@@ -152,6 +152,25 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         );
     });
 
+    it("local opted into registry.type local (Docker Desktop): Slipway runs registry:2 by digest on 127.0.0.1", async () => {
+        const { resources, outputs } = await evaluateStackFull("local", { config: { registry: { type: "local", port: 5001 } } });
+        const container = single(resources, "docker:index/container:Container");
+        assert.deepEqual(container.inputs.ports, [{ internal: 5000, external: 5001, ip: "127.0.0.1" }]);
+        assert.ok(isDigestPinned(single(resources, "docker:index/remoteImage:RemoteImage").inputs.name));
+        assert.equal(await valueOf(outputs.registryServer), "127.0.0.1:5001");
+        assert.match((await valueOf(outputs.appImageRef))!, /^127\.0\.0\.1:5001\/hello@sha256:/);
+        assert.equal(ofType(resources, "kubernetes:core/v1:Secret").length, 0);
+    });
+
+    it("local as shipped uses no Docker provider resource at all (it runs where Docker Desktop cannot)", async () => {
+        const resources = await evaluateStack("local");
+        assert.deepEqual(
+            resources.filter((r) => r.type.startsWith("docker:")).map((r) => r.type),
+            [],
+        );
+        assert.equal(single(resources, "kubernetes:core/v1:Service").inputs.spec.type, "NodePort");
+    });
+
     it("dev on an open registry on loopback: no credentials anywhere, no pull Secret", async () => {
         const { resources, outputs } = await evaluateStackFull("dev", {
             config: { registry: { type: "external", server: "127.0.0.1:5001" } },

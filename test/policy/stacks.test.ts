@@ -69,10 +69,10 @@ describe("policy configs agree with the stack files", () => {
         ((stagePolicyConfig(stack)["slipway-images-on-stack-registry"] as Record<string, unknown> | undefined)?.registryServers ??
             []) as string[];
 
-    it("local: registryServers is the local registry Pulumi.local.yaml runs", () => {
-        const registry = readStackConfig("local").registry as { type: string; port: number };
-        assert.equal(registry.type, "local");
-        assert.deepEqual(configured("local"), [`127.0.0.1:${registry.port}`]);
+    it("local: registryServers is the loopback registry Pulumi.local.yaml pushes to", () => {
+        const registry = readStackConfig("local").registry as { type: string; server: string };
+        assert.equal(registry.type, "external");
+        assert.deepEqual(configured("local"), [registry.server]);
     });
 
     for (const stack of PINNED_STAGES) {
