@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { STACK_OUTPUTS } from "../contracts";
 import { decodeProjectConfig, parseStackConfig, StackConfigError } from "../stacks/config";
 import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../components/defaults";
-import { RecordingMocks, settle } from "./support/mocks";
+import { RecordingMocks, revealInput, settle } from "./support/mocks";
 import { readStackConfig, REPO_ROOT, STACKS } from "./support/stacks";
 
 const DIGEST = `sha256:${"ef56".repeat(16)}`;
@@ -76,6 +76,33 @@ describe("stack config: the shipped stack files", () => {
             }),
             { stage: "dev", app: { replicas: 2 }, flag: true },
         );
+    });
+
+    it("keeps text keys text: a digit-only registryPassword and stage are never JSON-decoded", () => {
+        assert.deepEqual(
+            decodeProjectConfig({ "slipway:registryPassword": "12345678", "slipway:stage": "dev", "slipway:app": '{"replicas":2}' }),
+            {
+                registryPassword: "12345678",
+                stage: "dev",
+                app: { replicas: 2 },
+            },
+        );
+    });
+
+    it("the program accepts a digit-only registry password, as Pulumi hands it over (plain text)", async () => {
+        const { error, mocks } = await runProgram("dev", {
+            ...readStackConfig("dev"),
+            registry: { type: "external", server: "registry.example.com", username: "ci" },
+            registryPassword: "12345678",
+        });
+        assert.equal(error, undefined);
+        await settle();
+        const pull = mocks.resources.find((r) => r.inputs.type === "kubernetes.io/dockerconfigjson");
+        assert.ok(pull, "the pull secret exists");
+        const auths = JSON.parse(
+            revealInput<string>(revealInput<Record<string, unknown>>(pull.inputs.stringData)[".dockerconfigjson"]),
+        ).auths;
+        assert.equal(auths["registry.example.com"].password, "12345678");
     });
 
     it("the program entry exports exactly the contract's stack outputs, from the real local stack file", async () => {

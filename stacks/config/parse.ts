@@ -2,7 +2,7 @@
  * Reading the config Pulumi hands the program, and turning schema issues into one error that lists every bad key.
  */
 import { z } from "zod";
-import { StackConfig, stackConfigSchema } from "./schema";
+import { StackConfig, stackConfigSchema, TEXT_KEYS } from "./schema";
 
 /** The Pulumi project whose `<project>:<key>` config Slipway reads. */
 export const PROJECT = "slipway";
@@ -52,8 +52,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /**
- * Decodes the flat `project:key → string` map Pulumi hands a program (structured values arrive as
- * JSON text) into `key → value` for this project only.
+ * Decodes the flat `project:key → string` map Pulumi hands a program into `key → value` for this project only.
+ * Structured values arrive as JSON text and are decoded; keys the schema types as text ({@link TEXT_KEYS}) are kept
+ * exactly as given: `registryPassword: "12345678"` must stay a string.
  */
 export function decodeProjectConfig(all: Record<string, string>, project = PROJECT): Record<string, unknown> {
     const raw: Record<string, unknown> = {};
@@ -62,7 +63,7 @@ export function decodeProjectConfig(all: Record<string, string>, project = PROJE
         if (namespace !== project) {
             continue;
         }
-        raw[key] = decodeValue(text);
+        raw[key] = TEXT_KEYS.has(key) ? text : decodeValue(text);
     }
     return raw;
 }
@@ -73,7 +74,8 @@ function splitKey(fullKey: string): [string, string] {
 }
 
 function decodeValue(text: string): unknown {
-    // Pulumi passes objects, arrays, numbers and booleans as JSON; plain strings arrive as-is.
+    // Pulumi passes objects, arrays, numbers and booleans as JSON; plain strings arrive as-is (and a key the schema
+    // does not know is decoded the same way, to be reported as unknown).
     try {
         return JSON.parse(text);
     } catch {

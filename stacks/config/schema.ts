@@ -90,6 +90,25 @@ const checkedSchema = z
 
 type Checked = z.output<typeof checkedSchema>;
 
+/** True for a schema whose value is text (a string or an enum of strings), under optional/default wrappers. */
+function takesText(schema: z.core.$ZodType): boolean {
+    const def = schema._zod.def as { type: string; innerType?: z.core.$ZodType };
+    if ((def.type === "optional" || def.type === "default" || def.type === "prefault") && def.innerType) {
+        return takesText(def.innerType);
+    }
+    return def.type === "string" || def.type === "enum";
+}
+
+/**
+ * Top-level keys whose value is text (`stage`, `registryPassword`). Pulumi hands every value to the program as a
+ * string, structured ones as JSON; a text value must never be JSON-decoded, or a digit-only password becomes a number.
+ */
+export const TEXT_KEYS: ReadonlySet<string> = new Set(
+    Object.entries(checkedSchema.shape)
+        .filter(([, schema]) => takesText(schema))
+        .map(([key]) => key),
+);
+
 /** A stage that builds its app image: the registry and the build environment are always there. */
 export type BuildingStackConfig = Omit<Checked, "image" | "registry" | "buildImage"> & {
     imageSource: "build";
