@@ -5,6 +5,7 @@
 export * from "./outputs";
 export * from "./pinned-image";
 export * from "./registry";
+export * from "./service-env";
 export * from "./stages";
 export * from "./tags";
 export * from "./types";

@@ -150,6 +150,12 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
     },
     { name: "env value not text", config: dev((c) => (c.app.env.RETRIES = 3)), key: "slipway:app.env.RETRIES", says: /expected string/ },
     {
+        name: "log level the service does not know",
+        config: dev((c) => (c.app.env.LOG_LEVEL = "debug")),
+        key: "slipway:app.env.LOG_LEVEL",
+        says: /expected one of info, warn, error \(what the service accepts; got "debug"\)/,
+    },
+    {
         name: "env shadows Slipway's",
         config: dev((c) => (c.app.env.PORT = "1")),
         key: "slipway:app.env.PORT",

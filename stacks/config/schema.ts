@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { SLIPWAY_ENV } from "../../components/lib/manifests";
-import { isPinnedStage, PINNED_STAGES, STAGES } from "../../contracts";
+import { isPinnedStage, PINNED_STAGES, SERVICE_ENV_VALUES, STAGES } from "../../contracts";
 import { appSchema } from "./app";
 import { buildImageSchema, buildSchema, imageSchema } from "./images";
 import { monitoringSchema } from "./monitoring";
@@ -73,7 +73,15 @@ const checkedSchema = z
                         : "is used only with registry.type external and a registry.username; remove it",
             });
         }
-        for (const name of Object.keys(config.app.env)) {
+        for (const [name, value] of Object.entries(config.app.env)) {
+            const accepted = SERVICE_ENV_VALUES[name];
+            if (accepted !== undefined && !accepted.includes(value)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["app", "env", name],
+                    message: `expected one of ${accepted.join(", ")} (what the service accepts; got ${JSON.stringify(value)})`,
+                });
+            }
             if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
                 ctx.addIssue({ code: "custom", path: ["app", "env", name], message: "is set by Slipway itself; choose another name" });
             }
