@@ -57,8 +57,11 @@ export interface AppDeploymentArgs {
     secretEnv?: Record<string, pulumi.Input<string>>;
     /** A config file mounted read-only from an auto-named ConfigMap: a content change rolls the pods. */
     configFile?: { path: string; content: string | Record<string, unknown> };
-    /** Requests and limits of the container. */
-    resources: ResourceSettings;
+    /**
+     * Requests and limits of the container. `ephemeralStorage` defaults to a request of `128Mi` and a limit of `256Mi`
+     * (the 64Mi `/tmp` volume plus logs).
+     */
+    resources: Resources;
     /** CPU autoscaling; adds a HorizontalPodAutoscaler. */
     autoscaling?: { minReplicas: number; maxReplicas: number; targetCpuUtilization: number };
     /** Seconds of preStop sleep before SIGTERM (Kubernetes >= 1.30 for the `sleep` action). Defaults to `5`. */
@@ -94,9 +97,16 @@ export interface AppDeploymentArgs {
     imagePullCredentials?: pulumi.Input<RegistryCredentials>;
 }
 
+/** Container resources as AppDeployment takes them: ephemeral storage may be left to its default. */
+export interface Resources {
+    requests: Omit<ResourceSettings["requests"], "ephemeralStorage"> & { ephemeralStorage?: string };
+    limits: Omit<ResourceSettings["limits"], "ephemeralStorage"> & { ephemeralStorage?: string };
+}
+
 /** {@link AppDeploymentArgs} with every default applied. */
 type Optional = "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials" | "nodePort";
-type Settings = Required<Omit<AppDeploymentArgs, Optional>> & Pick<AppDeploymentArgs, Optional>;
+type Settings = Required<Omit<AppDeploymentArgs, Optional | "resources">> &
+    Pick<AppDeploymentArgs, Optional> & { resources: ResourceSettings };
 
 /** Applies the documented defaults (components/defaults.ts). */
 function withDefaults(args: AppDeploymentArgs): Settings {
@@ -114,6 +124,16 @@ function withDefaults(args: AppDeploymentArgs): Settings {
         allowFrom: args.allowFrom ?? [],
         topologySpread: args.topologySpread ?? APP_DEFAULTS.topologySpread,
         rolloutTimeoutSeconds: args.rolloutTimeoutSeconds ?? APP_DEFAULTS.rolloutTimeoutSeconds,
+        resources: {
+            requests: {
+                ...args.resources.requests,
+                ephemeralStorage: args.resources.requests.ephemeralStorage ?? APP_DEFAULTS.ephemeralStorage.request,
+            },
+            limits: {
+                ...args.resources.limits,
+                ephemeralStorage: args.resources.limits.ephemeralStorage ?? APP_DEFAULTS.ephemeralStorage.limit,
+            },
+        },
     };
 }
 

@@ -47,6 +47,8 @@ export const APP_DEFAULTS = {
     drainSeconds: 2,
     shutdownTimeoutSeconds: 10,
     topologySpread: "soft" as "soft" | "hard",
+    /** Local disk per container: room for the 64Mi `/tmp` volume and the kubelet's rotated logs. */
+    ephemeralStorage: { request: "128Mi", limit: "256Mi" },
     /** Seconds a rollout may make no progress before Kubernetes (and then `pulumi up`) reports it failed. */
     rolloutTimeoutSeconds: 300,
 };

@@ -181,6 +181,18 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
     },
     { name: "missing resources", config: dev((c) => delete c.app.resources), key: "slipway:app.resources", says: /is required/ },
     {
+        name: "ephemeral storage request above its limit",
+        config: dev((c) => ((c.app.resources.requests.ephemeralStorage = "1Gi"), (c.app.resources.limits.ephemeralStorage = "512Mi"))),
+        key: "slipway:app.resources.requests.ephemeralStorage",
+        says: /<= limits\.ephemeralStorage/,
+    },
+    {
+        name: "ephemeral storage limit that /tmp alone fills",
+        config: dev((c) => (c.app.resources.limits.ephemeralStorage = "64Mi")),
+        key: "slipway:app.resources.limits.ephemeralStorage",
+        says: /expected more than the 64Mi the \/tmp volume may fill/,
+    },
+    {
         name: "quota too small for a rollout",
         config: dev((c) => (c.app.quota.pods = 1)),
         key: "slipway:app.quota.pods",

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { isDigestPinned } from "../components/lib/image-ref";
+import { APP_DEFAULTS } from "../components/defaults";
 import { PINNED_STAGES } from "../contracts";
 import { parseStackConfig } from "../stacks/config";
 import { CapturedResource, isSecret, isSecretInput, valueOf } from "./support/mocks";
@@ -32,6 +33,14 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
                     assert.equal(typeof c.image, "string");
                     assert.ok(isDigestPinned(c.image as string), `${c.owner} runs ${c.image}`);
                 }
+            });
+
+            it("requests and limits ephemeral storage for the container", () => {
+                const { resources: amounts } = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0];
+                assert.deepEqual(
+                    [amounts.requests["ephemeral-storage"], amounts.limits["ephemeral-storage"]],
+                    [APP_DEFAULTS.ephemeralStorage.request, APP_DEFAULTS.ephemeralStorage.limit],
+                );
             });
 
             it("has a Service selecting the Deployment's pods by labels the pods carry", () => {

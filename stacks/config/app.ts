@@ -2,18 +2,34 @@
  * `slipway:app`: the workload, with the checks that keep a rollout from getting stuck.
  */
 import { z } from "zod";
-import { peakPods } from "../../components/lib/manifests";
+import { peakPods, TMP_SIZE_LIMIT } from "../../components/lib/manifests";
 import { isQuantity, parseQuantity } from "../../components/lib/quantity";
 import { APP_DEFAULTS } from "../../components/defaults";
 import { absolutePath, dnsLabel, envName, port, quantity } from "./primitives";
 
 const resourcesSchema = z
     .strictObject({
-        requests: z.strictObject({ cpu: quantity, memory: quantity }),
-        limits: z.strictObject({ cpu: quantity, memory: quantity }),
+        requests: z.strictObject({
+            cpu: quantity,
+            memory: quantity,
+            ephemeralStorage: quantity.default(APP_DEFAULTS.ephemeralStorage.request),
+        }),
+        limits: z.strictObject({
+            cpu: quantity,
+            memory: quantity,
+            ephemeralStorage: quantity.default(APP_DEFAULTS.ephemeralStorage.limit),
+        }),
     })
     .superRefine((r, ctx) => {
-        for (const kind of ["cpu", "memory"] as const) {
+        const disk = r.limits.ephemeralStorage;
+        if (isQuantity(disk) && parseQuantity(disk) <= parseQuantity(TMP_SIZE_LIMIT)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["limits", "ephemeralStorage"],
+                message: `expected more than the ${TMP_SIZE_LIMIT} the /tmp volume may fill, plus room for logs (the kubelet evicts the pod beyond it)`,
+            });
+        }
+        for (const kind of ["cpu", "memory", "ephemeralStorage"] as const) {
             // Refinements run even when a field failed; a bad quantity is already reported.
             if (!isQuantity(r.requests[kind]) || !isQuantity(r.limits[kind])) {
                 continue;

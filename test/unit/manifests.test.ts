@@ -7,12 +7,14 @@ import {
     deploymentSpec,
     dockerConfigJson,
     labelValue,
+    limitRangeSpec,
     PodSettings,
     prometheusRuleSpec,
     renderConfigFile,
     serviceMonitorSpec,
     serviceSpec,
     terminationGracePeriodSeconds,
+    TMP_SIZE_LIMIT,
 } from "../../components/lib/manifests";
 
 const IMAGE = `127.0.0.1:5001/hello@sha256:${"cd34".repeat(16)}`;
@@ -31,7 +33,10 @@ function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replica
         metricsPort: 9464,
         env: { LOG_LEVEL: "info" },
         secretEnvNames: [],
-        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        resources: {
+            requests: { cpu: "100m", memory: "128Mi", ephemeralStorage: "100Mi" },
+            limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "300Mi" },
+        },
         preStopSeconds: 5,
         drainSeconds: 2,
         shutdownTimeoutSeconds: 10,
@@ -41,6 +46,23 @@ function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replica
         ...overrides,
     };
 }
+
+describe("container resources", () => {
+    it("request and limit ephemeral storage, which covers the /tmp volume", () => {
+        const pod = deploymentSpec(settings()).template as any;
+        assert.deepEqual(pod.spec.containers[0].resources, {
+            requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "100Mi" },
+            limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "300Mi" },
+        });
+        assert.equal(pod.spec.volumes.find((v: any) => v.name === "tmp").emptyDir.sizeLimit, TMP_SIZE_LIMIT);
+    });
+
+    it("give containers without their own (a debug pod) the same defaults, ephemeral storage included", () => {
+        const range = limitRangeSpec(settings().resources, { cpu: "2", memory: "2Gi" }) as any;
+        assert.deepEqual(range.limits[0].defaultRequest, { cpu: "100m", memory: "128Mi", "ephemeral-storage": "100Mi" });
+        assert.deepEqual(range.limits[0].default, { cpu: "500m", memory: "256Mi", "ephemeral-storage": "300Mi" });
+    });
+});
 
 describe("rollout timeout", () => {
     it("is the Deployment's progress deadline, and pulumi up waits a minute more for create and update", () => {

@@ -2,7 +2,7 @@
  * What a stage may take from a shared cluster: the namespace's ResourceQuota and LimitRange.
  */
 import type { input as k8sInput } from "@pulumi/kubernetes/types";
-import { ResourceSettings } from "./pod";
+import { resourceAmounts, ResourceSettings } from "./pod";
 
 /** Namespace quota: the stage can never take more than this from a shared cluster. */
 export function resourceQuotaSpec(q: { cpu: string; memory: string; pods: number }): k8sInput.core.v1.ResourceQuotaSpec {
@@ -23,8 +23,8 @@ export function limitRangeSpec(r: ResourceSettings, quota: { cpu: string; memory
         limits: [
             {
                 type: "Container",
-                defaultRequest: { cpu: r.requests.cpu, memory: r.requests.memory },
-                default: { cpu: r.limits.cpu, memory: r.limits.memory },
+                defaultRequest: resourceAmounts(r.requests),
+                default: resourceAmounts(r.limits),
                 max: { cpu: quota.cpu, memory: quota.memory },
             },
         ],

@@ -9,10 +9,26 @@ import { AppIdentity, commonLabels, ImageProvenance, provenanceAnnotations, sele
 
 type Input<T> = pulumi.Input<T>;
 
-/** CPU and memory for one container. */
+/** Requests or limits of one container. */
+export interface ResourceAmounts {
+    cpu: string;
+    memory: string;
+    /** Local disk: the `/tmp` volume and the container's logs (its root filesystem is read-only). */
+    ephemeralStorage: string;
+}
+
+/** Requests and limits of one container. */
 export interface ResourceSettings {
-    requests: { cpu: string; memory: string };
-    limits: { cpu: string; memory: string };
+    requests: ResourceAmounts;
+    limits: ResourceAmounts;
+}
+
+/** Size limit of the `/tmp` emptyDir, the container's only writable path; ephemeral storage must cover it. */
+export const TMP_SIZE_LIMIT = "64Mi";
+
+/** One side of a container's resources in Kubernetes' names. */
+export function resourceAmounts(a: ResourceAmounts): Record<string, string> {
+    return { cpu: a.cpu, memory: a.memory, "ephemeral-storage": a.ephemeralStorage };
 }
 
 /** Port names the Service, probes, NetworkPolicy and ServiceMonitor agree on. */
@@ -110,7 +126,7 @@ export function containerEnv(s: PodSettings): k8sInput.core.v1.EnvVar[] {
 /** The pod template: digest-pinned image, probes on named ports, restricted security, graceful stop. */
 export function podTemplate(s: PodSettings): k8sInput.core.v1.PodTemplateSpec {
     const selector = selectorLabels(s);
-    const volumes: k8sInput.core.v1.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
+    const volumes: k8sInput.core.v1.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }];
     const mounts: k8sInput.core.v1.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
     if (s.configFile) {
         const fileName = path.posix.basename(s.configFile.path);
@@ -157,7 +173,7 @@ export function podTemplate(s: PodSettings): k8sInput.core.v1.PodTemplateSpec {
                         { name: METRICS_PORT_NAME, containerPort: s.metricsPort, protocol: "TCP" },
                     ],
                     env: containerEnv(s),
-                    resources: s.resources,
+                    resources: { requests: resourceAmounts(s.resources.requests), limits: resourceAmounts(s.resources.limits) },
                     startupProbe: {
                         httpGet: { path: "/healthz", port: HTTP_PORT_NAME },
                         periodSeconds: 1,
