@@ -6,7 +6,9 @@ import {
     appNetworkPolicySpec,
     autoscalerSpec,
     commonLabels,
+    appEgressPolicySpec,
     denyAllIngressSpec,
+    EgressSettings,
     deploymentCustomTimeouts,
     labelValue,
     deploymentSpec,
@@ -77,6 +79,11 @@ export interface AppDeploymentArgs {
     /** `soft` spreads pods when it can; `hard` refuses two pods on one node. Defaults to `soft`. */
     topologySpread?: "soft" | "hard";
     /**
+     * Restrict the pods' egress to the cluster DNS and these dependencies (a NetworkPolicy of type Egress). Defaults
+     * to none: egress is unrestricted.
+     */
+    egress?: EgressSettings;
+    /**
      * Expose the `http` port on this port of every node (30000-32767): the Service becomes `NodePort` and the app port
      * is open to every source. Defaults to none: a `ClusterIP` Service reached inside the cluster.
      */
@@ -104,7 +111,7 @@ export interface Resources {
 }
 
 /** {@link AppDeploymentArgs} with every default applied. */
-type Optional = "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials" | "nodePort";
+type Optional = "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials" | "nodePort" | "egress";
 type Settings = Required<Omit<AppDeploymentArgs, Optional | "resources">> &
     Pick<AppDeploymentArgs, Optional> & { resources: ResourceSettings };
 
@@ -213,6 +220,13 @@ export class AppDeployment extends pulumi.ComponentResource {
             },
             inNamespace,
         );
+        if (args.egress) {
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-egress`,
+                { metadata: meta(`${args.appName}-egress`), spec: appEgressPolicySpec(id, args.egress) },
+                inNamespace,
+            );
+        }
 
         // Auto-named (no metadata.name): a new name on every content change makes the Deployment roll.
         const configMap =

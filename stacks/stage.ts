@@ -73,6 +73,7 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
             ingress: app.ingress,
             topologySpread: app.topologySpread,
             nodePort: app.nodePort,
+            egress: app.egress,
             rolloutTimeoutSeconds: app.rolloutTimeoutSeconds,
             quota: app.quota,
             monitoring: config.monitoring.enabled ? config.monitoring : undefined,

@@ -424,6 +424,27 @@ describe("AppDeployment", () => {
         assert.equal(pod.metadata.annotations["slipway.dev/build-number"], "build 42/main");
     });
 
+    it("egress: off unless asked; then one Egress NetworkPolicy over the app's pods", async () => {
+        const { resources: open } = await withMocks(() => new AppDeployment("app", args));
+        assert.ok(
+            ofType(open, "kubernetes:networking.k8s.io/v1:NetworkPolicy").every((r) => !r.inputs.spec.policyTypes.includes("Egress")),
+        );
+        const { resources } = await withMocks(
+            () =>
+                new AppDeployment("app", {
+                    ...args,
+                    egress: { dnsNamespace: "kube-system", allow: [{ namespace: "postgres", port: 5432, protocol: "TCP" }] },
+                }),
+        );
+        const egress = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((r) =>
+            r.inputs.spec.policyTypes.includes("Egress"),
+        );
+        assert.deepEqual(
+            egress.map((r) => [r.name, r.inputs.metadata.name, r.inputs.metadata.namespace, r.inputs.spec.egress.length]),
+            [["app-egress", "hello-egress", "hello-prod", 2]],
+        );
+    });
+
     it("nodePort: a NodePort Service on that port, the app port open to every source", async () => {
         const { resources } = await withMocks(() => new AppDeployment("app", { ...args, nodePort: 30080 }));
         const service = single(resources, "kubernetes:core/v1:Service").inputs.spec;

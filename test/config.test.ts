@@ -241,6 +241,18 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
         says: /--secret/,
     },
     {
+        name: "egress dependency with both namespace and cidr",
+        config: dev((c) => (c.app.egress = { allow: [{ namespace: "postgres", cidr: "10.0.0.0/8", port: 5432 }] })),
+        key: "slipway:app.egress.allow.0",
+        says: /expected exactly one of namespace or cidr/,
+    },
+    {
+        name: "egress dependency with a bad CIDR",
+        config: dev((c) => (c.app.egress = { allow: [{ cidr: "10.0.0.0", port: 443 }] })),
+        key: "slipway:app.egress.allow.0.cidr",
+        says: /expected a CIDR such as 10\.0\.0\.0\/16/,
+    },
+    {
         name: "nodePort outside the NodePort range",
         config: dev((c) => (c.app.nodePort = 8080)),
         key: "slipway:app.nodePort",

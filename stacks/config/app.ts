@@ -87,6 +87,26 @@ export const appSchema = z
             })
             .optional(),
         topologySpread: z.enum(["soft", "hard"]).default(APP_DEFAULTS.topologySpread),
+        /** Restrict egress to the cluster DNS and these dependencies. Absent: egress unrestricted. */
+        egress: z
+            .strictObject({
+                dnsNamespace: dnsLabel.default("kube-system"),
+                allow: z
+                    .array(
+                        z
+                            .strictObject({
+                                namespace: dnsLabel.optional(),
+                                cidr: z.union([z.cidrv4(), z.cidrv6()], { error: "expected a CIDR such as 10.0.0.0/16" }).optional(),
+                                port: z.number().int().min(1, "expected a port 1-65535").max(65535, "expected a port 1-65535"),
+                                protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+                            })
+                            .refine((d) => (d.namespace === undefined) !== (d.cidr === undefined), {
+                                message: "expected exactly one of namespace or cidr",
+                            }),
+                    )
+                    .default([]),
+            })
+            .optional(),
         /** Expose the http port on this port of every node (Service type NodePort). Absent: a ClusterIP Service. */
         nodePort: z
             .number({ error: "expected a nodePort number in 30000-32767" })

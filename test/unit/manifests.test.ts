@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { parse as parseYaml } from "yaml";
 import {
+    appEgressPolicySpec,
     appNetworkPolicySpec,
     containerEnv,
     deploymentCustomTimeouts,
@@ -265,6 +266,39 @@ describe("service and monitoring", () => {
         ]);
         const unmonitored = appNetworkPolicySpec({ ...id, port: 8080, metricsPort: 9464, allowFrom: [] }) as any;
         assert.equal(unmonitored.ingress.length, 1, "no metrics rule without monitoring");
+    });
+
+    it("restricts egress, when asked, to the cluster DNS and the declared dependencies", () => {
+        const policy = appEgressPolicySpec(id, {
+            dnsNamespace: "kube-system",
+            allow: [
+                { namespace: "postgres", port: 5432, protocol: "TCP" },
+                { cidr: "10.20.0.0/16", port: 443, protocol: "TCP" },
+            ],
+        }) as any;
+        assert.deepEqual(policy.policyTypes, ["Egress"]);
+        assert.deepEqual(policy.podSelector, {
+            matchLabels: { "app.kubernetes.io/name": "hello", "app.kubernetes.io/instance": "hello-prod" },
+        });
+        assert.deepEqual(policy.egress, [
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                ],
+                ports: [
+                    { port: 53, protocol: "UDP" },
+                    { port: 53, protocol: "TCP" },
+                ],
+            },
+            {
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "postgres" } } }],
+                ports: [{ port: 5432, protocol: "TCP" }],
+            },
+            { to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ port: 443, protocol: "TCP" }] },
+        ]);
     });
 
     it("opens only the app port to every source behind a NodePort; metrics stay with the monitoring namespace", () => {

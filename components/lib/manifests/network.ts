@@ -29,3 +29,36 @@ export function appNetworkPolicySpec(
     }
     return { podSelector: { matchLabels: selectorLabels(id) }, policyTypes: ["Ingress"], ingress: rules };
 }
+
+/** What the app may reach once its egress is restricted: the cluster DNS, plus the dependencies listed here. */
+export interface EgressSettings {
+    /** Namespace of the cluster DNS pods (label `k8s-app: kube-dns`, as CoreDNS carries on kubeadm, EKS, GKE, kind, k3s). */
+    dnsNamespace: string;
+    /** The app's declared dependencies: each a namespace (every pod in it) or a CIDR, on one port. */
+    allow: { namespace?: string; cidr?: string; port: number; protocol: "TCP" | "UDP" }[];
+}
+
+/** Egress allow-list for the app's pods: DNS over UDP and TCP port 53, then each declared dependency. */
+export function appEgressPolicySpec(id: AppIdentity, e: EgressSettings): k8sInput.networking.v1.NetworkPolicySpec {
+    const dns: k8sInput.networking.v1.NetworkPolicyEgressRule = {
+        to: [
+            {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": e.dnsNamespace } },
+                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+        ],
+        ports: [
+            { port: 53, protocol: "UDP" },
+            { port: 53, protocol: "TCP" },
+        ],
+    };
+    const dependencies = e.allow.map((d): k8sInput.networking.v1.NetworkPolicyEgressRule => ({
+        to: [
+            d.cidr === undefined
+                ? { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": d.namespace ?? id.namespace } } }
+                : { ipBlock: { cidr: d.cidr } },
+        ],
+        ports: [{ port: d.port, protocol: d.protocol }],
+    }));
+    return { podSelector: { matchLabels: selectorLabels(id) }, policyTypes: ["Egress"], egress: [dns, ...dependencies] };
+}
