@@ -371,6 +371,25 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
         says: /required with buildImage/,
     },
     {
+        name: "rendered YAML with registry credentials",
+        config: {
+            ...readStackConfig("qa"),
+            kubernetes: { renderYamlTo: "rendered/qa" },
+            registry: { type: "external", server: "registry.example.com", username: "ci" },
+            registryPassword: "s3cret",
+        },
+        stack: "qa",
+        key: "slipway:kubernetes.renderYamlTo",
+        says: /would write registry\.username ci's password in plain text to rendered\/qa/,
+    },
+    {
+        name: "rendered YAML with secret env",
+        config: { ...readStackConfig("prod"), kubernetes: { renderYamlTo: "rendered/prod" }, secretEnv: { DB_PASSWORD: "s3cret" } },
+        stack: "prod",
+        key: "slipway:kubernetes.renderYamlTo",
+        says: /would write secretEnv values in plain text to rendered\/prod/,
+    },
+    {
         name: "builder name with a space",
         config: dev((c) => (c.build = { builder: "my builder" })),
         key: "slipway:build.builder",

@@ -73,6 +73,24 @@ const checkedSchema = z
                         : "is used only with registry.type external and a registry.username; remove it",
             });
         }
+        // Rendered manifests hold Secret data in plain text (the engine only warns): refuse what would put a secret there.
+        const rendered = config.kubernetes.renderYamlTo;
+        if (rendered !== undefined && username !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["kubernetes", "renderYamlTo"],
+                message:
+                    `would write registry.username ${username}'s password in plain text to ${rendered} (the image pull Secret); ` +
+                    "render only stages whose registry needs no pull credentials (ECR, an open registry)",
+            });
+        }
+        if (rendered !== undefined && Object.keys(config.secretEnv).length > 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["kubernetes", "renderYamlTo"],
+                message: `would write secretEnv values in plain text to ${rendered}; deliver those secrets to the cluster another way`,
+            });
+        }
         for (const [name, value] of Object.entries(config.app.env)) {
             const accepted = SERVICE_ENV_VALUES[name];
             if (accepted !== undefined && !accepted.includes(value)) {
