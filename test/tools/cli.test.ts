@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { run } from "../../tools/cli";
 import { ExitCode } from "../../tools/errors";
-import { digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, SECRET, update } from "./fake-stage-stack";
+import { digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, SECRET, startedAt, update } from "./fake-stage-stack";
 
 const pinned = (d: string) => ({ source: "pinned", ref: `${REPO}@${d}`, buildNumber: "40", gitBranch: "main", gitSha: "1".repeat(40) });
 
@@ -51,7 +51,14 @@ describe("tools/cli", () => {
     it("rollback --help documents its options", async () => {
         const { ctx, io } = world();
         assert.equal(await run(["rollback", "--help"], ctx), ExitCode.Ok);
-        for (const flag of ["--stack <stack>", "--to-version <n>", "--digest <sha256:…>", "--dry-run", "--no-registry-check"]) {
+        for (const flag of [
+            "--stack <stack>",
+            "--to <update>",
+            "--to-version <n>",
+            "--digest <sha256:…>",
+            "--dry-run",
+            "--no-registry-check",
+        ]) {
             assert.ok(io.out.includes(flag), flag);
         }
     });
@@ -61,6 +68,10 @@ describe("tools/cli", () => {
             [["deploy"], /error: unknown command 'deploy'/],
             [["promote", "--from", "dev"], /error: required option '--to <stack>' not specified/],
             [["rollback", "--stack", "prod", "--to-version", "0"], /argument '0' is invalid\. expected an update version/],
+            [
+                ["rollback", "--stack", "prod", "--to", "yesterday"],
+                /argument 'yesterday' is invalid\. expected an update version \(41\) or its start time in UTC \(2026-11-29T22:50:01Z\)/,
+            ],
             [
                 ["rollback", "--stack", "prod", "--to-version", "9", "--digest", digest("b")],
                 /error: --to-version and --digest exclude each other/,
@@ -94,6 +105,13 @@ describe("tools/cli", () => {
         const { ctx, io } = world({ upError });
         assert.equal(await run(["promote", "--from", "dev", "--to", "qa", "--yes"], ctx), ExitCode.Failed);
         assert.match(io.err, /error: error: update failed: kubernetes:apps\/v1:Deployment app: timed out\n$/);
+    });
+
+    it("rollback --to takes a start time in UTC, as status prints it", async () => {
+        const { ctx, io, prod } = world();
+        assert.equal(await run(["rollback", "--stack", "prod", "--to", startedAt(10), "--dry-run"], ctx), ExitCode.Ok);
+        assert.match(io.out, /rollback prod to the image of update 10 /);
+        assert.deepEqual(prod.mutations(), []);
     });
 
     it("rollback --dry-run exits 0 and changes nothing", async () => {

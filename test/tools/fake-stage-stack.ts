@@ -30,8 +30,8 @@ export interface UpdateSpec {
     kind?: UpdateSummary["kind"];
     /** A pinned image (qa/prod). */
     pin?: { digest: string; buildNumber?: string; gitBranch?: string; gitSha?: string; repo?: string };
-    /** A building stage (dev): the commit and CI build number the CLI records. */
-    build?: { gitSha: string; buildNumber?: string };
+    /** A building stage (dev): the commit and CI build number the CLI records, and whether the tree was dirty. */
+    build?: { gitSha: string; buildNumber?: string; dirty?: boolean };
     stage?: string;
 }
 
@@ -64,6 +64,9 @@ export function update(spec: UpdateSpec): UpdateSummary {
     if (spec.build?.buildNumber) {
         environment["ci.build.number"] = spec.build.buildNumber;
     }
+    if (spec.build) {
+        environment["git.dirty"] = spec.build.dirty ? "true" : "false";
+    }
     const config = {
         "slipway:stage": { value: spec.stage ?? "prod", secret: false },
         "slipway:image": { value: JSON.stringify(image), objectValue: image, secret: false },
@@ -81,6 +84,25 @@ export function update(spec: UpdateSpec): UpdateSummary {
         result: spec.result ?? "succeeded",
         resourceChanges: { same: 14, update: 1 },
     };
+}
+
+/**
+ * The same history as a DIY backend (`file://`, `s3://`, …) reports it: every update is version 0, entries stay newest
+ * first, and times are the CLI's JSON text (`2026-11-01T19:00:00.000Z`), or epoch seconds with `epoch`.
+ */
+export function diy(history: UpdateSummary[], times: "iso" | "epoch" = "iso"): UpdateSummary[] {
+    const time = (d: Date) => (times === "iso" ? d.toISOString() : Math.floor(d.getTime() / 1000));
+    return history.map((u) => ({
+        ...u,
+        version: 0,
+        startTime: time(u.startTime) as unknown as Date,
+        endTime: time(u.endTime) as unknown as Date,
+    }));
+}
+
+/** The start time `status` prints for an update made by {@link update} with this version: its DIY address. */
+export function startedAt(version: number): string {
+    return new Date(Date.UTC(2026, 10, 1, 9, 0, 0) + version * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 /** Stack outputs as `stacks/index.ts` exports them (named by contracts/outputs.ts), plus any `extra`. */
