@@ -386,17 +386,18 @@ describe("GitHub workflows", () => {
     describe("rollback workflow", () => {
         const rollback = load("rollback.yml");
 
-        it("is dispatched with a stack and an update version or a digest, and can dry-run", () => {
+        it("is dispatched with a stack and an update (version or start time) or a digest, and can dry-run", () => {
             const inputs = (rollback.on.workflow_dispatch as { inputs: Record<string, { type: string }> }).inputs;
             assert.deepEqual(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.type])), {
                 stack: "choice",
-                "to-version": "string",
+                to: "string",
                 digest: "string",
                 "dry-run": "boolean",
             });
             const run = rollback.jobs.rollback.steps.find((s) => s.name === "Roll back");
             assert.match(run?.run ?? "", /npm run rollback -- "\$\{args\[@\]\}"/);
-            assert.deepEqual(Object.keys(run?.env ?? {}).sort(), ["DIGEST", "DRY_RUN", "PULUMI_ORG", "STACK", "TO_VERSION"]);
+            assert.deepEqual(Object.keys(run?.env ?? {}).sort(), ["DIGEST", "DRY_RUN", "PULUMI_ORG", "STACK", "TO"]);
+            assert.match(run?.run ?? "", /args\+=\(--to "\$TO"\)/);
         });
 
         it("waits for production's reviewers when rolling back prod", () => {
