@@ -32,13 +32,16 @@ export interface StageStatus {
     error?: string;
 }
 
-/** An output as text; secret outputs are never shown. */
+/** An output as text; secret outputs are never shown (their values are not even read). */
 function shown(outputs: OutputMap, key: string): string | undefined {
     const o = outputs[key];
+    if (o?.secret) {
+        return "[secret]";
+    }
     if (!o || o.value === undefined || o.value === null || o.value === "") {
         return undefined;
     }
-    return o.secret ? "[secret]" : String(o.value);
+    return String(o.value);
 }
 
 /** Builds a stage's row from its outputs and history. */

@@ -121,8 +121,8 @@ describe("tools/cli", () => {
         assert.match(io.out, /rollback prod to the image of update 10/);
     });
 
-    it("never prints a secret and always asks history with secrets hidden", async () => {
-        const { ctx, io, dev, qa, prod } = world();
+    it("never prints a secret, even where the backend returned one in history or outputs", async () => {
+        const { ctx, io } = world();
         const runs: string[][] = [
             ["status"],
             ["status", "--json"],
@@ -141,10 +141,7 @@ describe("tools/cli", () => {
         assert.ok(io.out.length > 500 && io.err.length > 0, "the runs printed plenty");
         assert.equal(io.out.includes(SECRET), false, "stdout has no secret");
         assert.equal(io.err.includes(SECRET), false, "stderr has no secret");
-        const historyCalls = [dev, qa, prod].flatMap((s) => s.callsOf("history"));
-        assert.ok(historyCalls.length >= 8);
-        for (const call of historyCalls) {
-            assert.notEqual((call.args[0] as { showSecrets?: boolean } | undefined)?.showSecrets, true);
-        }
+        // That no command asks the backend for secrets is tested through the real Automation API, on the command
+        // lines the CLI receives: test/tools/stage-stack.integration.test.ts.
     });
 });
