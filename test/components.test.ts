@@ -7,7 +7,6 @@ import { Registry } from "../components/registry";
 import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../components/defaults";
 import {
     CapturedResource,
-    fakeDigest,
     FAKE_ECR_SERVER,
     isSecret,
     isSecretInput,
@@ -80,7 +79,8 @@ describe("Registry", () => {
         const container = single(resources, "docker:index/container:Container");
         assert.deepEqual(container.inputs.ports, [{ internal: 5000, external: 5055, ip: "127.0.0.1" }]);
         assert.equal(container.inputs.volumes[0].containerPath, "/var/lib/registry");
-        assert.equal(container.inputs.volumes[0].volumeName, single(resources, "docker:index/volume:Volume").name + "-0a1b2c3");
+        // The container mounts the volume the provider created, by the name it was given.
+        assert.equal(container.inputs.volumes[0].volumeName, single(resources, "docker:index/volume:Volume").state.name);
         assert.equal(container.inputs.restart, "unless-stopped");
         assert.equal(await valueOf(result.buildRepositoryUrl), "127.0.0.1:5055/env");
         assert.equal(ofType(resources, "aws:ecr/repository:Repository").length, 0);
@@ -374,12 +374,12 @@ describe("AppDeployment", () => {
             "pull-pass",
         );
         const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
-        assert.equal(pod.volumes[1].configMap.name, `app-config-${fakeDigest("app-config").slice(7, 15)}`);
-        assert.equal(
-            pod.containers[0].env.find((e: any) => e.name === "DB_PASSWORD").valueFrom.secretKeyRef.name.startsWith("app-env-"),
-            true,
-        );
-        assert.equal(pod.imagePullSecrets[0].name.startsWith("app-pull-"), true);
+        // Auto-named objects: the pod refers to the names the three objects got, which nothing in the program knows.
+        const names = [configMap, env, pull].map((r) => r.state.metadata.name);
+        assert.equal(new Set(names).size, 3, `three distinct generated names: ${names.join(", ")}`);
+        assert.equal(pod.volumes[1].configMap.name, configMap.state.metadata.name);
+        assert.equal(pod.containers[0].env.find((e: any) => e.name === "DB_PASSWORD").valueFrom.secretKeyRef.name, env.state.metadata.name);
+        assert.deepEqual(pod.imagePullSecrets, [{ name: pull.state.metadata.name }]);
     });
 
     it("no PDB for a single replica; no HPA, Ingress or monitoring unless asked", async () => {

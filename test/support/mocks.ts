@@ -11,6 +11,8 @@ export interface CapturedResource {
     urn: string;
     /** Inputs as the program passed them, with Outputs resolved. */
     inputs: Record<string, any>;
+    /** The state the "provider" answered with: inputs plus computed outputs (auto-names, digests, URLs). */
+    state: Record<string, any>;
     /** Provider reference, for custom resources. */
     provider?: string;
 }
@@ -36,8 +38,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
         // The monitor computes the real URN (with the parent chain) only after this returns; see attachUrns.
-        this.resources.push({ type: args.type, name: args.name, urn: "", inputs: args.inputs, provider: args.provider });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...this.computed(args) } };
+        const state = { ...args.inputs, ...this.computed(args) };
+        this.resources.push({ type: args.type, name: args.name, urn: "", inputs: args.inputs, state, provider: args.provider });
+        return { id: `${args.name}-id`, state };
     }
 
     call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -191,6 +194,11 @@ export function recordAliases(): Map<string, SentOptions> {
     const store = (require("@pulumi/pulumi/runtime/state") as { getStore(): { supportsAliasSpecs: boolean } }).getStore();
     store.supportsAliasSpecs = false;
     return recordOptions();
+}
+
+/** True when a captured input is a value unknown during preview (the mock monitor's marker for it). */
+export function isUnknownInput(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>).__pulumiUnknown === true;
 }
 
 /** Pulumi's wire marker for a secret value inside resource inputs. */
