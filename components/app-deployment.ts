@@ -76,7 +76,11 @@ export interface AppDeploymentArgs {
     allowFrom?: string[];
     /** Optional Ingress to the Service. */
     ingress?: { host: string; className: string; tlsSecretName?: string };
-    /** `soft` spreads pods when it can; `hard` refuses two pods on one node. Defaults to `soft`. */
+    /**
+     * Spread over nodes with max skew 1: `soft` prefers it (`ScheduleAnyway`); `hard` requires it (`DoNotSchedule`),
+     * so node counts stay within one of each other. `hard` keeps pods on separate nodes only while there are at least
+     * as many nodes as pods; it is no per-node cap. Defaults to `soft`.
+     */
     topologySpread?: "soft" | "hard";
     /**
      * Restrict the pods' egress to the cluster DNS and these dependencies (a NetworkPolicy of type Egress). Defaults

@@ -86,6 +86,7 @@ export const appSchema = z
                 tlsSecretName: dnsLabel.optional(),
             })
             .optional(),
+        /** Max skew 1 over nodes: preferred (soft) or required (hard); hard is no per-node cap (docs/configuration.md). */
         topologySpread: z.enum(["soft", "hard"]).default(APP_DEFAULTS.topologySpread),
         /** Restrict egress to the cluster DNS and these dependencies. Absent: egress unrestricted. */
         egress: z

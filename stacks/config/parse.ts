@@ -27,9 +27,7 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
     const problems = result.error.issues.flatMap((issue) =>
         // An unknown key is reported at its own path, so the message names the exact key.
         issue.code === "unrecognized_keys"
-            ? issue.keys.map(
-                  (key) => `${configKey([...issue.path, key])}: unknown key (check its spelling against the README's config reference)`,
-              )
+            ? issue.keys.map((key) => `${configKey([...issue.path, key])}: unknown key (check its spelling against docs/configuration.md)`)
             : [`${configKey(issue.path)}: ${describeIssue(issue)}`],
     );
     throw new StackConfigError(problems);
