@@ -110,7 +110,9 @@ export interface AppDeploymentArgs {
 
 /** Container resources as AppDeployment takes them: ephemeral storage may be left to its default. */
 export interface Resources {
+    /** What the scheduler reserves: `cpu`, `memory`, and `ephemeralStorage` (defaults to `128Mi`). */
     requests: Omit<ResourceSettings["requests"], "ephemeralStorage"> & { ephemeralStorage?: string };
+    /** What the container may use: `cpu`, `memory`, and `ephemeralStorage` (defaults to `256Mi`). */
     limits: Omit<ResourceSettings["limits"], "ephemeralStorage"> & { ephemeralStorage?: string };
 }
 

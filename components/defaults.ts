@@ -33,6 +33,7 @@ export const BUILD_DEFAULTS = {
     buildImageContext: "build-image",
     /** Build context of the app. */
     appContext: "app",
+    /** Target platforms of both images. */
     platforms: ["linux/amd64" as const],
     /** Previews never build (and never push) unless asked to. */
     buildOnPreview: false,
@@ -40,12 +41,19 @@ export const BUILD_DEFAULTS = {
 
 /** AppDeployment defaults. */
 export const APP_DEFAULTS = {
+    /** Desired replicas. */
     replicas: 1,
+    /** The app's container port (the sample service's `PORT`). */
     port: 8080,
+    /** The `/metrics` container port (the sample service's `METRICS_PORT`). */
     metricsPort: 9464,
+    /** preStop sleep: time for endpoints to drop the pod before SIGTERM. */
     preStopSeconds: 5,
+    /** Time the app stays up not-ready after SIGTERM. */
     drainSeconds: 2,
+    /** Time the app gives in-flight requests once it stops accepting. */
     shutdownTimeoutSeconds: 10,
+    /** Spread over nodes when possible, never refusing to schedule. */
     topologySpread: "soft" as "soft" | "hard",
     /** Local disk per container: room for the 64Mi `/tmp` volume and the kubelet's rotated logs. */
     ephemeralStorage: { request: "128Mi", limit: "256Mi" },

@@ -11,7 +11,9 @@ type Input<T> = pulumi.Input<T>;
 
 /** Requests or limits of one container. */
 export interface ResourceAmounts {
+    /** CPU, a Kubernetes quantity such as `250m`. */
     cpu: string;
+    /** Memory, a Kubernetes quantity such as `256Mi`. */
     memory: string;
     /** Local disk: the `/tmp` volume and the container's logs (its root filesystem is read-only). */
     ephemeralStorage: string;
@@ -19,7 +21,9 @@ export interface ResourceAmounts {
 
 /** Requests and limits of one container. */
 export interface ResourceSettings {
+    /** What the scheduler reserves for the container. */
     requests: ResourceAmounts;
+    /** What the container may use at most. */
     limits: ResourceAmounts;
 }
 
