@@ -6,7 +6,11 @@ import {
     appNetworkPolicySpec,
     autoscalerSpec,
     commonLabels,
+    appEgressPolicySpec,
     denyAllIngressSpec,
+    EgressSettings,
+    deploymentCustomTimeouts,
+    labelValue,
     deploymentSpec,
     dockerConfigJson,
     ingressSpec,
@@ -21,7 +25,8 @@ import {
     serviceMonitorSpec,
     serviceSpec,
 } from "./lib/manifests";
-import type { RegistryCredentials } from "./registry";
+import { ComponentType, type RegistryCredentials } from "../contracts";
+import { APP_DEFAULTS } from "./defaults";
 
 /** Arguments of {@link AppDeployment}. Pass the Kubernetes provider through `opts.providers`. */
 export interface AppDeploymentArgs {
@@ -29,56 +34,126 @@ export interface AppDeploymentArgs {
     appName: string;
     /** Stage (local, dev, qa, prod): part of labels, namespace and alert severity. */
     stage: string;
-    /** Namespace to create for this stage; every object of the app lives in it. */
-    namespace: string;
+    /** Namespace to create for this stage; every object of the app lives in it. Defaults to `<appName>-<stage>`. */
+    namespace?: string;
     /** The image, only by digest: `repo@sha256:<64 hex>`. Anything else is rejected. */
     image: pulumi.Input<string>;
-    /** CI build number of the image, for annotations and the `BUILD_NUMBER` variable. */
+    /**
+     * CI build number of the image, for annotations, the `BUILD_NUMBER` variable and the pods'
+     * `app.kubernetes.io/version` label (made a valid label value). May be an Output.
+     */
     buildNumber: pulumi.Input<string>;
     /** Branch the image was built from. */
     gitBranch: pulumi.Input<string>;
     /** Commit the image was built from. */
     gitSha: pulumi.Input<string>;
-    /** Desired replicas; the HPA minimum when {@link AppDeploymentArgs.autoscaling} is set. */
-    replicas: number;
-    /** Container port of the app (probes and Service `http` port). */
-    port: number;
-    /** Container port of `/metrics` (Service `metrics` port, scraped by the ServiceMonitor). */
-    metricsPort: number;
-    /** Plain environment variables. Never put secrets here: use {@link AppDeploymentArgs.secretEnv}. */
-    env: Record<string, string>;
-    /** Secret environment variables, stored in a Kubernetes Secret and referenced by key. */
-    secretEnv: Record<string, pulumi.Input<string>>;
+    /** Desired replicas; the HPA minimum wins when {@link AppDeploymentArgs.autoscaling} is set. Defaults to `1`. */
+    replicas?: number;
+    /** Container port of the app (probes and Service `http` port). Defaults to `8080`. */
+    port?: number;
+    /** Container port of `/metrics` (Service `metrics` port, scraped by the ServiceMonitor). Defaults to `9464`. */
+    metricsPort?: number;
+    /** Plain environment variables. Never put secrets here: use {@link AppDeploymentArgs.secretEnv}. Defaults to none. */
+    env?: Record<string, string>;
+    /** Secret environment variables, stored in a Kubernetes Secret and referenced by key. Defaults to none. */
+    secretEnv?: Record<string, pulumi.Input<string>>;
     /** A config file mounted read-only from an auto-named ConfigMap: a content change rolls the pods. */
     configFile?: { path: string; content: string | Record<string, unknown> };
-    /** Requests and limits of the container. */
-    resources: ResourceSettings;
+    /**
+     * Requests and limits of the container. `ephemeralStorage` defaults to a request of `128Mi` and a limit of `256Mi`
+     * (the 64Mi `/tmp` volume plus logs).
+     */
+    resources: Resources;
     /** CPU autoscaling; adds a HorizontalPodAutoscaler. */
     autoscaling?: { minReplicas: number; maxReplicas: number; targetCpuUtilization: number };
-    /** Seconds of preStop sleep before SIGTERM (requires Kubernetes >= 1.30 for the `sleep` action). */
-    preStopSeconds: number;
-    /** Seconds the app stays up not-ready after SIGTERM. */
-    drainSeconds: number;
-    /** Seconds the app waits for in-flight requests before it exits. */
-    shutdownTimeoutSeconds: number;
-    /** Namespaces admitted to the app port by the NetworkPolicy (e.g. the ingress controller's). */
-    allowFrom: string[];
+    /** Seconds of preStop sleep before SIGTERM (Kubernetes >= 1.30 for the `sleep` action). Defaults to `5`. */
+    preStopSeconds?: number;
+    /** Seconds the app stays up not-ready after SIGTERM. Defaults to `2`. */
+    drainSeconds?: number;
+    /** Seconds the app waits for in-flight requests before it exits. Defaults to `10`. */
+    shutdownTimeoutSeconds?: number;
+    /** Namespaces admitted to the app port by the NetworkPolicy (e.g. the ingress controller's). Defaults to none. */
+    allowFrom?: string[];
     /** Optional Ingress to the Service. */
     ingress?: { host: string; className: string; tlsSecretName?: string };
-    /** `soft` spreads pods when it can; `hard` refuses two pods on one node. */
-    topologySpread: "soft" | "hard";
+    /**
+     * Spread over nodes with max skew 1: `soft` prefers it (`ScheduleAnyway`); `hard` requires it (`DoNotSchedule`),
+     * so node counts stay within one of each other. `hard` keeps pods on separate nodes only while there are at least
+     * as many nodes as pods; it is no per-node cap. Defaults to `soft`.
+     */
+    topologySpread?: "soft" | "hard";
+    /**
+     * Restrict the pods' egress to the cluster DNS and these dependencies (a NetworkPolicy of type Egress). Defaults
+     * to none: egress is unrestricted.
+     */
+    egress?: EgressSettings;
+    /**
+     * Expose the `http` port on this port of every node (30000-32767): the Service becomes `NodePort` and the app port
+     * is open to every source. Defaults to none: a `ClusterIP` Service reached inside the cluster.
+     */
+    nodePort?: number;
+    /**
+     * Seconds a rollout may make no progress before Kubernetes marks it failed (`progressDeadlineSeconds`); `pulumi up`
+     * gives up on the Deployment a minute later. Defaults to `300`.
+     */
+    rolloutTimeoutSeconds?: number;
     /** Namespace ResourceQuota; LimitRange defaults come from {@link AppDeploymentArgs.resources}. */
     quota: { cpu: string; memory: string; pods: number };
     /** Prometheus Operator monitoring, or undefined where its CRDs are not installed. */
     monitoring?: MonitoringSettings;
-    /** Registry credentials the cluster needs to pull, made into an image pull secret. */
+    /**
+     * Registry credentials the cluster needs to pull, made into an image pull secret (`Registry.pullCredentials`).
+     * Defaults to none: nodes pull on their own.
+     */
     imagePullCredentials?: pulumi.Input<RegistryCredentials>;
+}
+
+/** Container resources as AppDeployment takes them: ephemeral storage may be left to its default. */
+export interface Resources {
+    /** What the scheduler reserves: `cpu`, `memory`, and `ephemeralStorage` (defaults to `128Mi`). */
+    requests: Omit<ResourceSettings["requests"], "ephemeralStorage"> & { ephemeralStorage?: string };
+    /** What the container may use: `cpu`, `memory`, and `ephemeralStorage` (defaults to `256Mi`). */
+    limits: Omit<ResourceSettings["limits"], "ephemeralStorage"> & { ephemeralStorage?: string };
+}
+
+/** {@link AppDeploymentArgs} with every default applied. */
+type Optional = "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials" | "nodePort" | "egress";
+type Settings = Required<Omit<AppDeploymentArgs, Optional | "resources">> &
+    Pick<AppDeploymentArgs, Optional> & { resources: ResourceSettings };
+
+/** Applies the documented defaults (components/defaults.ts). */
+function withDefaults(args: AppDeploymentArgs): Settings {
+    return {
+        ...args,
+        namespace: args.namespace ?? `${args.appName}-${args.stage}`,
+        replicas: args.replicas ?? APP_DEFAULTS.replicas,
+        port: args.port ?? APP_DEFAULTS.port,
+        metricsPort: args.metricsPort ?? APP_DEFAULTS.metricsPort,
+        env: args.env ?? {},
+        secretEnv: args.secretEnv ?? {},
+        preStopSeconds: args.preStopSeconds ?? APP_DEFAULTS.preStopSeconds,
+        drainSeconds: args.drainSeconds ?? APP_DEFAULTS.drainSeconds,
+        shutdownTimeoutSeconds: args.shutdownTimeoutSeconds ?? APP_DEFAULTS.shutdownTimeoutSeconds,
+        allowFrom: args.allowFrom ?? [],
+        topologySpread: args.topologySpread ?? APP_DEFAULTS.topologySpread,
+        rolloutTimeoutSeconds: args.rolloutTimeoutSeconds ?? APP_DEFAULTS.rolloutTimeoutSeconds,
+        resources: {
+            requests: {
+                ...args.resources.requests,
+                ephemeralStorage: args.resources.requests.ephemeralStorage ?? APP_DEFAULTS.ephemeralStorage.request,
+            },
+            limits: {
+                ...args.resources.limits,
+                ephemeralStorage: args.resources.limits.ephemeralStorage ?? APP_DEFAULTS.ephemeralStorage.limit,
+            },
+        },
+    };
 }
 
 /**
  * One app in one stage: Namespace, quota and limits, default-deny NetworkPolicy, ConfigMap and Secret,
  * Deployment, Service, PDB, HPA, Ingress, ServiceMonitor and PrometheusRule. Bodies come from the
- * pure functions in `lib/manifests.ts`; this class only creates the resources.
+ * pure functions in `lib/manifests/`; this class only creates the resources.
  */
 export class AppDeployment extends pulumi.ComponentResource {
     /** Name of the namespace created for the stage. */
@@ -90,8 +165,9 @@ export class AppDeployment extends pulumi.ComponentResource {
     /** The image the Deployment runs, by digest. */
     public readonly image: pulumi.Output<string>;
 
-    constructor(name: string, args: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("slipway:app:AppDeployment", name, {}, opts);
+    constructor(name: string, given: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ComponentType.AppDeployment, name, {}, opts);
+        const args = withDefaults(given);
         const image = requireDigest(args.image);
         const id = { appName: args.appName, stage: args.stage, namespace: args.namespace };
         const labels = commonLabels(id);
@@ -145,10 +221,18 @@ export class AppDeployment extends pulumi.ComponentResource {
                     metricsPort: args.metricsPort,
                     allowFrom: args.allowFrom,
                     monitoringNamespace: args.monitoring?.namespace,
+                    openAppPort: args.nodePort !== undefined,
                 }),
             },
             inNamespace,
         );
+        if (args.egress) {
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-egress`,
+                { metadata: meta(`${args.appName}-egress`), spec: appEgressPolicySpec(id, args.egress) },
+                inNamespace,
+            );
+        }
 
         // Auto-named (no metadata.name): a new name on every content change makes the Deployment roll.
         const configMap =
@@ -184,6 +268,8 @@ export class AppDeployment extends pulumi.ComponentResource {
             );
 
         const provenance = { image, buildNumber: args.buildNumber, gitBranch: args.gitBranch, gitSha: args.gitSha };
+        // The build number may be an Output (a computed value): resolve it before making it a label value.
+        const versionLabel = pulumi.output(args.buildNumber).apply(labelValue);
         // With an HPA its minimum is the floor the PDB and the initial rollout work with.
         const desiredReplicas = args.autoscaling?.minReplicas ?? args.replicas;
         const deployment = new k8s.apps.v1.Deployment(
@@ -193,6 +279,7 @@ export class AppDeployment extends pulumi.ComponentResource {
                 spec: deploymentSpec({
                     ...id,
                     ...provenance,
+                    versionLabel,
                     replicas: desiredReplicas,
                     port: args.port,
                     metricsPort: args.metricsPort,
@@ -206,14 +293,22 @@ export class AppDeployment extends pulumi.ComponentResource {
                     shutdownTimeoutSeconds: args.shutdownTimeoutSeconds,
                     topologySpread: args.topologySpread,
                     imagePullSecretName: pullSecret?.metadata.name,
+                    rolloutTimeoutSeconds: args.rolloutTimeoutSeconds,
                 }),
             },
-            // With an HPA, the replica count belongs to the autoscaler after creation.
-            { ...inNamespace, ignoreChanges: args.autoscaling ? ["spec.replicas"] : [] },
+            {
+                ...inNamespace,
+                // With an HPA, the replica count belongs to the autoscaler after creation.
+                ignoreChanges: args.autoscaling ? ["spec.replicas"] : [],
+                customTimeouts: deploymentCustomTimeouts(args.rolloutTimeoutSeconds),
+            },
         );
         const service = new k8s.core.v1.Service(
             `${name}-service`,
-            { metadata: meta(args.appName), spec: serviceSpec({ ...id, port: args.port, metricsPort: args.metricsPort }) },
+            {
+                metadata: meta(args.appName),
+                spec: serviceSpec({ ...id, port: args.port, metricsPort: args.metricsPort, nodePort: args.nodePort }),
+            },
             inNamespace,
         );
 

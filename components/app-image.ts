@@ -1,33 +1,33 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { BuildMetadata, imageTags } from "./lib/build-metadata";
+import { ComponentType, imageTags, type BuildMetadata, type RegistryCredentials } from "../contracts";
+import { BUILD_DEFAULTS } from "./defaults";
 import { builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
 import { isDigestPinned, parsePinnedRef } from "./lib/image-ref";
-import type { RegistryCredentials } from "./registry";
 
 /** Build the app image from source (dev, local). */
 export interface AppImageBuildSource {
     source: "build";
     /** `server/repository` the app image is pushed to. */
     repositoryUrl: pulumi.Input<string>;
-    /** Push credentials (secret); omit for an open local registry. */
-    credentials?: pulumi.Input<RegistryCredentials | undefined>;
+    /** Push credentials (secret). Defaults to none, for a registry open to pushes. */
+    credentials?: pulumi.Input<RegistryCredentials>;
     /** The build environment by digest (`…@sha256:…`): every build stage starts FROM it. */
     buildImageRef: pulumi.Input<string>;
-    /** Base of the runtime stage, pinned by digest. */
-    runtimeBaseImage: string;
-    /** Build context folder holding the multi-stage `Dockerfile`, e.g. `app`. */
-    context: string;
+    /** Base of the runtime stage, pinned by digest. Defaults to `node:24-bookworm-slim` by digest. */
+    runtimeBaseImage?: string;
+    /** Build context folder holding the multi-stage `Dockerfile`. Defaults to `app`. */
+    context?: string;
     /** Where the build came from; becomes tags, labels and build args. */
     metadata: BuildMetadata;
-    /** Target platforms. */
-    platforms: dockerBuild.Platform[];
-    /** Build during `pulumi preview` too. CI previews keep this false. */
-    buildOnPreview: boolean;
-    /** Name of the buildx builder; the current one when omitted. */
+    /** Target platforms. Defaults to `["linux/amd64"]`. */
+    platforms?: dockerBuild.Platform[];
+    /** Build during `pulumi preview` too. Defaults to `false`: CI previews never build or push. */
+    buildOnPreview?: boolean;
+    /** Name of the buildx builder. Defaults to the current builder. */
     builder?: string;
-    /** Also export the compiled artifacts (`artifact` target) to this local folder. */
+    /** Also export the compiled artifacts (`artifact` target) to this local folder. Defaults to no export. */
     exportArtifactsTo?: string;
 }
 
@@ -59,7 +59,7 @@ export class AppImage extends pulumi.ComponentResource {
     public readonly tags: pulumi.Output<string[]>;
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("slipway:image:AppImage", name, {}, opts);
+        super(ComponentType.AppImage, name, {}, opts);
         if (args.source === "pinned") {
             const pinned = parsePinnedRef(args.ref);
             if (pinned === undefined) {
@@ -72,10 +72,14 @@ export class AppImage extends pulumi.ComponentResource {
             this.digest = pulumi.output(pinned.digest);
             this.tags = pulumi.output([]);
         } else {
-            if (!isDigestPinned(args.runtimeBaseImage)) {
+            const runtimeBaseImage = args.runtimeBaseImage ?? BUILD_DEFAULTS.baseImage;
+            const location = args.context ?? BUILD_DEFAULTS.appContext;
+            const platforms = args.platforms ?? BUILD_DEFAULTS.platforms;
+            const buildOnPreview = args.buildOnPreview ?? BUILD_DEFAULTS.buildOnPreview;
+            if (!isDigestPinned(runtimeBaseImage)) {
                 throw new pulumi.InputPropertyError({
                     propertyPath: "runtimeBaseImage",
-                    reason: `runtimeBaseImage must be pinned by digest, got ${JSON.stringify(args.runtimeBaseImage)}`,
+                    reason: `runtimeBaseImage must be pinned by digest, got ${JSON.stringify(runtimeBaseImage)}`,
                 });
             }
             const buildImageRef = pulumi.output(args.buildImageRef).apply((ref) => {
@@ -87,13 +91,13 @@ export class AppImage extends pulumi.ComponentResource {
             });
             const buildArgs = {
                 BUILD_IMAGE: buildImageRef,
-                RUNTIME_BASE_IMAGE: args.runtimeBaseImage,
+                RUNTIME_BASE_IMAGE: runtimeBaseImage,
                 BUILD_NUMBER: args.metadata.buildNumber,
                 GIT_BRANCH: args.metadata.gitBranch,
                 GIT_SHA: args.metadata.gitSha,
             };
-            const context = { location: args.context };
-            const dockerfile = { location: path.join(args.context, "Dockerfile") };
+            const context = { location };
+            const dockerfile = { location: path.join(location, "Dockerfile") };
             const cache = registryCache(args.repositoryUrl);
             this.tags = pulumi.output(args.repositoryUrl).apply((url) => imageTags(args.metadata).map((tag) => `${url}:${tag}`));
             const image = new dockerBuild.Image(
@@ -109,12 +113,12 @@ export class AppImage extends pulumi.ComponentResource {
                         revision: args.metadata.gitSha,
                         extra: { "dev.slipway.git-branch": args.metadata.gitBranch },
                     }),
-                    platforms: args.platforms,
+                    platforms,
                     tags: this.tags,
                     push: true,
                     registries: registryLogins(args.credentials),
                     ...cache,
-                    buildOnPreview: args.buildOnPreview,
+                    buildOnPreview,
                     ...builderConfig(args.builder),
                 },
                 { parent: this },
@@ -128,12 +132,12 @@ export class AppImage extends pulumi.ComponentResource {
                         dockerfile,
                         target: ARTIFACT_TARGET,
                         buildArgs,
-                        platforms: args.platforms,
+                        platforms,
                         push: false,
                         exports: [{ local: { dest: args.exportArtifactsTo } }],
                         cacheFrom: cache.cacheFrom,
                         registries: registryLogins(args.credentials),
-                        buildOnPreview: args.buildOnPreview,
+                        buildOnPreview,
                         ...builderConfig(args.builder),
                     },
                     { parent: this },

@@ -3,25 +3,28 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { isDigestPinned, TAG_PATTERN } from "./lib/image-ref";
 import { builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
-import type { RegistryCredentials } from "./registry";
+import { ComponentType, type RegistryCredentials } from "../contracts";
+import { BUILD_DEFAULTS } from "./defaults";
 
 /** Arguments of {@link BuildImage}. */
 export interface BuildImageArgs {
     /** `server/repository` the build environment is pushed to. */
     repositoryUrl: pulumi.Input<string>;
-    /** Push credentials for that registry (secret); omit for an open local registry. */
-    credentials?: pulumi.Input<RegistryCredentials | undefined>;
+    /** Push credentials for that registry (secret). Defaults to none, for a registry open to pushes. */
+    credentials?: pulumi.Input<RegistryCredentials>;
     /** Version of the build environment: the tag it is pushed under. Bump it with every Dockerfile change. */
     version: string;
-    /** Base image, pinned by digest (`node:24-bookworm-slim@sha256:…`); passed as build arg `BASE_IMAGE`. */
-    baseImage: string;
-    /** Build context folder holding the `Dockerfile`, e.g. `build-image`. */
-    context: string;
-    /** Target platforms, e.g. `["linux/amd64"]`. */
-    platforms: dockerBuild.Platform[];
-    /** Build during `pulumi preview` too. CI previews keep this false. */
-    buildOnPreview: boolean;
-    /** Name of the buildx builder; the current one when omitted. */
+    /**
+     * Base image, pinned by digest; passed as build arg `BASE_IMAGE`. Defaults to `node:24-bookworm-slim` by digest.
+     */
+    baseImage?: string;
+    /** Build context folder holding the `Dockerfile`. Defaults to `build-image`. */
+    context?: string;
+    /** Target platforms. Defaults to `["linux/amd64"]`. */
+    platforms?: dockerBuild.Platform[];
+    /** Build during `pulumi preview` too. Defaults to `false`: CI previews never build or push. */
+    buildOnPreview?: boolean;
+    /** Name of the buildx builder. Defaults to the current builder. */
     builder?: string;
 }
 
@@ -38,11 +41,13 @@ export class BuildImage extends pulumi.ComponentResource {
     public readonly versionTag: pulumi.Output<string>;
 
     constructor(name: string, args: BuildImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("slipway:image:BuildImage", name, {}, opts);
-        if (!isDigestPinned(args.baseImage)) {
+        super(ComponentType.BuildImage, name, {}, opts);
+        const baseImage = args.baseImage ?? BUILD_DEFAULTS.baseImage;
+        const context = args.context ?? BUILD_DEFAULTS.buildImageContext;
+        if (!isDigestPinned(baseImage)) {
             throw new pulumi.InputPropertyError({
                 propertyPath: "baseImage",
-                reason: `baseImage must be pinned by digest (<image>@sha256:<64 hex>), got ${JSON.stringify(args.baseImage)}`,
+                reason: `baseImage must be pinned by digest (<image>@sha256:<64 hex>), got ${JSON.stringify(baseImage)}`,
             });
         }
         if (!TAG_PATTERN.test(args.version)) {
@@ -55,16 +60,16 @@ export class BuildImage extends pulumi.ComponentResource {
         const image = new dockerBuild.Image(
             `${name}`,
             {
-                context: { location: args.context },
-                dockerfile: { location: path.join(args.context, "Dockerfile") },
-                buildArgs: { BASE_IMAGE: args.baseImage, BUILD_IMAGE_VERSION: args.version },
+                context: { location: context },
+                dockerfile: { location: path.join(context, "Dockerfile") },
+                buildArgs: { BASE_IMAGE: baseImage, BUILD_IMAGE_VERSION: args.version },
                 labels: ociLabels({ title: "slipway-build-env", version: args.version }),
-                platforms: args.platforms,
+                platforms: args.platforms ?? BUILD_DEFAULTS.platforms,
                 tags: [this.versionTag],
                 push: true,
                 registries: registryLogins(args.credentials),
                 ...registryCache(args.repositoryUrl),
-                buildOnPreview: args.buildOnPreview,
+                buildOnPreview: args.buildOnPreview ?? BUILD_DEFAULTS.buildOnPreview,
                 ...builderConfig(args.builder),
             },
             { parent: this },

@@ -48,11 +48,8 @@ export const policies: Policies = [
     pdbAllowsEviction,
 ];
 
-/** The stages Slipway ships a policy config for (`policy/config/<stage>.json`). */
-export const STAGES = ["local", "dev", "qa", "prod"] as const;
-
-/** One of {@link STAGES}. */
-export type Stage = (typeof STAGES)[number];
+/** The stages Slipway ships a policy config for (`policy/config/<stage>.json`): every stage. */
+export { STAGES, type Stage } from "../contracts";
 
 /**
  * The enforcement level a policy runs at under a policy config file, with the precedence the engine and the

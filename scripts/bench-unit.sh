@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Wall time of the unit-test suite (mocha under Pulumi mocks, transpile-only) and of the typecheck,
-# each the median of N runs (default 5). Prints a Markdown table for the README.
+# each the median of N runs (default 5). Prints a Markdown table for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"

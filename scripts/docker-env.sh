@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bring up what the real image checks need on a Debian bookworm machine, as root:
-#   - Debian's docker.io, docker-registry, debootstrap (and wrk for the benchmark);
-#   - a Docker daemon (reused when `docker info` already answers);
+#   - a Docker engine: any that answers is used, an installed one (Docker CE's /usr/bin/dockerd, Debian's
+#     /usr/sbin/dockerd) is started, and Debian's docker.io is installed only where there is none;
+#   - Debian's docker-registry, debootstrap (and wrk for the benchmark) where missing;
 #   - a registry on 127.0.0.1 (reused when /v2/ already answers);
 #   - the stand-in for node:24-bookworm-slim (public registries are unreachable here), built once, reused by tag.
 #
@@ -12,9 +13,12 @@
 # Every failure exits non-zero with the reason: a machine that cannot run Docker must fail loudly, never skip.
 set -euo pipefail
 
-# The Debian client: the `docker` first on PATH may be a newer client without buildx, with which
-# DOCKER_BUILDKIT=1 builds refuse to run.
+# The client that talks to the engine: /usr/bin/docker (Debian's docker.io or Docker CE's docker-ce-cli)
+# unless set. The `docker` first on PATH may be a newer client without buildx, with which DOCKER_BUILDKIT=1
+# builds refuse to run; slipway_detect_engine falls back to it only when it answers and /usr/bin/docker does not.
 SLIPWAY_DOCKER="${SLIPWAY_DOCKER:-/usr/bin/docker}"
+# Where an installed daemon is looked for: Debian's docker.io puts dockerd in /usr/sbin, Docker CE in /usr/bin.
+SLIPWAY_DOCKERD_PATH="${SLIPWAY_DOCKERD_PATH:-$PATH:/usr/sbin:/usr/bin:/usr/local/bin}"
 SLIPWAY_REGISTRY_PORT="${SLIPWAY_REGISTRY_PORT:-5055}"
 SLIPWAY_REGISTRY_DIR="${SLIPWAY_REGISTRY_DIR:-/var/tmp/slipway-registry}"
 SLIPWAY_STATE_DIR="${SLIPWAY_STATE_DIR:-/var/tmp/slipway-docker}"
@@ -28,10 +32,38 @@ slipway_require_root() {
   [[ "$(id -u)" == 0 ]] || die "must run as root (installs packages and starts dockerd)"
 }
 
-# Installs only what is missing, so a warm machine does not touch apt at all.
+# The installed daemon binary, wherever the engine's package put it; empty when there is none.
+slipway_dockerd_binary() { PATH="$SLIPWAY_DOCKERD_PATH" command -v dockerd || true; }
+
+# Sets SLIPWAY_ENGINE to which engine this machine has, whatever installed it (Debian's docker.io, Docker CE,
+# a daemon started by hand):
+#   running    a client answers `docker info` (SLIPWAY_DOCKER is set to that client)
+#   installed  a dockerd binary exists but no engine answers yet: start it, never replace it
+#   missing    neither: install Debian's docker.io
+slipway_detect_engine() {
+  local other
+  other="$(command -v docker || true)"
+  if "$SLIPWAY_DOCKER" info >/dev/null 2>&1; then
+    SLIPWAY_ENGINE=running
+  elif [[ -n "$other" && "$other" != "$SLIPWAY_DOCKER" ]] && "$other" info >/dev/null 2>&1; then
+    SLIPWAY_DOCKER="$other"
+    SLIPWAY_ENGINE=running
+  elif [[ -n "$(slipway_dockerd_binary)" ]]; then
+    SLIPWAY_ENGINE=installed
+  else
+    SLIPWAY_ENGINE=missing
+  fi
+}
+
+# Installs only what is missing, so a warm machine does not touch apt at all. An engine that exists in any
+# form is used as it is: installing docker.io over Docker CE would replace the engine the machine relies on.
 slipway_install_packages() {
   local missing=()
-  [[ -x /usr/bin/docker && -x /usr/sbin/dockerd ]] || missing+=(docker.io)
+  slipway_detect_engine
+  log "docker engine: $SLIPWAY_ENGINE"
+  if [[ "$SLIPWAY_ENGINE" == missing ]]; then
+    missing+=(docker.io)
+  fi
   command -v docker-registry >/dev/null || missing+=(docker-registry)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v curl >/dev/null || missing+=(curl)
@@ -45,14 +77,20 @@ slipway_install_packages() {
 }
 
 slipway_start_dockerd() {
-  if "$SLIPWAY_DOCKER" info >/dev/null 2>&1; then
-    log "dockerd already running"
+  local dockerd
+  slipway_detect_engine
+  if [[ "$SLIPWAY_ENGINE" == running ]]; then
+    log "docker engine already running"
     return 0
   fi
+  dockerd="$(slipway_dockerd_binary)"
+  [[ -n "$dockerd" ]] || die "no dockerd found in $SLIPWAY_DOCKERD_PATH"
+  [[ -x "$SLIPWAY_DOCKER" ]] || SLIPWAY_DOCKER="$(command -v docker || true)"
+  [[ -n "$SLIPWAY_DOCKER" ]] || die "$dockerd is installed but no docker client is: install your engine's client package"
   mkdir -p "$SLIPWAY_STATE_DIR"
-  log "starting dockerd (log: $SLIPWAY_STATE_DIR/dockerd.log)"
+  log "starting $dockerd (log: $SLIPWAY_STATE_DIR/dockerd.log)"
   # setsid + nohup: the daemon must outlive this script (the caller's checks run after it returns).
-  setsid nohup dockerd >"$SLIPWAY_STATE_DIR/dockerd.log" 2>&1 </dev/null &
+  setsid nohup "$dockerd" >"$SLIPWAY_STATE_DIR/dockerd.log" 2>&1 </dev/null &
   local i
   for i in $(seq 1 120); do
     if "$SLIPWAY_DOCKER" info >/dev/null 2>&1; then

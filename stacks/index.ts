@@ -9,9 +9,10 @@ import { decodeProjectConfig, parseStackConfig } from "./config";
 import { defineStage } from "./stage";
 
 const config = parseStackConfig(decodeProjectConfig(pulumi.runtime.allConfig()));
+// Each export is one output of the contract (contracts/outputs.ts); a test checks the list.
 const stage = defineStage(config, resolveBuildMetadata(process.env, readLocalGit()));
 
-export const stageName = stage.stage;
+export const stageName = stage.stageName;
 export const registryServer = stage.registryServer;
 export const buildImageRef = stage.buildImageRef;
 export const appImageRef = stage.appImageRef;

@@ -3,15 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppDeployment } from "../components/app-deployment";
 import { AppImage } from "../components/app-image";
 import { BuildImage } from "../components/build-image";
-import { Registry, RegistryArgs, RegistryCredentials } from "../components/registry";
-import { BuildMetadata } from "../components/lib/build-metadata";
+import { Registry, RegistryArgs } from "../components/registry";
+import type { BuildMetadata, StackOutputName } from "../contracts";
 import { parsePinnedRef, splitRegistry } from "../components/lib/image-ref";
-import type { StackConfig } from "./config";
+import type { BuildingStackConfig, PinnedStackConfig, StackConfig } from "./config";
 import { projectPath } from "./paths";
 
-/** What a stage exports; `promote`, `rollback` and `status` read these names. */
-export interface StageOutputs {
-    stage: string;
+/** What a stage exports, by the contract's output names; `promote`, `rollback` and `status` read them. */
+export interface StackOutputs {
+    /** The stage this stack deploys. */
+    stageName: string;
     /** Registry host the app image lives in. */
     registryServer: pulumi.Output<string>;
     /** Build environment by digest; only in stages that build. */
@@ -27,6 +28,11 @@ export interface StageOutputs {
     gitSha: string;
 }
 
+// The interface above names exactly the contract's outputs: adding or renaming one fails the typecheck here.
+type Exactly<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const outputsMatchContract: Exactly<keyof StackOutputs, StackOutputName> = true;
+void outputsMatchContract;
+
 /**
  * Composes one stage: Registry → BuildImage → AppImage → AppDeployment. Stages that build (local,
  * dev) own the registry and both images; pinned stages (qa, prod) create no registry or build
@@ -35,70 +41,14 @@ export interface StageOutputs {
  * @param config validated stack config (see `config.ts`)
  * @param buildMetadata where the source came from, for stages that build
  */
-export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): StageOutputs {
+export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): StackOutputs {
     const provider = new k8s.Provider("k8s", {
         context: config.kubernetes.context,
         kubeconfig: config.kubernetes.kubeconfig,
         renderYamlToDirectory: config.kubernetes.renderYamlTo,
     });
-    const registryPassword = config.registryPassword === undefined ? undefined : pulumi.secret(config.registryPassword);
-    const external = config.registry?.type === "external" ? config.registry : undefined;
-    // Only an external registry needs an image pull secret: ECR nodes pull with their IAM role,
-    // and the local registry is open on the node's loopback.
-    const pullCredentials: pulumi.Output<RegistryCredentials> | undefined =
-        external && registryPassword
-            ? pulumi.secret(registryPassword.apply((password) => ({ server: external.server, username: external.username, password })))
-            : undefined;
-
-    // The registry and the build environment live as long as their config does, whatever the app image's
-    // source: a building stage pinned by a rollback must not delete its ECR repositories, nor forget the
-    // build image it pushed (re-pushing an immutable version tag would fail).
-    const registry =
-        config.registry &&
-        new Registry(
-            "registry",
-            registryArgs(config.registry, config.registryPassword === undefined ? undefined : registryPassword, config.app.name),
-        );
-    const buildImage =
-        registry &&
-        config.buildImage &&
-        new BuildImage("build-env", {
-            repositoryUrl: registry.buildRepositoryUrl,
-            credentials: registry.pushCredentials,
-            version: config.buildImage.version,
-            baseImage: config.buildImage.baseImage,
-            context: projectPath(config.buildImage.context),
-            platforms: config.build.platforms,
-            buildOnPreview: config.build.buildOnPreview,
-            builder: config.build.builder,
-        });
-
-    let image: AppImage;
-    let metadata: BuildMetadata;
-    if (config.image.source === "build") {
-        // The config schema requires a registry and a build image for stages that build.
-        metadata = buildMetadata;
-        image = new AppImage("app-image", {
-            source: "build",
-            repositoryUrl: registry!.appRepositoryUrl,
-            credentials: registry!.pushCredentials,
-            buildImageRef: buildImage!.ref,
-            runtimeBaseImage: config.image.runtimeBaseImage,
-            context: projectPath(config.image.context),
-            metadata,
-            platforms: config.build.platforms,
-            buildOnPreview: config.build.buildOnPreview,
-            exportArtifactsTo: config.image.exportArtifactsTo === undefined ? undefined : projectPath(config.image.exportArtifactsTo),
-            builder: config.build.builder,
-        });
-    } else {
-        metadata = { buildNumber: config.image.buildNumber, gitBranch: config.image.gitBranch, gitSha: config.image.gitSha };
-        image = new AppImage("app-image", { source: "pinned", ref: config.image.ref });
-    }
-    // Where the running image lives: the stage's own registry, else the pinned ref's host (no host: Docker Hub).
-    const registryServer =
-        registry?.server ??
-        pulumi.output(splitRegistry(parsePinnedRef((config.image as { ref: string }).ref)!.repository).registry || "docker.io");
+    const { registry, buildImage, image, metadata, registryServer } =
+        config.imageSource === "build" ? buildingImages(config, buildMetadata) : pinnedImages(config);
 
     const app = config.app;
     const deployment = new AppDeployment(
@@ -106,11 +56,8 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
         {
             appName: app.name,
             stage: config.stage,
-            namespace: `${app.name}-${config.stage}`,
             image: image.ref,
-            buildNumber: metadata.buildNumber,
-            gitBranch: metadata.gitBranch,
-            gitSha: metadata.gitSha,
+            ...metadata,
             replicas: app.replicas,
             port: app.port,
             metricsPort: app.metricsPort,
@@ -125,15 +72,19 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
             allowFrom: app.allowFrom,
             ingress: app.ingress,
             topologySpread: app.topologySpread,
+            nodePort: app.nodePort,
+            egress: app.egress,
+            rolloutTimeoutSeconds: app.rolloutTimeoutSeconds,
             quota: app.quota,
             monitoring: config.monitoring.enabled ? config.monitoring : undefined,
-            imagePullCredentials: pullCredentials,
+            // Only a registry that needs credentials to pull has them (ECR nodes pull with their IAM role).
+            imagePullCredentials: registry?.pullCredentials,
         },
         { providers: { kubernetes: provider } },
     );
 
     return {
-        stage: config.stage,
+        stageName: config.stage,
         registryServer,
         buildImageRef: buildImage?.ref,
         appImageRef: image.ref,
@@ -145,7 +96,73 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
     };
 }
 
-function registryArgs(r: NonNullable<StackConfig["registry"]>, password: pulumi.Output<string> | undefined, appName: string): RegistryArgs {
+/** The image side of a stage: which registry and build environment it keeps, and the app image it runs. */
+interface StageImages {
+    registry?: Registry;
+    buildImage?: BuildImage;
+    image: AppImage;
+    /** Where the running image came from. */
+    metadata: BuildMetadata;
+    /** Host the running image lives on. */
+    registryServer: pulumi.Output<string>;
+}
+
+/** A building stage: its registry, its build environment, and the app image built FROM it. */
+function buildingImages(config: BuildingStackConfig, metadata: BuildMetadata): StageImages {
+    const registry = new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name));
+    const buildImage = buildEnvironment(config, registry, config.buildImage);
+    const image = new AppImage("app-image", {
+        source: "build",
+        repositoryUrl: registry.appRepositoryUrl,
+        credentials: registry.pushCredentials,
+        buildImageRef: buildImage.ref,
+        runtimeBaseImage: config.image.runtimeBaseImage,
+        context: projectPath(config.image.context),
+        metadata,
+        platforms: config.build.platforms,
+        buildOnPreview: config.build.buildOnPreview,
+        exportArtifactsTo: config.image.exportArtifactsTo === undefined ? undefined : projectPath(config.image.exportArtifactsTo),
+        builder: config.build.builder,
+    });
+    return { registry, buildImage, image, metadata, registryServer: registry.server };
+}
+
+/**
+ * A pinned stage runs the digest in its config. The registry and the build environment live as long as their config
+ * does: a building stage pinned by a rollback must not delete its ECR repositories, nor forget the build image it
+ * pushed (re-pushing an immutable version tag would fail).
+ */
+function pinnedImages(config: PinnedStackConfig): StageImages {
+    const { ref, buildNumber, gitBranch, gitSha } = config.image;
+    const registry = config.registry && new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name));
+    const buildImage = registry && config.buildImage && buildEnvironment(config, registry, config.buildImage);
+    // Where the running image lives: the stage's own registry, else the pinned ref's host (no host: Docker Hub).
+    const host = splitRegistry(parsePinnedRef(ref)?.repository ?? ref).registry || "docker.io";
+    return {
+        registry,
+        buildImage,
+        image: new AppImage("app-image", { source: "pinned", ref }),
+        metadata: { buildNumber, gitBranch, gitSha },
+        registryServer: registry?.server ?? pulumi.output(host),
+    };
+}
+
+/** The versioned build environment, pushed to the stage's registry. */
+function buildEnvironment(config: StackConfig, registry: Registry, settings: NonNullable<StackConfig["buildImage"]>): BuildImage {
+    return new BuildImage("build-env", {
+        repositoryUrl: registry.buildRepositoryUrl,
+        credentials: registry.pushCredentials,
+        version: settings.version,
+        baseImage: settings.baseImage,
+        context: projectPath(settings.context),
+        platforms: config.build.platforms,
+        buildOnPreview: config.build.buildOnPreview,
+        builder: config.build.builder,
+    });
+}
+
+/** Component arguments from the registry config; the app repository defaults to the app's name. */
+function registryArgs(r: NonNullable<StackConfig["registry"]>, password: string | undefined, appName: string): RegistryArgs {
     const appRepository = r.appRepository ?? appName;
     switch (r.type) {
         case "local":
@@ -160,12 +177,11 @@ function registryArgs(r: NonNullable<StackConfig["registry"]>, password: pulumi.
                 buildRepository: r.buildRepository,
             };
         case "external":
-            // The config schema refuses an external registry without a password.
             return {
                 type: "external",
                 server: r.server,
                 username: r.username,
-                password: password!,
+                password: password === undefined ? undefined : pulumi.secret(password),
                 appRepository,
                 buildRepository: r.buildRepository,
             };

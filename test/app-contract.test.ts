@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import { SLIPWAY_ENV } from "../components/lib/manifests";
+import { SERVICE_ENV_VALUES, STAGES } from "../contracts";
 import { single, evaluateStack, REPO_ROOT, STACKS } from "./support/stacks";
 
 /**
@@ -19,9 +21,26 @@ type LoadConfig = (env: Record<string, string | undefined>) => {
     file: Record<string, unknown>;
 };
 
-async function appLoadConfig(): Promise<LoadConfig> {
+/** The service's env schema: a zod object whose fields are (defaulted) zod schemas. */
+type ZodLike = { _zod: { def: { type: string; innerType?: ZodLike; entries?: Record<string, string> } } };
+type EnvSchema = { shape: Record<string, ZodLike> };
+
+/** The options of an enum field, under optional/default wrappers; undefined for any other type. */
+function enumOptions(schema: ZodLike): string[] | undefined {
+    const def = schema._zod.def;
+    if ((def.type === "default" || def.type === "optional") && def.innerType) {
+        return enumOptions(def.innerType);
+    }
+    return def.type === "enum" && def.entries ? Object.values(def.entries) : undefined;
+}
+
+async function appConfigModule(): Promise<{ loadConfig: LoadConfig; EnvSchema: EnvSchema }> {
     const url = pathToFileURL(path.join(REPO_ROOT, "app", "src", "config.ts")).href;
-    return ((await import(url)) as { loadConfig: LoadConfig }).loadConfig;
+    return (await import(url)) as { loadConfig: LoadConfig; EnvSchema: EnvSchema };
+}
+
+async function appLoadConfig(): Promise<LoadConfig> {
+    return (await appConfigModule()).loadConfig;
 }
 
 describe("every stack's container config is accepted by the sample service", () => {
@@ -50,6 +69,24 @@ describe("every stack's container config is accepted by the sample service", () 
             assert.equal(typeof config.file.message, "string");
         });
     }
+
+    it("the service knows exactly Slipway's stages", async () => {
+        const { EnvSchema } = await appConfigModule();
+        assert.deepEqual(enumOptions(EnvSchema.shape.STAGE), [...STAGES]);
+    });
+
+    it("the stack config accepts exactly the values the service's own schema accepts for every variable a stage sets", async () => {
+        const { EnvSchema } = await appConfigModule();
+        const settable: Record<string, string[]> = {};
+        for (const [name, schema] of Object.entries(EnvSchema.shape)) {
+            const options = enumOptions(schema);
+            if (options && !(SLIPWAY_ENV as readonly string[]).includes(name)) {
+                settable[name] = options;
+            }
+        }
+        assert.ok(Object.keys(settable).length > 0, "the service has enum variables a stage sets (LOG_LEVEL)");
+        assert.deepEqual(Object.fromEntries(Object.entries(SERVICE_ENV_VALUES).map(([k, v]) => [k, [...v]])), settable);
+    });
 
     it("a config key the service does not know is caught here, before any deploy", async () => {
         const loadConfig = await appLoadConfig();

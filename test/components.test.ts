@@ -4,14 +4,14 @@ import { AppDeployment, AppDeploymentArgs } from "../components/app-deployment";
 import { AppImage } from "../components/app-image";
 import { BuildImage, BuildImageArgs } from "../components/build-image";
 import { Registry } from "../components/registry";
-import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../stacks/defaults";
+import { NODE_24_BOOKWORM_SLIM, REGISTRY_2 } from "../components/defaults";
 import {
     CapturedResource,
-    fakeDigest,
     FAKE_ECR_SERVER,
     isSecret,
     isSecretInput,
     RecordingMocks,
+    recordOptions,
     revealInput,
     settle,
     valueOf,
@@ -65,9 +65,10 @@ describe("Registry", () => {
         assert.deepEqual(policy.rules[1].selection.tagPrefixList, ["build-"]);
         assert.equal(await valueOf(result.server), FAKE_ECR_SERVER);
         assert.equal(await valueOf(result.appRepositoryUrl), `${FAKE_ECR_SERVER}/hello`);
-        assert.deepEqual(await valueOf(result.pushCredentials), { server: FAKE_ECR_SERVER, username: "AWS", password: "ecr-token-value" });
-        assert.equal(await isSecret(result.pushCredentials), true);
-        assert.equal(await valueOf(result.pullCredentials), undefined, "nodes pull from ECR with their IAM role");
+        const push = result.pushCredentials ?? assert.fail("ECR has push credentials");
+        assert.deepEqual(await valueOf(push), { server: FAKE_ECR_SERVER, username: "AWS", password: "ecr-token-value" });
+        assert.equal(await isSecret(push), true);
+        assert.equal(result.pullCredentials, undefined, "nodes pull from ECR with their IAM role");
     });
 
     it("local: registry:2 by digest, published on 127.0.0.1 only, with a data volume", async () => {
@@ -78,7 +79,8 @@ describe("Registry", () => {
         const container = single(resources, "docker:index/container:Container");
         assert.deepEqual(container.inputs.ports, [{ internal: 5000, external: 5055, ip: "127.0.0.1" }]);
         assert.equal(container.inputs.volumes[0].containerPath, "/var/lib/registry");
-        assert.equal(container.inputs.volumes[0].volumeName, single(resources, "docker:index/volume:Volume").name + "-0a1b2c3");
+        // The container mounts the volume the provider created, by the name it was given.
+        assert.equal(container.inputs.volumes[0].volumeName, single(resources, "docker:index/volume:Volume").state.name);
         assert.equal(container.inputs.restart, "unless-stopped");
         assert.equal(await valueOf(result.buildRepositoryUrl), "127.0.0.1:5055/env");
         assert.equal(ofType(resources, "aws:ecr/repository:Repository").length, 0);
@@ -114,8 +116,32 @@ describe("Registry", () => {
             ["slipway:registry:Registry"],
         );
         assert.equal(await valueOf(result.appRepositoryUrl), "registry.example.com/team/hello");
-        assert.deepEqual(await valueOf(result.pullCredentials), { server: "registry.example.com", username: "ci", password: "hunter2" });
-        assert.equal(await isSecret(result.pullCredentials), true);
+        const pull = result.pullCredentials ?? assert.fail("an external registry with a user has pull credentials");
+        assert.deepEqual(await valueOf(pull), { server: "registry.example.com", username: "ci", password: "hunter2" });
+        assert.equal(await isSecret(pull), true);
+        assert.equal(result.pushCredentials, result.pullCredentials);
+    });
+});
+
+describe("Registry: an open external registry (no username)", () => {
+    const open = { type: "external" as const, server: "127.0.0.1:5001", appRepository: "hello" };
+
+    it("has no push or pull credentials and creates nothing", async () => {
+        const { resources, result } = await withMocks(() => new Registry("reg", open));
+        assert.deepEqual(
+            resources.map((r) => r.type),
+            ["slipway:registry:Registry"],
+        );
+        assert.equal(result.pushCredentials, undefined);
+        assert.equal(result.pullCredentials, undefined);
+        assert.equal(await valueOf(result.buildRepositoryUrl), "127.0.0.1:5001/slipway-build-env");
+    });
+
+    it("refuses a password without a username, and a username without a password", async () => {
+        await withMocks(() => {
+            assert.throws(() => new Registry("a", { ...open, password: pulumi.secret("x") }), /a password without a username/);
+            assert.throws(() => new Registry("b", { ...open, username: "ci" }), /username ci needs a password/);
+        });
     });
 });
 
@@ -348,12 +374,12 @@ describe("AppDeployment", () => {
             "pull-pass",
         );
         const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
-        assert.equal(pod.volumes[1].configMap.name, `app-config-${fakeDigest("app-config").slice(7, 15)}`);
-        assert.equal(
-            pod.containers[0].env.find((e: any) => e.name === "DB_PASSWORD").valueFrom.secretKeyRef.name.startsWith("app-env-"),
-            true,
-        );
-        assert.equal(pod.imagePullSecrets[0].name.startsWith("app-pull-"), true);
+        // Auto-named objects: the pod refers to the names the three objects got, which nothing in the program knows.
+        const names = [configMap, env, pull].map((r) => r.state.metadata.name);
+        assert.equal(new Set(names).size, 3, `three distinct generated names: ${names.join(", ")}`);
+        assert.equal(pod.volumes[1].configMap.name, configMap.state.metadata.name);
+        assert.equal(pod.containers[0].env.find((e: any) => e.name === "DB_PASSWORD").valueFrom.secretKeyRef.name, env.state.metadata.name);
+        assert.deepEqual(pod.imagePullSecrets, [{ name: pull.state.metadata.name }]);
     });
 
     it("no PDB for a single replica; no HPA, Ingress or monitoring unless asked", async () => {
@@ -390,6 +416,97 @@ describe("AppDeployment", () => {
             assert.equal(resources.filter((r) => r.type.startsWith("kubernetes:")).length, 0);
         });
     }
+
+    it("makes a build number that arrives as an Output a valid version label, not Output's toString text", async () => {
+        const { resources } = await withMocks(() => new AppDeployment("app", { ...args, buildNumber: pulumi.output("build 42/main") }));
+        const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template;
+        assert.equal(pod.metadata.labels["app.kubernetes.io/version"], "build-42-main");
+        assert.equal(pod.metadata.annotations["slipway.dev/build-number"], "build 42/main");
+    });
+
+    it("egress: off unless asked; then one Egress NetworkPolicy over the app's pods", async () => {
+        const { resources: open } = await withMocks(() => new AppDeployment("app", args));
+        assert.ok(
+            ofType(open, "kubernetes:networking.k8s.io/v1:NetworkPolicy").every((r) => !r.inputs.spec.policyTypes.includes("Egress")),
+        );
+        const { resources } = await withMocks(
+            () =>
+                new AppDeployment("app", {
+                    ...args,
+                    egress: { dnsNamespace: "kube-system", allow: [{ namespace: "postgres", port: 5432, protocol: "TCP" }] },
+                }),
+        );
+        const egress = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((r) =>
+            r.inputs.spec.policyTypes.includes("Egress"),
+        );
+        assert.deepEqual(
+            egress.map((r) => [r.name, r.inputs.metadata.name, r.inputs.metadata.namespace, r.inputs.spec.egress.length]),
+            [["app-egress", "hello-egress", "hello-prod", 2]],
+        );
+    });
+
+    it("nodePort: a NodePort Service on that port, the app port open to every source", async () => {
+        const { resources } = await withMocks(() => new AppDeployment("app", { ...args, nodePort: 30080 }));
+        const service = single(resources, "kubernetes:core/v1:Service").inputs.spec;
+        assert.equal(service.type, "NodePort");
+        assert.deepEqual(
+            service.ports.map((p: any) => [p.name, p.nodePort]),
+            [
+                ["http", 30080],
+                ["metrics", undefined],
+            ],
+        );
+        const netpol = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.inputs.metadata.name === "hello")!;
+        assert.deepEqual(netpol.inputs.spec.ingress[0], { ports: [{ port: 8080, protocol: "TCP" }] });
+    });
+
+    it("rolloutTimeoutSeconds: the progress deadline, and custom timeouts a minute longer on the Deployment only", async () => {
+        for (const [given, deadline, wait] of [
+            [undefined, 300, "360s"],
+            [120, 120, "180s"],
+        ] as const) {
+            const mocks = new RecordingMocks();
+            await pulumi.runtime.setMocks(mocks, "slipway", "test", false);
+            const sent = recordOptions();
+            new AppDeployment("app", { ...args, rolloutTimeoutSeconds: given });
+            await settle();
+            assert.equal(single(mocks.resources, "kubernetes:apps/v1:Deployment").inputs.spec.progressDeadlineSeconds, deadline);
+            assert.deepEqual(sent.get("kubernetes:apps/v1:Deployment::app-deployment")?.customTimeouts, {
+                create: wait,
+                update: wait,
+                delete: "",
+            });
+            assert.deepEqual(sent.get("kubernetes:core/v1:Service::app-service")?.customTimeouts, { create: "", update: "", delete: "" });
+        }
+    });
+
+    it("applies its documented defaults to what it is not given", async () => {
+        const { resources } = await withMocks(
+            () =>
+                new AppDeployment("app", {
+                    appName: "hello",
+                    stage: "dev",
+                    image: args.image,
+                    buildNumber: "7",
+                    gitBranch: "main",
+                    gitSha: "9f2c4e1",
+                    resources: args.resources,
+                    quota: args.quota,
+                }),
+        );
+        assert.equal(single(resources, "kubernetes:core/v1:Namespace").inputs.metadata.name, "hello-dev");
+        const spec = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec;
+        const container = spec.template.spec.containers[0];
+        assert.equal(spec.replicas, 1);
+        assert.deepEqual(
+            container.ports.map((p: any) => p.containerPort),
+            [8080, 9464],
+        );
+        assert.deepEqual(container.lifecycle.preStop, { sleep: { seconds: 5 } });
+        assert.equal(spec.template.spec.terminationGracePeriodSeconds, 5 + 2 + 10 + 5);
+        assert.equal(spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable, "ScheduleAnyway");
+        assert.equal(ofType(resources, "kubernetes:core/v1:Secret").length, 0);
+    });
 
     it("refuses a tag that arrives as an Output when it resolves", async () => {
         const mocks = new RecordingMocks();

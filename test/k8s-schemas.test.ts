@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { kubernetesObjects, schemaErrors, unknownFields } from "./support/k8s-schema";
-import { evaluateStack, STACKS } from "./support/stacks";
+import { evaluateStack, readStackConfig, STACKS } from "./support/stacks";
 
 describe("every Kubernetes object validates against the official schemas", () => {
     for (const stack of STACKS) {
@@ -19,6 +19,28 @@ describe("every Kubernetes object validates against the official schemas", () =>
             assert.deepEqual(problems, []);
         });
     }
+
+    it("dev with egress restricted and a NodePort: the extra objects are schema-valid too", async () => {
+        const base = readStackConfig("dev") as { app: Record<string, unknown> };
+        const app = {
+            ...base.app,
+            nodePort: 30080,
+            egress: {
+                allow: [
+                    { namespace: "postgres", port: 5432 },
+                    { cidr: "10.20.0.0/16", port: 443 },
+                ],
+            },
+        };
+        const objects = kubernetesObjects(await evaluateStack("dev", { config: { app } }));
+        assert.ok(objects.some((o) => o.object.kind === "NetworkPolicy" && (o.object as any).spec.policyTypes.includes("Egress")));
+        const problems: string[] = [];
+        for (const { resource, object } of objects) {
+            problems.push(...(await schemaErrors(object)).map((e) => `${resource.name}: ${e}`));
+            problems.push(...(await unknownFields(object)).map((f) => `${resource.name}: unknown field ${f}`));
+        }
+        assert.deepEqual(problems, []);
+    });
 
     it("the checks catch a wrong type, a bad quantity and a misspelt field", async () => {
         const [{ object }] = kubernetesObjects(await evaluateStack("dev")).filter((o) => o.object.kind === "Deployment");

@@ -1,7 +1,9 @@
 import { strict as assert } from "node:assert";
 import { isDigestPinned } from "../components/lib/image-ref";
+import { APP_DEFAULTS } from "../components/defaults";
+import { PINNED_STAGES } from "../contracts";
 import { parseStackConfig } from "../stacks/config";
-import { CapturedResource, isSecret, isSecretInput, valueOf } from "./support/mocks";
+import { CapturedResource, isSecret, isSecretInput, isUnknownInput, revealInput, valueOf } from "./support/mocks";
 import { evaluateStack, evaluateStackFull, ofType, readStackConfig, single, STACKS, TEST_BUILD } from "./support/stacks";
 
 const BUILD_TYPES = ["docker-build:index:Image", "slipway:image:BuildImage", "slipway:registry:Registry", "aws:ecr/repository:Repository"];
@@ -31,6 +33,14 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
                     assert.equal(typeof c.image, "string");
                     assert.ok(isDigestPinned(c.image as string), `${c.owner} runs ${c.image}`);
                 }
+            });
+
+            it("requests and limits ephemeral storage for the container", () => {
+                const { resources: amounts } = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0];
+                assert.deepEqual(
+                    [amounts.requests["ephemeral-storage"], amounts.limits["ephemeral-storage"]],
+                    [APP_DEFAULTS.ephemeralStorage.request, APP_DEFAULTS.ephemeralStorage.limit],
+                );
             });
 
             it("has a Service selecting the Deployment's pods by labels the pods carry", () => {
@@ -93,7 +103,7 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         assert.deepEqual(namespaces, ["hello-local", "hello-dev", "hello-qa", "hello-prod"]);
     });
 
-    for (const stack of ["qa", "prod"] as const) {
+    for (const stack of PINNED_STAGES) {
         it(`${stack} builds nothing and deploys exactly the configured digest`, async () => {
             const { resources, outputs } = await evaluateStackFull(stack);
             const config = readStackConfig(stack) as any;
@@ -151,6 +161,44 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         );
     });
 
+    it("local opted into registry.type local (Docker Desktop): Slipway runs registry:2 by digest on 127.0.0.1", async () => {
+        const { resources, outputs } = await evaluateStackFull("local", { config: { registry: { type: "local", port: 5001 } } });
+        const container = single(resources, "docker:index/container:Container");
+        assert.deepEqual(container.inputs.ports, [{ internal: 5000, external: 5001, ip: "127.0.0.1" }]);
+        assert.ok(isDigestPinned(single(resources, "docker:index/remoteImage:RemoteImage").inputs.name));
+        assert.equal(await valueOf(outputs.registryServer), "127.0.0.1:5001");
+        assert.match((await valueOf(outputs.appImageRef))!, /^127\.0\.0\.1:5001\/hello@sha256:/);
+        assert.equal(ofType(resources, "kubernetes:core/v1:Secret").length, 0);
+    });
+
+    it("local as shipped uses no Docker provider resource at all (it runs where Docker Desktop cannot)", async () => {
+        const resources = await evaluateStack("local");
+        assert.deepEqual(
+            resources.filter((r) => r.type.startsWith("docker:")).map((r) => r.type),
+            [],
+        );
+        assert.equal(single(resources, "kubernetes:core/v1:Service").inputs.spec.type, "NodePort");
+    });
+
+    it("dev on an open registry on loopback: no credentials anywhere, no pull Secret", async () => {
+        const { resources, outputs } = await evaluateStackFull("dev", {
+            config: { registry: { type: "external", server: "127.0.0.1:5001" } },
+        });
+        assert.equal(ofType(resources, "aws:ecr/repository:Repository").length, 0);
+        const builds = ofType(resources, "docker-build:index:Image");
+        assert.deepEqual(
+            builds.map((b) => [b.name, b.inputs.registries]),
+            [
+                ["build-env", []],
+                ["app-image", []],
+            ],
+        );
+        assert.ok(builds.every((b) => b.inputs.tags.every((t: string) => t.startsWith("127.0.0.1:5001/"))));
+        assert.equal(ofType(resources, "kubernetes:core/v1:Secret").length, 0);
+        assert.equal(single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.imagePullSecrets, undefined);
+        assert.equal(await valueOf(outputs.registryServer), "127.0.0.1:5001");
+    });
+
     it("points the Kubernetes provider at the stage's context, or renders YAML for GitOps hand-off", async () => {
         const dev = single(await evaluateStack("dev"), "pulumi:providers:kubernetes");
         assert.equal(dev.inputs.context, "slipway-dev");
@@ -202,26 +250,56 @@ describe("secrets never appear in plain text", () => {
         }
     }
 
+    /** Where each secret sits in a stack's inputs: plain (a leak) or inside secret-marked values. */
+    function secretPaths(resources: CapturedResource[]): { plain: string[]; marked: string[] } {
+        const plain: string[] = [];
+        const marked: string[] = [];
+        const holdsSecret = (text: string) =>
+            text.includes(SECRET) ||
+            text.includes(REGISTRY_PASSWORD) ||
+            text.includes(Buffer.from(`ci:${REGISTRY_PASSWORD}`).toString("base64"));
+        for (const r of resources) {
+            plainLeaks(r.inputs, `${r.type} ${r.name}`, plain);
+            const walk = (value: unknown, path: string): void => {
+                if (isSecretInput(value)) {
+                    if (holdsSecret(JSON.stringify(revealInput(value)))) {
+                        marked.push(path);
+                    }
+                } else if (value !== null && typeof value === "object") {
+                    for (const [k, v] of Object.entries(value)) {
+                        walk(v, `${path}.${k}`);
+                    }
+                }
+            };
+            walk(r.inputs, `${r.type} ${r.name}`);
+        }
+        return { plain, marked };
+    }
+
+    /** Every secret path in use: a secret env var, and an external registry with a user and a password. */
+    const withSecrets = {
+        secretEnv: { DB_PASSWORD: SECRET },
+        registry: { type: "external", server: "registry.example.com", username: "ci" },
+        registryPassword: REGISTRY_PASSWORD,
+    };
+
     for (const stack of STACKS) {
-        it(`${stack}: secret env and registry password only inside secret-marked Secret data`, async () => {
-            const base = readStackConfig(stack) as any;
-            const { resources, outputs } = await evaluateStackFull(stack, {
-                config: {
-                    secretEnv: { DB_PASSWORD: SECRET },
-                    registry: { type: "external", server: "registry.example.com", username: "ci" },
-                    registryPassword: REGISTRY_PASSWORD,
-                    ...(base.image.source === "build"
-                        ? {}
-                        : { registry: { type: "external", server: "registry.example.com", username: "ci" } }),
-                },
-            });
-            const leaks: string[] = [];
-            for (const r of resources) {
-                plainLeaks(r.inputs, `${r.type} ${r.name}`, leaks);
-            }
-            assert.deepEqual(leaks, []);
-            const envSecret = ofType(resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.type === "Opaque")!;
-            assert.ok(isSecretInput(envSecret.inputs.stringData));
+        it(`${stack}: secret env and registry password only inside secret-marked values`, async () => {
+            const { resources, outputs } = await evaluateStackFull(stack, { config: withSecrets });
+            const { plain, marked } = secretPaths(resources);
+            assert.deepEqual(plain, []);
+            // The secrets did reach the resources (so the check above saw them): the env Secret, the pull Secret and,
+            // where images are built, the registry logins of both builds.
+            const building = (readStackConfig(stack) as any).image.source === "build";
+            assert.deepEqual(
+                marked.map((p) => p.split(" ")[0]).sort(),
+                [
+                    ...(building ? ["docker-build:index:Image", "docker-build:index:Image"] : []),
+                    "kubernetes:core/v1:Secret",
+                    "kubernetes:core/v1:Secret",
+                ],
+                marked.join("\n"),
+            );
             const deployment = single(resources, "kubernetes:apps/v1:Deployment");
             const env = deployment.inputs.spec.template.spec.containers[0].env.find((e: any) => e.name === "DB_PASSWORD");
             assert.equal(env.value, undefined);
@@ -236,6 +314,16 @@ describe("secrets never appear in plain text", () => {
             }
         });
     }
+
+    it("the check finds a secret put where it must not be (a plain env value, a config file)", async () => {
+        const base = readStackConfig("dev") as any;
+        const app = { ...base.app, env: { ...base.app.env, API_KEY: SECRET }, configFile: { content: { message: REGISTRY_PASSWORD } } };
+        const { plain } = secretPaths(await evaluateStack("dev", { config: { ...withSecrets, app } }));
+        assert.deepEqual(plain.map((p) => p.split(".")[0]).sort(), [
+            "kubernetes:apps/v1:Deployment app-deployment",
+            "kubernetes:core/v1:ConfigMap app-config",
+        ]);
+    });
 });
 
 describe("preview (pulumi preview without building)", () => {
@@ -250,9 +338,11 @@ describe("preview (pulumi preview without building)", () => {
             assert.equal(await valueOf(planned.outputs.appImageRef), undefined);
             assert.equal(await valueOf(planned.outputs.buildImageRef!), undefined);
             const deployment = single(planned.resources, "kubernetes:apps/v1:Deployment");
-            // An unknown value has no concrete image string during preview: it is never a tag.
-            const image = deployment.inputs.spec?.template?.spec?.containers?.[0]?.image;
-            assert.ok(image === undefined || !String(image).includes(":latest"));
+            // The container is planned, and its image is unknown until the build pushes a digest: never a tag, which is
+            // known at preview time (the tags AppImage pushes are computed from build metadata).
+            const container = deployment.inputs.spec.template.spec.containers[0];
+            assert.equal(container.name, "hello");
+            assert.ok(isUnknownInput(container.image), `image is ${JSON.stringify(container.image)}`);
             assert.equal(single(planned.resources, "kubernetes:core/v1:Service").inputs.metadata.name, "hello");
             const tags = await valueOf(planned.outputs.appImageTags);
             assert.ok(tags!.every((t) => /:(build|sha|branch)-/.test(t)));

@@ -7,6 +7,7 @@ import { describeError, ExitCode, ToolError, type ExitCodeValue } from "./errors
 import { promote } from "./promote";
 import { rollback } from "./rollback";
 import { DEFAULT_STAGES, status } from "./status";
+import { UPDATE_ADDRESS } from "./updates";
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -28,6 +29,13 @@ function positiveInt(value: string): number {
         throw new InvalidArgumentError("expected an update version (a positive integer)");
     }
     return Number(value);
+}
+
+function updateAddress(value: string): string {
+    if (!UPDATE_ADDRESS.test(value)) {
+        throw new InvalidArgumentError("expected an update version (41) or its start time in UTC (2026-11-29T22:50:01Z)");
+    }
+    return value;
 }
 
 /** Builds the program; `setExit` receives the exit code of commands that report one (status). */
@@ -54,14 +62,21 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
         .command("rollback")
         .description("Pin an earlier image and deploy it. Default: the newest earlier successful update that ran a different image.")
         .requiredOption("--stack <stack>", "stack to roll back, e.g. prod", stackName)
-        .option("--to-version <n>", "restore the image of this update version (see pulumi stack history)", positiveInt)
+        .option(
+            "--to <update>",
+            "restore the image of this update: its version, or its start time in UTC as status prints it (DIY backends number no updates)",
+            updateAddress,
+        )
+        .option("--to-version <n>", "restore the image of this update version (backends that number updates)", positiveInt)
         .option("--digest <sha256:…>", "restore this digest from the stack's repository")
         .option("--no-registry-check", "with --digest: do not check that the digest exists in the registry")
         .option("--dry-run", "print what would be done; change nothing", false)
         .addHelpText("after", EXIT_CODES_HELP)
-        .action(async (opts: { stack: string; toVersion?: number; digest?: string; dryRun: boolean; registryCheck: boolean }) => {
-            await rollback(ctx, opts);
-        });
+        .action(
+            async (opts: { stack: string; to?: string; toVersion?: number; digest?: string; dryRun: boolean; registryCheck: boolean }) => {
+                await rollback(ctx, opts);
+            },
+        );
 
     program
         .command("status")

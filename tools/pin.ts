@@ -2,8 +2,9 @@
  * Reading and writing a stage's pinned image (`slipway:image` with `source: pinned`), the only config the tools
  * change. Promotion and rollback both end here, so they write exactly the same keys.
  */
+import { IMAGE_CONFIG_KEY, pinnedImageSchema, type PinnedImage } from "../contracts";
 import type { StageStack } from "./stage-stack";
-import { configObject, IMAGE_CONFIG_KEY } from "./history";
+import { configObject } from "./history";
 import { parsePinnedRef } from "./image-ref";
 
 /** A digest-pinned image and the build metadata that travels with it. */
@@ -22,26 +23,20 @@ export async function readImageConfig(stack: StageStack): Promise<Record<string,
 
 /** The ref the stack is pinned to now, or `undefined` when it builds (or the pin is malformed). */
 export function currentPinnedRef(image: Record<string, unknown> | undefined): string | undefined {
-    if (image?.source !== "pinned") {
+    const pin = pinnedImageSchema.safeParse(image);
+    if (!pin.success) {
         return undefined;
     }
-    try {
-        const ref = parsePinnedRef(image.ref, "image.ref");
-        return `${ref.repository}@${ref.digest}`;
-    } catch {
-        return undefined;
-    }
+    const ref = parsePinnedRef(pin.data.ref, "image.ref");
+    return `${ref.repository}@${ref.digest}`;
 }
 
-/** The `slipway:image` object of a pin (the `pinned` shape of docs/CONTRACTS.md); metadata defaults to `unknown`. */
-export function pinnedImageConfig(pin: ImagePin): Record<string, string> {
-    return {
-        source: "pinned",
-        ref: pin.ref,
-        buildNumber: pin.buildNumber ?? "unknown",
-        gitBranch: pin.gitBranch ?? "unknown",
-        gitSha: pin.gitSha ?? "unknown",
-    };
+/**
+ * The `slipway:image` object of a pin, through the same schema the program parses it with (contracts); metadata
+ * defaults to `unknown`. Throws on a pin the program would refuse, before anything is written.
+ */
+export function pinnedImageConfig(pin: ImagePin): PinnedImage {
+    return pinnedImageSchema.parse({ source: "pinned", ...pin });
 }
 
 /**

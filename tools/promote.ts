@@ -2,6 +2,7 @@
  * `promote --from dev --to qa [--yes]`: pin the source stage's app image digest in the target stage.
  */
 import type { OutputMap } from "@pulumi/pulumi/automation";
+import { StackOutput, type StackOutputName } from "../contracts";
 import { formatChanges, type ToolContext } from "./context";
 import { refused } from "./errors";
 import { deployedImage, requireLastDeploymentSucceeded } from "./history";
@@ -16,7 +17,7 @@ export interface PromoteOptions {
     yes: boolean;
 }
 
-const text = (outputs: OutputMap, key: string): string | undefined => {
+const text = (outputs: OutputMap, key: StackOutputName): string | undefined => {
     const v = outputs[key]?.value;
     return typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
 };
@@ -32,8 +33,8 @@ async function sourcePin(ctx: ToolContext, from: string): Promise<ImagePin> {
     let digest: string;
     let ref: ReturnType<typeof parsePinnedRef>;
     try {
-        digest = requireDigest(outputs.appImageDigest?.value, `stack ${from}'s output appImageDigest`);
-        ref = parsePinnedRef(outputs.appImageRef?.value, `stack ${from}'s output appImageRef`);
+        digest = requireDigest(outputs[StackOutput.appImageDigest]?.value, `stack ${from}'s output ${StackOutput.appImageDigest}`);
+        ref = parsePinnedRef(outputs[StackOutput.appImageRef]?.value, `stack ${from}'s output ${StackOutput.appImageRef}`);
     } catch (err) {
         throw refused(`${(err as Error).message}; refusing to promote`);
     }
@@ -50,9 +51,9 @@ async function sourcePin(ctx: ToolContext, from: string): Promise<ImagePin> {
     }
     return {
         ref: `${ref.repository}@${digest}`,
-        buildNumber: text(outputs, "buildNumber"),
-        gitBranch: text(outputs, "gitBranch"),
-        gitSha: text(outputs, "gitSha"),
+        buildNumber: text(outputs, StackOutput.buildNumber),
+        gitBranch: text(outputs, StackOutput.gitBranch),
+        gitSha: text(outputs, StackOutput.gitSha),
     };
 }
 

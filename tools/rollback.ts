@@ -1,10 +1,13 @@
 /**
- * `rollback --stack prod [--to-version N | --digest sha256:…] [--dry-run]`: pin an earlier image and deploy it.
+ * `rollback --stack prod [--to <update> | --to-version N | --digest sha256:…] [--dry-run]`: pin an earlier image and
+ * deploy it. `<update>` is a version where the backend numbers updates, or a start time in UTC (tools/updates.ts).
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
+import { StackOutput } from "../contracts";
 import { formatChanges, type ToolContext } from "./context";
 import { refused } from "./errors";
-import { deployedImage, deployments, pickRollbackTarget, type RollbackTarget } from "./history";
+import { deployedImage, pickRollbackTarget, type RollbackTarget } from "./history";
+import { deployments } from "./updates";
 import { parsePinnedRef, requireDigest } from "./image-ref";
 import type { StageStack } from "./stage-stack";
 import { currentPinnedRef, describePin, pinCommands, readImageConfig, writeImagePin, type ImagePin } from "./pin";
@@ -12,7 +15,9 @@ import { currentPinnedRef, describePin, pinCommands, readImageConfig, writeImage
 /** Options of {@link rollback}. */
 export interface RollbackOptions {
     stack: string;
-    /** Restore the image of this update version. */
+    /** Restore the image of this update: a version, or a start time in UTC (`2026-11-29T22:50:01Z`). */
+    to?: string;
+    /** Restore the image of this update version: `to` for backends that number updates. */
     toVersion?: number;
     /** Restore this digest from the stack's repository. */
     digest?: string;
@@ -30,7 +35,8 @@ async function repositoryOf(stack: StageStack, current: Record<string, unknown> 
     }
     const outputs = await stack.outputs();
     try {
-        return parsePinnedRef(outputs.appImageRef?.value, `stack ${stack.name}'s output appImageRef`).repository;
+        return parsePinnedRef(outputs[StackOutput.appImageRef]?.value, `stack ${stack.name}'s output ${StackOutput.appImageRef}`)
+            .repository;
     } catch (err) {
         throw refused(`cannot tell which repository stack ${stack.name} deploys from: ${(err as Error).message}`);
     }
@@ -39,7 +45,7 @@ async function repositoryOf(stack: StageStack, current: Record<string, unknown> 
 /** Pin for `--digest`: build metadata comes from the newest successful update that deployed that digest, if any. */
 function pinForDigest(repository: string, digest: string, history: UpdateSummary[]): ImagePin {
     for (const update of deployments(history)) {
-        const image = deployedImage(update);
+        const image = deployedImage(update, history);
         if (update.result === "succeeded" && image.kind === "pinned" && image.digest === digest) {
             return { ref: `${repository}@${digest}`, buildNumber: image.buildNumber, gitBranch: image.gitBranch, gitSha: image.gitSha };
         }
@@ -63,16 +69,19 @@ async function pinForTarget(ctx: ToolContext, target: RollbackTarget, repository
         }
     }
     throw refused(
-        `update ${target.update.version} built its image, but none of its tags (${image.tags.join(", ")}) is in ${repo} ` +
+        `${target.naming.describe(target.update)} built its image, but none of its tags (${image.tags.join(", ")}) is in ${repo} ` +
             `(expired by the lifecycle policy?): nothing to roll back to; use --digest to name an image`,
     );
 }
 
 /** Runs a rollback; throws {@link ToolError} on refusal, anything else on failure. */
 export async function rollback(ctx: ToolContext, options: RollbackOptions): Promise<void> {
-    if (options.toVersion !== undefined && options.digest !== undefined) {
-        throw refused("--to-version and --digest exclude each other");
+    const targets = [options.to && "--to", options.toVersion !== undefined && "--to-version", options.digest !== undefined && "--digest"];
+    const given = targets.filter((t): t is string => typeof t === "string");
+    if (given.length > 1) {
+        throw refused(`${given.join(" and ")} exclude each other`);
     }
+    const to = options.to ?? (options.toVersion === undefined ? undefined : String(options.toVersion));
     // Validate input before any Pulumi call, so a typo fails fast and identically with or without a backend.
     let digest: string | undefined;
     if (options.digest !== undefined) {
@@ -96,9 +105,10 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         pin = pinForDigest(repository, digest, history);
         what = `digest ${digest}`;
     } else {
-        const target = pickRollbackTarget(options.stack, history, options.toVersion);
+        const target = pickRollbackTarget(options.stack, history, to);
         pin = await pinForTarget(ctx, target, () => repositoryOf(stack, current));
-        what = `the image of update ${target.update.version} (current: update ${target.current.version}, ${target.current.result})`;
+        const { describe } = target.naming;
+        what = `the image of ${describe(target.update)} (current: ${describe(target.current)}, ${target.current.result})`;
     }
 
     if (currentPinnedRef(current) === pin.ref) {

@@ -4,7 +4,8 @@
  * The tools depend on {@link StageStack} only, so tests drive them with a fake that records every call and never
  * needs a Pulumi CLI.
  */
-import type { ConfigValue, OutputMap, PreviewResult, Stack, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { ConfigValue, OutputMap, PreviewResult, PulumiCommand, Stack, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
+import { execFile } from "node:child_process";
 
 /** Options shared by {@link StageStack.preview} and {@link StageStack.up}. */
 export interface OperationOptions {
@@ -49,7 +50,7 @@ export interface StageStack {
      * `value` are gone (`pulumi config set-all --json`).
      */
     setObjectConfig(key: string, value: Record<string, string>): Promise<void>;
-    /** The stack outputs of the last update. */
+    /** The stack outputs of the last update; secret outputs are marked `secret` and have no value. */
     outputs(): Promise<OutputMap>;
     /** `pulumi preview --diff`. */
     preview(options?: OperationOptions): Promise<PreviewResult>;
@@ -93,8 +94,22 @@ export class AutomationStageStack implements StageStack {
         return this.stack.setAllConfigJson(JSON.stringify({ [key]: entry }));
     }
 
-    outputs(): Promise<OutputMap> {
-        return this.stack.outputs();
+    async outputs(): Promise<OutputMap> {
+        // Not Stack.outputs(): it also runs `pulumi stack output --show-secrets`, decrypting every secret output into
+        // this process. The masked form is enough: secret outputs read "[secret]", and the tools never print them.
+        const workspace = this.stack.workspace;
+        const masked = JSON.parse(
+            await runCli(workspace.pulumiCommand.command, ["stack", "output", "--json", "--stack", this.stack.name], workspace.workDir, {
+                ...workspace.envVars,
+                ...(workspace.pulumiHome ? { PULUMI_HOME: workspace.pulumiHome } : {}),
+            }),
+        ) as Record<string, unknown>;
+        return Object.fromEntries(
+            Object.entries(masked).map(([key, value]) => [
+                key,
+                value === "[secret]" ? { value: undefined, secret: true } : { value, secret: false },
+            ]),
+        );
     }
 
     preview(options: OperationOptions = {}): Promise<PreviewResult> {
@@ -107,12 +122,35 @@ export class AutomationStageStack implements StageStack {
 }
 
 /**
- * Selects an existing stack of the project in `workDir` (the repo root, where `Pulumi.yaml` is).
- * Loads the Automation API lazily: it is large, and `--help` should not pay for it.
+ * Runs the Pulumi CLI non-interactively and returns its stdout. A failure is reported in the Automation API's
+ * CommandError shape (`code: N\n stdout: …\n stderr: …\n err?: …`), which tools/errors.ts turns into the CLI's message.
  */
-export async function selectStageStack(stackName: string, workDir: string): Promise<StageStack> {
+function runCli(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<string> {
+    return new Promise((resolve, reject) => {
+        execFile(
+            command,
+            [...args, "--non-interactive"],
+            { cwd, env: { ...process.env, ...env, PULUMI_AUTOMATION_API: "true" }, maxBuffer: 64 * 1024 * 1024 },
+            (err, stdout, stderr) => {
+                if (err) {
+                    const code = typeof err.code === "number" ? err.code : -2;
+                    reject(new Error(`code: ${code}\n stdout: ${stdout}\n stderr: ${stderr}\n err?: ${err.message}\n`));
+                } else {
+                    resolve(stdout);
+                }
+            },
+        );
+    });
+}
+
+/**
+ * Selects an existing stack of the project in `workDir` (the repo root, where `Pulumi.yaml` is), through the Pulumi
+ * CLI on PATH unless `pulumiCommand` names another. Loads the Automation API lazily: it is large, and `--help` should
+ * not pay for it.
+ */
+export async function selectStageStack(stackName: string, workDir: string, pulumiCommand?: PulumiCommand): Promise<StageStack> {
     // require, not import(): this file is CommonJS and the SDK's `automation` entry is a directory import.
     const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir });
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir }, pulumiCommand ? { pulumiCommand } : undefined);
     return new AutomationStageStack(stack);
 }

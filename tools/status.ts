@@ -2,13 +2,14 @@
  * `status [--stack …]`: what runs where — digest, build, branch, sha, last update per stage.
  */
 import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
+import { DEPLOYED_STAGES, StackOutput } from "../contracts";
 import type { ToolContext } from "./context";
 import { describeError, ExitCode, type ExitCodeValue } from "./errors";
-import { lastDeployment } from "./history";
+import { lastDeployment, updateNaming, updateTime, formatTime } from "./updates";
 import { shortDigest } from "./image-ref";
 
-/** The stages `status` shows when no `--stack` is given. */
-export const DEFAULT_STAGES = ["dev", "qa", "prod"] as const;
+/** The stages `status` shows when no `--stack` is given: those CI deploys. */
+export const DEFAULT_STAGES = DEPLOYED_STAGES;
 
 /** One stage's row. Only non-secret stack outputs and history metadata go in here. */
 export interface StageStatus {
@@ -18,6 +19,12 @@ export interface StageStatus {
     buildNumber?: string;
     gitBranch?: string;
     gitSha?: string;
+    /**
+     * The newest deployment's address, what `rollback --to` takes: its version where the backend numbers updates,
+     * else its start time in UTC (`2026-11-29T22:50:01Z`; DIY backends record every update as version 0).
+     */
+    lastUpdate?: string;
+    /** The newest deployment's version, only where the backend numbers updates. */
     lastVersion?: number;
     lastResult?: string;
     lastEnd?: string;
@@ -25,29 +32,43 @@ export interface StageStatus {
     error?: string;
 }
 
-/** An output as text; secret outputs are never shown. */
+/** An output as text; secret outputs are never shown (their values are not even read). */
 function shown(outputs: OutputMap, key: string): string | undefined {
     const o = outputs[key];
+    if (o?.secret) {
+        return "[secret]";
+    }
     if (!o || o.value === undefined || o.value === null || o.value === "") {
         return undefined;
     }
-    return o.secret ? "[secret]" : String(o.value);
+    return String(o.value);
 }
 
 /** Builds a stage's row from its outputs and history. */
 export function stageStatus(stack: string, outputs: OutputMap, history: UpdateSummary[]): StageStatus {
     const last = lastDeployment(history);
+    const naming = updateNaming(history);
+    const end = updateTime(last?.endTime);
     return {
         stack,
-        digest: shown(outputs, "appImageDigest"),
-        imageRef: shown(outputs, "appImageRef"),
-        buildNumber: shown(outputs, "buildNumber"),
-        gitBranch: shown(outputs, "gitBranch"),
-        gitSha: shown(outputs, "gitSha"),
-        lastVersion: last?.version,
+        digest: shown(outputs, StackOutput.appImageDigest),
+        imageRef: shown(outputs, StackOutput.appImageRef),
+        buildNumber: shown(outputs, StackOutput.buildNumber),
+        gitBranch: shown(outputs, StackOutput.gitBranch),
+        gitSha: shown(outputs, StackOutput.gitSha),
+        lastUpdate: last && naming.address(last),
+        lastVersion: last && naming.numbered ? last.version : undefined,
         lastResult: last?.result,
-        lastEnd: last?.endTime ? new Date(last.endTime).toISOString().replace(/\.\d{3}Z$/, "Z") : undefined,
+        lastEnd: end === undefined ? undefined : formatTime(end),
     };
+}
+
+/** `#41 succeeded <end>` where updates are numbered; `<start> succeeded` where the start time is the address. */
+function lastUpdateCell(r: StageStatus): string {
+    if (r.lastUpdate === undefined) {
+        return "never deployed";
+    }
+    return r.lastVersion === undefined ? `${r.lastUpdate} ${r.lastResult}` : `#${r.lastUpdate} ${r.lastResult} ${r.lastEnd ?? ""}`.trim();
 }
 
 /** Renders rows as an aligned text table. */
@@ -62,7 +83,7 @@ export function formatStatusTable(rows: StageStatus[]): string {
                   r.buildNumber ?? "-",
                   r.gitBranch ?? "-",
                   r.gitSha ? r.gitSha.slice(0, 7) : "-",
-                  r.lastVersion === undefined ? "never deployed" : `#${r.lastVersion} ${r.lastResult} ${r.lastEnd ?? ""}`.trim(),
+                  lastUpdateCell(r),
               ],
     );
     // Error rows span the table: they do not widen the digest column.

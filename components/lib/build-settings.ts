@@ -1,9 +1,6 @@
 import type * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import type { RegistryCredentials } from "../registry";
-
-/** The tag a repository's BuildKit layer cache lives under (kept mutable in ECR on purpose). */
-export const CACHE_TAG = "buildcache";
+import { CACHE_TAG, type RegistryCredentials } from "../../contracts";
 
 /**
  * Registry-backed layer cache for one repository. `imageManifest` and `ociMediaTypes` make the cache
@@ -21,13 +18,14 @@ export function registryCache(repositoryUrl: pulumi.Input<string>): {
     };
 }
 
-/** docker-build `registries` from optional push credentials (none for an open local registry). */
+/** docker-build `registries` from optional push credentials (none for an open registry). */
 export function registryLogins(
-    credentials: pulumi.Input<RegistryCredentials | undefined>,
-): pulumi.Output<dockerBuild.types.input.RegistryArgs[]> {
-    return pulumi
-        .output(credentials)
-        .apply((c) => (c === undefined ? [] : [{ address: c.server, username: c.username, password: pulumi.secret(c.password) }]));
+    credentials: pulumi.Input<RegistryCredentials> | undefined,
+): pulumi.Input<dockerBuild.types.input.RegistryArgs[]> {
+    if (credentials === undefined) {
+        return [];
+    }
+    return pulumi.output(credentials).apply((c) => [{ address: c.server, username: c.username, password: pulumi.secret(c.password) }]);
 }
 
 /** docker-build `builder` setting: omitted to use the current builder. */

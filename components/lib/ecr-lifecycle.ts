@@ -1,3 +1,5 @@
+import { CACHE_TAG, TAG_PREFIX } from "../../contracts";
+
 /** Settings for an ECR repository's image lifecycle. */
 export interface LifecycleSettings {
     /** Untagged images (superseded build caches, failed pushes) expire after this many days. */
@@ -60,4 +62,4 @@ export function ecrLifecyclePolicy(settings: LifecycleSettings): { rules: Lifecy
  * every build) are excluded from ECR tag immutability; every other tag, `build-<n>` and versions
  * included, can never be overwritten.
  */
-export const MUTABLE_TAG_FILTERS = ["sha-*", "branch-*", "buildcache*"] as const;
+export const MUTABLE_TAG_FILTERS = [`${TAG_PREFIX.sha}-*`, `${TAG_PREFIX.branch}-*`, `${CACHE_TAG}*`] as const;

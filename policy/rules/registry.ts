@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { ComponentType } from "../../contracts";
 import { configWithDefaults } from "../lib/config";
 import { isDigestPinned, isLoopbackRegistry, normaliseRegistry, parseImageRef } from "../lib/images";
 import { containersOf, describeContainer, podTemplateOf } from "../lib/kube";
@@ -10,7 +11,7 @@ export const TYPES = {
     EcrRepository: "aws:ecr/repository:Repository",
     EcrLifecyclePolicy: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
     DockerBuildImage: "docker-build:index:Image",
-    SlipwayRegistry: "slipway:registry:Registry",
+    SlipwayRegistry: ComponentType.Registry,
 } as const;
 
 const IMMUTABLE = ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"];

@@ -1,11 +1,11 @@
 /**
  * Runs Slipway's policies the way the policy server does, without a server: hand-built ResourceValidationArgs and
- * StackValidationArgs (with `notApplicable` that throws and `stackTags`), config with schema defaults, and the
+ * StackValidationArgs (with `notApplicable` that throws and `stackTags`), the config exactly as given (each rule fills
+ * its own schema defaults, as it must when called outside the engine), and the
  * engine's enforcement precedence.
  */
 import {
     EnforcementLevel,
-    Policy,
     PolicyPackConfig,
     PolicyResource,
     ResourceValidationArgs,
@@ -65,15 +65,6 @@ export interface PolicyRun {
     notApplicable?: string;
     /** Set when the policy hit a value unknown during preview (the server then reports it as advisory). */
     unknown?: string;
-}
-
-/** The policy config values a policy sees: its schema defaults overlaid with `config`. */
-function configFor(policy: Policy, config: Record<string, unknown> = {}): Record<string, unknown> {
-    const defaults: Record<string, unknown> = {};
-    for (const [key, property] of Object.entries(policy.configSchema?.properties ?? {})) {
-        if (typeof property === "object" && property.default !== undefined) defaults[key] = property.default;
-    }
-    return { ...defaults, ...config };
 }
 
 function urnOf(r: TestResource): string {
@@ -152,13 +143,15 @@ export function runResource(
 ): Promise<PolicyRun> {
     const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
     return collect(async (report) => {
-        for (const validate of validations) await validate(resourceArgs(resource, configFor(policy, config)), report);
+        // Exactly the config given: each rule fills its schema's defaults itself (policy/lib/config.ts), and these tests
+        // must see it do so, not a copy of that logic here.
+        for (const validate of validations) await validate(resourceArgs(resource, config), report);
     });
 }
 
 /** Runs a stack policy on a set of resources. */
 export function runStack(policy: StackValidationPolicy, resources: TestResource[], config?: Record<string, unknown>): Promise<PolicyRun> {
-    return collect((report) => policy.validateStack(stackArgs(resources, configFor(policy, config)), report));
+    return collect((report) => policy.validateStack(stackArgs(resources, config), report));
 }
 
 /** One violation found by {@link runPack}. */

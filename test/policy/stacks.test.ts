@@ -4,6 +4,7 @@
  * --policy-pack-config policy/config/<stage>.json` would.
  */
 import { strict as assert } from "node:assert";
+import { PINNED_STAGES } from "../../contracts";
 import { RecordingMocks } from "../support/mocks";
 import { CapturedResource, STACKS, StackName, evaluateStack, readStackConfig } from "../support/stacks";
 import { TestResource, Violation, runPack, stagePolicyConfig, unknownChecking, unwrapSecrets } from "./harness";
@@ -68,13 +69,13 @@ describe("policy configs agree with the stack files", () => {
         ((stagePolicyConfig(stack)["slipway-images-on-stack-registry"] as Record<string, unknown> | undefined)?.registryServers ??
             []) as string[];
 
-    it("local: registryServers is the local registry Pulumi.local.yaml runs", () => {
-        const registry = readStackConfig("local").registry as { type: string; port: number };
-        assert.equal(registry.type, "local");
-        assert.deepEqual(configured("local"), [`127.0.0.1:${registry.port}`]);
+    it("local: registryServers is the loopback registry Pulumi.local.yaml pushes to", () => {
+        const registry = readStackConfig("local").registry as { type: string; server: string };
+        assert.equal(registry.type, "external");
+        assert.deepEqual(configured("local"), [registry.server]);
     });
 
-    for (const stack of ["qa", "prod"] as const) {
+    for (const stack of PINNED_STAGES) {
         it(`${stack}: registryServers holds the registry of the promoted image.ref`, () => {
             const image = readStackConfig(stack).image as { source: string; ref: string };
             assert.equal(image.source, "pinned");

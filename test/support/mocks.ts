@@ -7,10 +7,12 @@ export interface CapturedResource {
     type: string;
     /** Logical name. */
     name: string;
-    /** URN the mock monitor gave it. */
+    /** URN the mock monitor gave it: stack, project, the parent chain's type tokens and the name ({@link attachUrns}). */
     urn: string;
     /** Inputs as the program passed them, with Outputs resolved. */
     inputs: Record<string, any>;
+    /** The state the "provider" answered with: inputs plus computed outputs (auto-names, digests, URLs). */
+    state: Record<string, any>;
     /** Provider reference, for custom resources. */
     provider?: string;
 }
@@ -35,9 +37,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     constructor(private readonly preview = false) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
-        const urn = `urn:pulumi:test::slipway::${args.type}::${args.name}`;
-        this.resources.push({ type: args.type, name: args.name, urn, inputs: args.inputs, provider: args.provider });
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...this.computed(args) } };
+        // The monitor computes the real URN (with the parent chain) only after this returns; see attachUrns.
+        const state = { ...args.inputs, ...this.computed(args) };
+        this.resources.push({ type: args.type, name: args.name, urn: "", inputs: args.inputs, state, provider: args.provider });
+        return { id: `${args.name}-id`, state };
     }
 
     call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -113,6 +116,89 @@ export async function settle(): Promise<void> {
         throw new Error("@pulumi/pulumi no longer exports runtime.settings.waitForRPCs; update test/support/mocks.ts");
     }
     await settings.waitForRPCs();
+}
+
+/** The mock monitor of the current `setMocks`: it keeps every registered resource by the URN it computed. */
+function mockMonitor(): { getRegisteredResources(): Map<string, unknown>; registerResource: Function } {
+    const settings = require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown };
+    const monitor = settings.getMonitor() as { getRegisteredResources?: unknown; registerResource?: unknown };
+    if (typeof monitor?.getRegisteredResources !== "function" || typeof monitor.registerResource !== "function") {
+        throw new Error("the Pulumi mock monitor no longer exposes getRegisteredResources; update test/support/mocks.ts");
+    }
+    return monitor as ReturnType<typeof mockMonitor>;
+}
+
+/**
+ * Every URN registered since the last `setMocks`, as the engine builds them: `urn:pulumi:<stack>::<project>::` then
+ * the parent chain's type tokens joined by `$`, then `::<name>`. Call after {@link settle}.
+ */
+export function registeredUrns(): string[] {
+    return [...mockMonitor().getRegisteredResources().keys()];
+}
+
+/** Fills each captured resource's `urn` from the monitor's URNs, matching by type token and name. */
+export function attachUrns(resources: CapturedResource[], urns: string[]): void {
+    for (const r of resources) {
+        const matches = urns.filter((urn) => {
+            const [, , qualifiedType, name] = urn.split("::");
+            return name === r.name && qualifiedType.split("$").pop() === r.type;
+        });
+        if (matches.length !== 1) {
+            throw new Error(`expected one URN for ${r.type} ${r.name}, found ${matches.length}`);
+        }
+        r.urn = matches[0];
+    }
+}
+
+/** The parts of a RegisterResourceRequest the tests read: resource options the mocks' newResource never sees. */
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getAliasurnsList(): string[];
+    getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+}
+
+/** Resource options as the SDK sent them to the engine, by `<type>::<name>`. */
+export interface SentOptions {
+    /** Alias URNs (only when the SDK computes them, see {@link recordAliases}). */
+    aliases: string[];
+    /** Custom timeouts; empty strings where none is set. */
+    customTimeouts: { create: string; update: string; delete: string };
+}
+
+/** Records the options of every registration from now on, keyed by `<type>::<name>`. Call right after `setMocks`. */
+export function recordOptions(): Map<string, SentOptions> {
+    const monitor = mockMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    const sent = new Map<string, SentOptions>();
+    monitor.registerResource = (req: RegisterRequest, callback: Function) => {
+        const timeouts = req.getCustomtimeouts();
+        sent.set(`${req.getType()}::${req.getName()}`, {
+            aliases: req.getAliasurnsList(),
+            customTimeouts: {
+                create: timeouts?.getCreate() ?? "",
+                update: timeouts?.getUpdate() ?? "",
+                delete: timeouts?.getDelete() ?? "",
+            },
+        });
+        return register(req, callback);
+    };
+    return sent;
+}
+
+/**
+ * {@link recordOptions}, with alias URNs: the SDK must compute them itself (as the engine does from alias specs), so
+ * the mock store is told the monitor takes URNs only.
+ */
+export function recordAliases(): Map<string, SentOptions> {
+    const store = (require("@pulumi/pulumi/runtime/state") as { getStore(): { supportsAliasSpecs: boolean } }).getStore();
+    store.supportsAliasSpecs = false;
+    return recordOptions();
+}
+
+/** True when a captured input is a value unknown during preview (the mock monitor's marker for it). */
+export function isUnknownInput(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>).__pulumiUnknown === true;
 }
 
 /** Pulumi's wire marker for a secret value inside resource inputs. */

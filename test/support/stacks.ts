@@ -2,15 +2,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { BuildMetadata } from "../../components/lib/build-metadata";
+import { STAGES, type BuildMetadata } from "../../contracts";
 import { parseStackConfig } from "../../stacks/config";
-import { defineStage, StageOutputs } from "../../stacks/stage";
-import { CapturedResource, RecordingMocks, settle } from "./mocks";
+import { defineStage, StackOutputs } from "../../stacks/stage";
+import { attachUrns, CapturedResource, RecordingMocks, registeredUrns, settle } from "./mocks";
 
 export type { CapturedResource } from "./mocks";
 
 /** The stacks the repository ships, each with its `Pulumi.<stack>.yaml`. */
-export const STACKS = ["local", "dev", "qa", "prod"] as const;
+export const STACKS = STAGES;
 export type StackName = (typeof STACKS)[number];
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -50,7 +50,9 @@ export interface EvaluateOptions {
 /** The result of evaluating one stack under mocks. */
 export interface EvaluatedStack {
     resources: CapturedResource[];
-    outputs: StageOutputs;
+    /** Every URN the stack registered, sorted. */
+    urns: string[];
+    outputs: StackOutputs;
     mocks: RecordingMocks;
 }
 
@@ -64,7 +66,9 @@ async function runStack(stack: StackName, options: EvaluateOptions): Promise<Eva
     const config = parseStackConfig({ ...readStackConfig(stack), ...options.config });
     const outputs = defineStage(config, options.build ?? TEST_BUILD);
     await settle();
-    return { resources: mocks.resources, outputs, mocks };
+    const urns = registeredUrns().sort();
+    attachUrns(mocks.resources, urns);
+    return { resources: mocks.resources, urns, outputs, mocks };
 }
 
 const evaluated = new Map<string, Promise<EvaluatedStack>>();

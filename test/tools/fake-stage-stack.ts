@@ -3,6 +3,7 @@
  * `pulumi stack history --json` output (the SDK's own types).
  */
 import type { ConfigValue, OpMap, OutputMap, PreviewResult, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { StackOutputName } from "../../contracts";
 import type { ConfigOptions, HistoryOptions, OperationOptions, StageStack } from "../../tools/stage-stack";
 import type { ToolContext } from "../../tools/context";
 import type { RegistryClient } from "../../tools/registry";
@@ -29,8 +30,8 @@ export interface UpdateSpec {
     kind?: UpdateSummary["kind"];
     /** A pinned image (qa/prod). */
     pin?: { digest: string; buildNumber?: string; gitBranch?: string; gitSha?: string; repo?: string };
-    /** A building stage (dev): the commit and CI build number the CLI records. */
-    build?: { gitSha: string; buildNumber?: string };
+    /** A building stage (dev): the commit and CI build number the CLI records, and whether the tree was dirty. */
+    build?: { gitSha: string; buildNumber?: string; dirty?: boolean };
     stage?: string;
 }
 
@@ -63,6 +64,9 @@ export function update(spec: UpdateSpec): UpdateSummary {
     if (spec.build?.buildNumber) {
         environment["ci.build.number"] = spec.build.buildNumber;
     }
+    if (spec.build) {
+        environment["git.dirty"] = spec.build.dirty ? "true" : "false";
+    }
     const config = {
         "slipway:stage": { value: spec.stage ?? "prod", secret: false },
         "slipway:image": { value: JSON.stringify(image), objectValue: image, secret: false },
@@ -82,9 +86,32 @@ export function update(spec: UpdateSpec): UpdateSummary {
     };
 }
 
-/** Stack outputs as `stacks/index.ts` exports them (see docs/CONTRACTS.md). */
-export function outputsFor(d: string, extra: Partial<Record<string, unknown>> = {}, repo = REPO): OutputMap {
-    const values: Record<string, unknown> = {
+/**
+ * The same history as a DIY backend (`file://`, `s3://`, …) reports it: every update is version 0, entries stay newest
+ * first, and times are the CLI's JSON text (`2026-11-01T19:00:00.000Z`), or epoch seconds with `epoch`.
+ */
+export function diy(history: UpdateSummary[], times: "iso" | "epoch" = "iso"): UpdateSummary[] {
+    const time = (d: Date) => (times === "iso" ? d.toISOString() : Math.floor(d.getTime() / 1000));
+    return history.map((u) => ({
+        ...u,
+        version: 0,
+        startTime: time(u.startTime) as unknown as Date,
+        endTime: time(u.endTime) as unknown as Date,
+    }));
+}
+
+/** The start time `status` prints for an update made by {@link update} with this version: its DIY address. */
+export function startedAt(version: number): string {
+    return new Date(Date.UTC(2026, 10, 1, 9, 0, 0) + version * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** Stack outputs as `stacks/index.ts` exports them (named by contracts/outputs.ts), plus any `extra`. */
+export function outputsFor(
+    d: string,
+    extra: Partial<Record<StackOutputName, unknown>> & Record<string, unknown> = {},
+    repo = REPO,
+): OutputMap {
+    const values: Partial<Record<StackOutputName, unknown>> & Record<string, unknown> = {
         registryServer: repo.split("/")[0],
         appImageRef: `${repo}@${d}`,
         appImageDigest: d,
@@ -94,7 +121,7 @@ export function outputsFor(d: string, extra: Partial<Record<string, unknown>> = 
         buildNumber: "41",
         gitBranch: "main",
         gitSha: "0123456789abcdef0123456789abcdef01234567",
-        stage: "prod",
+        stageName: "prod",
         ...extra,
     };
     const out: OutputMap = {};

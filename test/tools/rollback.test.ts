@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { rollback, type RollbackOptions } from "../../tools/rollback";
-import { digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, update, refusal } from "./fake-stage-stack";
+import { diy, digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, refusal, startedAt, update } from "./fake-stage-stack";
 
 const pinned = (d: string, buildNumber = "43") => ({
     source: "pinned",
@@ -10,17 +10,20 @@ const pinned = (d: string, buildNumber = "43") => ({
     gitSha: "4444444444444444444444444444444444444444",
 });
 
-/** prod: 12 runs c (current), 11 failed, 10 ran b, 9 ran a. */
-function prod() {
+/** prod's history: 12 runs c (current), 11 failed, 10 ran b, 9 ran a. */
+const prodHistory = () => [
+    update({ version: 12, pin: { digest: digest("c"), buildNumber: "43" } }),
+    update({ version: 11, result: "failed", pin: { digest: digest("d"), buildNumber: "42" } }),
+    update({ version: 10, pin: { digest: digest("b"), buildNumber: "41", gitSha: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" } }),
+    update({ version: 9, pin: { digest: digest("a"), buildNumber: "40" } }),
+];
+
+/** prod on Pulumi Cloud, or (`diy`) the same history as a DIY backend records it. */
+function prod(backend: "cloud" | "diy" = "cloud") {
     return new FakeStageStack("prod", {
         config: { "slipway:stage": "prod", "slipway:image": pinned(digest("c")) },
         outputs: outputsFor(digest("c")),
-        history: [
-            update({ version: 12, pin: { digest: digest("c"), buildNumber: "43" } }),
-            update({ version: 11, result: "failed", pin: { digest: digest("d"), buildNumber: "42" } }),
-            update({ version: 10, pin: { digest: digest("b"), buildNumber: "41", gitSha: "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" } }),
-            update({ version: 9, pin: { digest: digest("a"), buildNumber: "40" } }),
-        ],
+        history: backend === "cloud" ? prodHistory() : diy(prodHistory()),
     });
 }
 
@@ -113,9 +116,48 @@ describe("tools/rollback", () => {
         }
     });
 
-    it("refuses --to-version together with --digest", async () => {
+    it("refuses --to-version together with --digest, and --to together with --to-version", async () => {
         const { ctx } = fakeContext([prod()]);
-        await refusal(rollback(ctx, opts({ toVersion: 9, digest: digest("a") })), /exclude each other/);
+        await refusal(rollback(ctx, opts({ toVersion: 9, digest: digest("a") })), /^--to-version and --digest exclude each other$/);
+        await refusal(rollback(ctx, opts({ to: "9", toVersion: 9 })), /^--to and --to-version exclude each other$/);
+    });
+
+    it("restores --to <version> on a backend that numbers updates, like --to-version", async () => {
+        const stack = prod();
+        await rollback(fakeContext([stack]).ctx, opts({ to: "9" }));
+        assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("a")}`);
+    });
+
+    describe("on a DIY backend (every update version 0, newest first)", () => {
+        it("by default restores the update before the current one, named by start time", async () => {
+            const stack = prod("diy");
+            const { ctx, io } = fakeContext([stack]);
+            await rollback(ctx, opts());
+            assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("b")}`);
+            assert.equal(
+                (stack.callsOf("up")[0].args[0] as { message: string }).message,
+                `rollback prod to the image of update ${startedAt(10)} (current: update ${startedAt(12)}, succeeded)`,
+            );
+            assert.doesNotMatch(io.out, /update 0\b/);
+        });
+
+        it("restores --to <start time as status prints it>", async () => {
+            const stack = prod("diy");
+            await rollback(fakeContext([stack]).ctx, opts({ to: startedAt(9) }));
+            assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("a")}`);
+            assert.equal(stack.object("slipway:image")?.buildNumber, "40");
+        });
+
+        it("refuses --to-version with what to pass instead, and changes nothing", async () => {
+            const stack = prod("diy");
+            await refusal(
+                rollback(fakeContext([stack]).ctx, opts({ toVersion: 9 })),
+                new RegExp(
+                    `does not number its updates .* name the update by its start time as status prints it, e\\.g\\. --to ${startedAt(12)}`,
+                ),
+            );
+            assert.deepEqual(stack.mutations(), []);
+        });
     });
 
     it("explains when there is nothing to roll back to", async () => {
@@ -133,7 +175,7 @@ describe("tools/rollback", () => {
         const dev = () =>
             new FakeStageStack("dev", {
                 config: { "slipway:image": devConfig },
-                outputs: outputsFor(digest("e"), { stage: "dev" }),
+                outputs: outputsFor(digest("e"), { stageName: "dev" }),
                 history: [
                     update({ version: 31, stage: "dev", build: { gitSha: "3333333333333333333333333333333333333333", buildNumber: "90" } }),
                     update({ version: 30, stage: "dev", build: { gitSha: "2222222222222222222222222222222222222222", buildNumber: "89" } }),

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { formatStatusTable, stageStatus, status } from "../../tools/status";
 import { ExitCode } from "../../tools/errors";
-import { digest, fakeContext, FakeStageStack, outputsFor, update } from "./fake-stage-stack";
+import { diy, digest, fakeContext, FakeStageStack, outputsFor, startedAt, update } from "./fake-stage-stack";
 
 describe("tools/status", () => {
     it("builds a row from outputs and the newest deployment, hiding secret outputs", () => {
@@ -19,10 +19,32 @@ describe("tools/status", () => {
             buildNumber: "41",
             gitBranch: "[secret]",
             gitSha: "0123456789abcdef0123456789abcdef01234567",
+            lastUpdate: "7",
             lastVersion: 7,
             lastResult: "failed",
             lastEnd: "2026-11-01T16:01:35Z",
         });
+    });
+
+    it("on a DIY backend (every update version 0), names the last update by its start time, never #0", () => {
+        for (const times of ["iso", "epoch"] as const) {
+            const history = diy(
+                [
+                    update({ version: 8, kind: "refresh" }),
+                    update({ version: 7, result: "failed", pin: { digest: digest("b") } }),
+                    update({ version: 6 }),
+                ],
+                times,
+            );
+            const row = stageStatus("qa", outputsFor(digest("a")), history);
+            assert.equal(row.lastUpdate, startedAt(7), times);
+            assert.equal(row.lastVersion, undefined);
+            assert.equal(row.lastResult, "failed");
+            assert.equal(row.lastEnd, "2026-11-01T16:01:35Z");
+            const table = formatStatusTable([row]);
+            assert.match(table, new RegExp(`^qa .* ${startedAt(7)} failed$`, "m"));
+            assert.doesNotMatch(table, /#0/);
+        }
     });
 
     it("formats an aligned table with a row per stage", () => {
@@ -33,11 +55,12 @@ describe("tools/status", () => {
                 buildNumber: "41",
                 gitBranch: "main",
                 gitSha: "0123456789",
+                lastUpdate: "31",
                 lastVersion: 31,
                 lastResult: "succeeded",
                 lastEnd: "2026-11-02T10:00:00Z",
             },
-            { stack: "prod", lastVersion: undefined },
+            { stack: "prod" },
             { stack: "qa", error: "unreadable (see stderr)" },
         ]);
         assert.equal(

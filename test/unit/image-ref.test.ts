@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { imageTags, resolveBuildMetadata, shortSha } from "../../components/lib/build-metadata";
+import { resolveBuildMetadata } from "../../components/lib/build-metadata";
+import { imageTags, shortSha } from "../../contracts";
 import {
     isDigestPinned,
     parsePinnedRef,

@@ -1,43 +1,78 @@
 import { strict as assert } from "node:assert";
 import { parse as parseYaml } from "yaml";
 import {
+    appEgressPolicySpec,
     appNetworkPolicySpec,
     containerEnv,
+    deploymentCustomTimeouts,
     deploymentSpec,
     dockerConfigJson,
     labelValue,
+    limitRangeSpec,
     PodSettings,
     prometheusRuleSpec,
     renderConfigFile,
     serviceMonitorSpec,
     serviceSpec,
     terminationGracePeriodSeconds,
+    TMP_SIZE_LIMIT,
 } from "../../components/lib/manifests";
 
 const IMAGE = `127.0.0.1:5001/hello@sha256:${"cd34".repeat(16)}`;
 
-function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replicas: number } {
+function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replicas: number; rolloutTimeoutSeconds: number } {
     return {
         appName: "hello",
         stage: "qa",
         namespace: "hello-qa",
         image: IMAGE,
         buildNumber: "1042",
+        versionLabel: "1042",
         gitBranch: "main",
         gitSha: "9f2c4e1a7b3d",
         port: 8080,
         metricsPort: 9464,
         env: { LOG_LEVEL: "info" },
         secretEnvNames: [],
-        resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+        resources: {
+            requests: { cpu: "100m", memory: "128Mi", ephemeralStorage: "100Mi" },
+            limits: { cpu: "500m", memory: "256Mi", ephemeralStorage: "300Mi" },
+        },
         preStopSeconds: 5,
         drainSeconds: 2,
         shutdownTimeoutSeconds: 10,
         topologySpread: "soft",
         replicas: 2,
+        rolloutTimeoutSeconds: 300,
         ...overrides,
     };
 }
+
+describe("container resources", () => {
+    it("request and limit ephemeral storage, which covers the /tmp volume", () => {
+        const pod = deploymentSpec(settings()).template as any;
+        assert.deepEqual(pod.spec.containers[0].resources, {
+            requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "100Mi" },
+            limits: { cpu: "500m", memory: "256Mi", "ephemeral-storage": "300Mi" },
+        });
+        assert.equal(pod.spec.volumes.find((v: any) => v.name === "tmp").emptyDir.sizeLimit, TMP_SIZE_LIMIT);
+    });
+
+    it("give containers without their own (a debug pod) the same defaults, ephemeral storage included", () => {
+        const range = limitRangeSpec(settings().resources, { cpu: "2", memory: "2Gi" }) as any;
+        assert.deepEqual(range.limits[0].defaultRequest, { cpu: "100m", memory: "128Mi", "ephemeral-storage": "100Mi" });
+        assert.deepEqual(range.limits[0].default, { cpu: "500m", memory: "256Mi", "ephemeral-storage": "300Mi" });
+    });
+});
+
+describe("rollout timeout", () => {
+    it("is the Deployment's progress deadline, and pulumi up waits a minute more for create and update", () => {
+        assert.equal(deploymentSpec(settings()).progressDeadlineSeconds, 300);
+        assert.equal(deploymentSpec({ ...settings(), rolloutTimeoutSeconds: 120 }).progressDeadlineSeconds, 120);
+        assert.deepEqual(deploymentCustomTimeouts(120), { create: "180s", update: "180s" });
+        assert.deepEqual(deploymentCustomTimeouts(3600), { create: "3660s", update: "3660s" });
+    });
+});
 
 describe("deployment manifest", () => {
     const spec = deploymentSpec(settings()) as any;
@@ -179,6 +214,16 @@ describe("service and monitoring", () => {
         assert.deepEqual(sm.endpoints, [{ port: "metrics", path: "/metrics", interval: "15s", scheme: "http" }]);
         assert.ok(service.ports.some((p: any) => p.name === sm.endpoints[0].port));
         assert.deepEqual(service.ports[0], { name: "http", port: 80, targetPort: "http", protocol: "TCP" });
+        assert.equal(service.type, "ClusterIP");
+    });
+
+    it("with a nodePort: a NodePort Service whose http port has it; the metrics port gets none", () => {
+        const service = serviceSpec({ ...id, port: 8080, metricsPort: 9464, nodePort: 30080 }) as any;
+        assert.equal(service.type, "NodePort");
+        assert.deepEqual(service.ports, [
+            { name: "http", port: 80, targetPort: "http", protocol: "TCP", nodePort: 30080 },
+            { name: "metrics", port: 9464, targetPort: "metrics", protocol: "TCP" },
+        ]);
     });
 
     it("alerts on no ready replica, restarts and the 5xx ratio of the app's own histogram", () => {
@@ -221,6 +266,52 @@ describe("service and monitoring", () => {
         ]);
         const unmonitored = appNetworkPolicySpec({ ...id, port: 8080, metricsPort: 9464, allowFrom: [] }) as any;
         assert.equal(unmonitored.ingress.length, 1, "no metrics rule without monitoring");
+    });
+
+    it("restricts egress, when asked, to the cluster DNS and the declared dependencies", () => {
+        const policy = appEgressPolicySpec(id, {
+            dnsNamespace: "kube-system",
+            allow: [
+                { namespace: "postgres", port: 5432, protocol: "TCP" },
+                { cidr: "10.20.0.0/16", port: 443, protocol: "TCP" },
+            ],
+        }) as any;
+        assert.deepEqual(policy.policyTypes, ["Egress"]);
+        assert.deepEqual(policy.podSelector, {
+            matchLabels: { "app.kubernetes.io/name": "hello", "app.kubernetes.io/instance": "hello-prod" },
+        });
+        assert.deepEqual(policy.egress, [
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                        podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                ],
+                ports: [
+                    { port: 53, protocol: "UDP" },
+                    { port: 53, protocol: "TCP" },
+                ],
+            },
+            {
+                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "postgres" } } }],
+                ports: [{ port: 5432, protocol: "TCP" }],
+            },
+            { to: [{ ipBlock: { cidr: "10.20.0.0/16" } }], ports: [{ port: 443, protocol: "TCP" }] },
+        ]);
+    });
+
+    it("opens only the app port to every source behind a NodePort; metrics stay with the monitoring namespace", () => {
+        const policy = appNetworkPolicySpec({
+            ...id,
+            port: 8080,
+            metricsPort: 9464,
+            allowFrom: [],
+            monitoringNamespace: "monitoring",
+            openAppPort: true,
+        }) as any;
+        assert.deepEqual(policy.ingress[0], { ports: [{ port: 8080, protocol: "TCP" }] });
+        assert.deepEqual(policy.ingress[1].from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
     });
 });
 

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { registerHooks } from "node:module";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { ComponentType, DEPLOYED_STAGES, STACK_OUTPUTS } from "../../contracts";
 import { parseStackConfig } from "../../stacks/config";
 import { readStackConfig, type StackName } from "../support/stacks";
 
@@ -237,7 +238,7 @@ describe("GitHub workflows", () => {
             const matrix = pr.jobs.preview.strategy?.matrix?.stack as string[];
             const rollbackStacks = (load("rollback.yml").on.workflow_dispatch as { inputs: { stack: { options: string[] } } }).inputs.stack
                 .options;
-            assert.deepEqual(matrix, ["dev", "qa", "prod"]);
+            assert.deepEqual(matrix, DEPLOYED_STAGES);
             assert.deepEqual(rollbackStacks, matrix);
             for (const stack of matrix) {
                 const config = stackConfig(stack);
@@ -262,6 +263,24 @@ describe("GitHub workflows", () => {
                 }
                 for (const step of steps(wf).filter((s) => s.uses?.startsWith("pulumi/actions@"))) {
                     assert.equal(step.with?.["pulumi-version"], "${{ env.PULUMI_VERSION }}", file);
+                }
+            }
+        });
+    });
+
+    describe("stack interface", () => {
+        it("read stacks through their outputs only, never a component's state", () => {
+            for (const file of FILES) {
+                const t = text(file);
+                assert.doesNotMatch(t, /pulumi stack export|\.deployment\.resources/, file);
+                // A type token may appear only as a --target glob; a token is never a way to find data.
+                const tokens = [...t.matchAll(/slipway:[a-z]+:[A-Z]\w*/g)].length;
+                assert.equal([...t.matchAll(/'\*\*slipway:[a-z]+:[A-Z]\w*\*\*'/g)].length, tokens, file);
+                for (const m of t.matchAll(/pulumi stack output (?:--\S+ (?:"[^"]*"|\S+) )*([A-Za-z]+)/g)) {
+                    assert.ok(
+                        (STACK_OUTPUTS as readonly string[]).includes(m[1]),
+                        `${file} reads output ${m[1]}, which the contract lacks`,
+                    );
                 }
             }
         });
@@ -320,12 +339,14 @@ describe("GitHub workflows", () => {
             const filter = usesOf(main.jobs.changes, "dorny/paths-filter")[0];
             assert.match(String(filter.with?.filters), /build-image:\s+- 'build-image\/\*\*'/);
             assert.equal(main.jobs["build-image"].if, "needs.changes.outputs.build-image == 'true'");
-            assert.equal(usesOf(main.jobs["build-image"], "pulumi/actions")[0].with?.target, "**slipway:image:BuildImage**");
+            // The target is the BuildImage component's type token: renaming the token must fail here, not in CI.
+            assert.equal(usesOf(main.jobs["build-image"], "pulumi/actions")[0].with?.target, `**${ComponentType.BuildImage}**`);
         });
 
-        it("tests the app inside the build image, by digest", () => {
+        it("tests the app inside the build image, by digest, read from dev's buildImageRef stack output", () => {
             const job = main.jobs["app-tests"];
             const read = job.steps.find((s) => s.id === "build-image");
+            assert.match(read?.run ?? "", /\bpulumi stack output --stack "\$PULUMI_ORG\/slipway\/dev" buildImageRef\)/);
             assert.match(read?.run ?? "", /\*@sha256:\*\)/, "refuses a ref that is not digest-pinned");
             const build = usesOf(job, "docker/build-push-action")[0];
             assert.equal(build.with?.target, "test");
@@ -365,17 +386,18 @@ describe("GitHub workflows", () => {
     describe("rollback workflow", () => {
         const rollback = load("rollback.yml");
 
-        it("is dispatched with a stack and an update version or a digest, and can dry-run", () => {
+        it("is dispatched with a stack and an update (version or start time) or a digest, and can dry-run", () => {
             const inputs = (rollback.on.workflow_dispatch as { inputs: Record<string, { type: string }> }).inputs;
             assert.deepEqual(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.type])), {
                 stack: "choice",
-                "to-version": "string",
+                to: "string",
                 digest: "string",
                 "dry-run": "boolean",
             });
             const run = rollback.jobs.rollback.steps.find((s) => s.name === "Roll back");
             assert.match(run?.run ?? "", /npm run rollback -- "\$\{args\[@\]\}"/);
-            assert.deepEqual(Object.keys(run?.env ?? {}).sort(), ["DIGEST", "DRY_RUN", "PULUMI_ORG", "STACK", "TO_VERSION"]);
+            assert.deepEqual(Object.keys(run?.env ?? {}).sort(), ["DIGEST", "DRY_RUN", "PULUMI_ORG", "STACK", "TO"]);
+            assert.match(run?.run ?? "", /args\+=\(--to "\$TO"\)/);
         });
 
         it("waits for production's reviewers when rolling back prod", () => {

@@ -1,0 +1,39 @@
+/**
+ * The pinned image: `slipway:image` with `source: pinned`, the one config value the tools write. The stack config
+ * schema parses it with this schema, and `promote`/`rollback` build and read pins with it, so a pin the tools write
+ * is always one the program accepts.
+ */
+import { z } from "zod";
+import { isDigestPinned } from "../components/lib/image-ref";
+
+/** The stack config key holding the image settings. */
+export const IMAGE_CONFIG_KEY = "slipway:image";
+
+/** Provenance recorded when it is not known. */
+export const UNKNOWN = "unknown";
+
+/** An image reference pinned by digest: `<repository>[:tag]@sha256:<64 hex>`. */
+export const digestPinnedImage = z
+    .string()
+    .refine(isDigestPinned, "expected an image pinned by digest: <repository>[:tag]@sha256:<64 hex digits>");
+
+/**
+ * Where a pinned image came from. `pulumi config set --path image.buildNumber 41` stores a number, so numbers are
+ * accepted and kept as text.
+ */
+const provenance = z
+    .union([z.string().min(1), z.number().int().nonnegative()], { error: "expected text such as a build number, branch or commit" })
+    .transform(String)
+    .default(UNKNOWN);
+
+/** `{ source: pinned, ref, buildNumber, gitBranch, gitSha }`; provenance defaults to {@link UNKNOWN}. */
+export const pinnedImageSchema = z.strictObject({
+    source: z.literal("pinned"),
+    ref: digestPinnedImage,
+    buildNumber: provenance,
+    gitBranch: provenance,
+    gitSha: provenance,
+});
+
+/** A parsed pin: every field a string. */
+export type PinnedImage = z.output<typeof pinnedImageSchema>;

@@ -1,0 +1,165 @@
+/**
+ * `slipway:app`: the workload, with the checks that keep a rollout from getting stuck.
+ */
+import { z } from "zod";
+import { peakPods, TMP_SIZE_LIMIT } from "../../components/lib/manifests";
+import { isQuantity, parseQuantity } from "../../components/lib/quantity";
+import { APP_DEFAULTS } from "../../components/defaults";
+import { absolutePath, dnsLabel, envName, port, quantity } from "./primitives";
+
+const resourcesSchema = z
+    .strictObject({
+        requests: z.strictObject({
+            cpu: quantity,
+            memory: quantity,
+            ephemeralStorage: quantity.default(APP_DEFAULTS.ephemeralStorage.request),
+        }),
+        limits: z.strictObject({
+            cpu: quantity,
+            memory: quantity,
+            ephemeralStorage: quantity.default(APP_DEFAULTS.ephemeralStorage.limit),
+        }),
+    })
+    .superRefine((r, ctx) => {
+        const disk = r.limits.ephemeralStorage;
+        if (isQuantity(disk) && parseQuantity(disk) <= parseQuantity(TMP_SIZE_LIMIT)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["limits", "ephemeralStorage"],
+                message: `expected more than the ${TMP_SIZE_LIMIT} the /tmp volume may fill, plus room for logs (the kubelet evicts the pod beyond it)`,
+            });
+        }
+        for (const kind of ["cpu", "memory", "ephemeralStorage"] as const) {
+            // Refinements run even when a field failed; a bad quantity is already reported.
+            if (!isQuantity(r.requests[kind]) || !isQuantity(r.limits[kind])) {
+                continue;
+            }
+            if (parseQuantity(r.requests[kind]) > parseQuantity(r.limits[kind])) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["requests", kind],
+                    message: `expected requests.${kind} (${r.requests[kind]}) <= limits.${kind} (${r.limits[kind]})`,
+                });
+            }
+        }
+    });
+
+export const appSchema = z
+    .strictObject({
+        name: dnsLabel.default("hello"),
+        port: port.default(APP_DEFAULTS.port),
+        metricsPort: port.default(APP_DEFAULTS.metricsPort),
+        replicas: z.number().int("expected a whole number of replicas").min(1, "expected at least 1 replica").max(100),
+        env: z.record(envName, z.string()).default({}),
+        configFile: z
+            .strictObject({
+                path: absolutePath.default("/etc/slipway/config.yaml"),
+                content: z.union([z.string(), z.record(z.string(), z.unknown())], {
+                    error: "expected the file content as a string or a YAML mapping",
+                }),
+            })
+            .optional(),
+        resources: resourcesSchema,
+        autoscaling: z
+            .strictObject({
+                minReplicas: z.number().int().min(1),
+                maxReplicas: z.number().int().min(1),
+                targetCpuUtilization: z.number().int().min(10).max(100).default(70),
+            })
+            .refine((a) => a.minReplicas <= a.maxReplicas, {
+                message: "expected minReplicas <= maxReplicas",
+                path: ["minReplicas"],
+            })
+            .optional(),
+        /** Seconds the kubelet waits (preStop sleep) before SIGTERM, while endpoints drop the pod. */
+        preStopSeconds: z.number().int().min(0).max(60).default(APP_DEFAULTS.preStopSeconds),
+        /** Seconds the app stays up not-ready after SIGTERM before it stops accepting. */
+        drainSeconds: z.number().int().min(0).max(60).default(APP_DEFAULTS.drainSeconds),
+        /** Seconds the app gives in-flight requests once it stops accepting. */
+        shutdownTimeoutSeconds: z.number().int().min(1).max(300).default(APP_DEFAULTS.shutdownTimeoutSeconds),
+        /** Namespaces allowed to reach the app port (e.g. the ingress controller's). */
+        allowFrom: z.array(dnsLabel).default([]),
+        ingress: z
+            .strictObject({
+                host: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "expected a DNS host name"),
+                className: z.string().min(1).default("nginx"),
+                tlsSecretName: dnsLabel.optional(),
+            })
+            .optional(),
+        /** Max skew 1 over nodes: preferred (soft) or required (hard); hard is no per-node cap (docs/configuration.md). */
+        topologySpread: z.enum(["soft", "hard"]).default(APP_DEFAULTS.topologySpread),
+        /** Restrict egress to the cluster DNS and these dependencies. Absent: egress unrestricted. */
+        egress: z
+            .strictObject({
+                dnsNamespace: dnsLabel.default("kube-system"),
+                allow: z
+                    .array(
+                        z
+                            .strictObject({
+                                namespace: dnsLabel.optional(),
+                                cidr: z.union([z.cidrv4(), z.cidrv6()], { error: "expected a CIDR such as 10.0.0.0/16" }).optional(),
+                                port: z.number().int().min(1, "expected a port 1-65535").max(65535, "expected a port 1-65535"),
+                                protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+                            })
+                            .refine((d) => (d.namespace === undefined) !== (d.cidr === undefined), {
+                                message: "expected exactly one of namespace or cidr",
+                            }),
+                    )
+                    .default([]),
+            })
+            .optional(),
+        /** Expose the http port on this port of every node (Service type NodePort). Absent: a ClusterIP Service. */
+        nodePort: z
+            .number({ error: "expected a nodePort number in 30000-32767" })
+            .int("expected a whole nodePort number")
+            .min(30000, "expected a nodePort in 30000-32767 (the cluster's NodePort range)")
+            .max(32767, "expected a nodePort in 30000-32767 (the cluster's NodePort range)")
+            .optional(),
+        /** Seconds a rollout may stall before it counts as failed (progressDeadlineSeconds); pulumi up waits 60 s more. */
+        rolloutTimeoutSeconds: z
+            .number({ error: "expected a number of seconds in 30-3600" })
+            .int("expected a whole number of seconds")
+            .min(30, "expected at least 30 seconds (a pod must have time to start and turn ready)")
+            .max(3600, "expected at most 3600 seconds")
+            .default(APP_DEFAULTS.rolloutTimeoutSeconds),
+        quota: z.strictObject({
+            cpu: quantity,
+            memory: quantity,
+            pods: z.number().int().min(1),
+        }),
+    })
+    .superRefine((app, ctx) => {
+        if (app.port === app.metricsPort) {
+            ctx.addIssue({ code: "custom", path: ["metricsPort"], message: "expected a port different from app.port" });
+        }
+        if (app.ingress && app.allowFrom.length === 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["allowFrom"],
+                message: "expected the ingress controller's namespace here when ingress is set (the NetworkPolicy denies everything else)",
+            });
+        }
+        // A rolling update with maxSurge 1 runs one pod more than the maximum replica count;
+        // a quota without room for it leaves the rollout stuck, so refuse it now.
+        const peak = peakPods(app.replicas, app.autoscaling?.maxReplicas);
+        if (app.quota.pods < peak) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["quota", "pods"],
+                message: `expected at least ${peak} pods (max replicas + 1 surge pod during a rollout)`,
+            });
+        }
+        for (const kind of ["cpu", "memory"] as const) {
+            if (!isQuantity(app.resources.limits[kind]) || !isQuantity(app.quota[kind])) {
+                continue;
+            }
+            const needed = parseQuantity(app.resources.limits[kind]) * peak;
+            if (parseQuantity(app.quota[kind]) < needed) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["quota", kind],
+                    message: `expected at least ${peak} x limits.${kind} (${app.resources.limits[kind]}) for a rollout at max replicas`,
+                });
+            }
+        }
+    });

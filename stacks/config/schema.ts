@@ -1,0 +1,170 @@
+/**
+ * The one schema for all Slipway stack config (`slipway:*` keys in `Pulumi.<stack>.yaml`).
+ * Parsed once, before any resource exists; a bad file fails with every bad key listed.
+ * Objects are strict so a misspelt key (`replica:`) is an error rather than a silent default.
+ */
+import { z } from "zod";
+import { SLIPWAY_ENV } from "../../components/lib/manifests";
+import { isPinnedStage, PINNED_STAGES, SERVICE_ENV_VALUES, STAGES } from "../../contracts";
+import { appSchema } from "./app";
+import { buildImageSchema, buildSchema, imageSchema } from "./images";
+import { monitoringSchema } from "./monitoring";
+import { envName } from "./primitives";
+import { registrySchema } from "./registry";
+
+const checkedSchema = z
+    .strictObject({
+        stage: z.enum(STAGES, { error: `expected one of: ${STAGES.join(", ")}` }),
+        kubernetes: z
+            .strictObject({
+                context: z.string().min(1).optional(),
+                kubeconfig: z.string().min(1).optional(),
+                renderYamlTo: z.string().min(1).optional(),
+            })
+            .default({}),
+        /** Required where images are built; pinned stages only read it for pull credentials. */
+        registry: registrySchema.optional(),
+        registryPassword: z.string().min(1).optional(),
+        /** Required where images are built; kept while a building stage is pinned (rollback). */
+        buildImage: buildImageSchema.optional(),
+        build: buildSchema,
+        image: imageSchema,
+        app: appSchema,
+        monitoring: monitoringSchema,
+        secretEnv: z.record(envName, z.string()).default({}),
+    })
+    .superRefine((config, ctx) => {
+        if (isPinnedStage(config.stage) && config.image.source !== "pinned") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["image", "source"],
+                message: `expected "pinned" in ${config.stage}: ${PINNED_STAGES.join(" and ")} run a digest promoted from the stage before, never a rebuild`,
+            });
+        }
+        if (config.image.source === "build") {
+            for (const key of ["registry", "buildImage"] as const) {
+                if (config[key] === undefined) {
+                    ctx.addIssue({ code: "custom", path: [key], message: `is required when image.source is "build"` });
+                }
+            }
+        } else if (config.buildImage !== undefined && config.registry === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registry"],
+                message: "is required with buildImage (the build environment is pushed there)",
+            });
+        }
+        // The password belongs to registry.username: required with it, meaningless (and refused) without it.
+        const username = config.registry?.type === "external" ? config.registry.username : undefined;
+        if (username !== undefined && config.registryPassword === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registryPassword"],
+                message: `expected a secret for registry.username ${username} (pulumi config set --secret registryPassword …)`,
+            });
+        }
+        if (username === undefined && config.registryPassword !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registryPassword"],
+                message:
+                    config.registry?.type === "external"
+                        ? "is set but registry.username is not: an open registry takes no credentials; set registry.username, or remove registryPassword"
+                        : "is used only with registry.type external and a registry.username; remove it",
+            });
+        }
+        // Rendered manifests hold Secret data in plain text (the engine only warns): refuse what would put a secret there.
+        const rendered = config.kubernetes.renderYamlTo;
+        if (rendered !== undefined && username !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["kubernetes", "renderYamlTo"],
+                message:
+                    `would write registry.username ${username}'s password in plain text to ${rendered} (the image pull Secret); ` +
+                    "render only stages whose registry needs no pull credentials (ECR, an open registry)",
+            });
+        }
+        if (rendered !== undefined && Object.keys(config.secretEnv).length > 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["kubernetes", "renderYamlTo"],
+                message: `would write secretEnv values in plain text to ${rendered}; deliver those secrets to the cluster another way`,
+            });
+        }
+        for (const [name, value] of Object.entries(config.app.env)) {
+            const accepted = SERVICE_ENV_VALUES[name];
+            if (accepted !== undefined && !accepted.includes(value)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["app", "env", name],
+                    message: `expected one of ${accepted.join(", ")} (what the service accepts; got ${JSON.stringify(value)})`,
+                });
+            }
+            if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
+                ctx.addIssue({ code: "custom", path: ["app", "env", name], message: "is set by Slipway itself; choose another name" });
+            }
+            if (name in config.secretEnv) {
+                ctx.addIssue({ code: "custom", path: ["secretEnv", name], message: "is also set in app.env; keep one" });
+            }
+        }
+        for (const name of Object.keys(config.secretEnv)) {
+            if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
+                ctx.addIssue({ code: "custom", path: ["secretEnv", name], message: "is set by Slipway itself; choose another name" });
+            }
+        }
+    });
+
+type Checked = z.output<typeof checkedSchema>;
+
+/** True for a schema whose value is text (a string or an enum of strings), under optional/default wrappers. */
+function takesText(schema: z.core.$ZodType): boolean {
+    const def = schema._zod.def as { type: string; innerType?: z.core.$ZodType };
+    if ((def.type === "optional" || def.type === "default" || def.type === "prefault") && def.innerType) {
+        return takesText(def.innerType);
+    }
+    return def.type === "string" || def.type === "enum";
+}
+
+/**
+ * Top-level keys whose value is text (`stage`, `registryPassword`). Pulumi hands every value to the program as a
+ * string, structured ones as JSON; a text value must never be JSON-decoded, or a digit-only password becomes a number.
+ */
+export const TEXT_KEYS: ReadonlySet<string> = new Set(
+    Object.entries(checkedSchema.shape)
+        .filter(([, schema]) => takesText(schema))
+        .map(([key]) => key),
+);
+
+/** A stage that builds its app image: the registry and the build environment are always there. */
+export type BuildingStackConfig = Omit<Checked, "image" | "registry" | "buildImage"> & {
+    imageSource: "build";
+    image: Extract<Checked["image"], { source: "build" }>;
+    registry: NonNullable<Checked["registry"]>;
+    buildImage: NonNullable<Checked["buildImage"]>;
+};
+
+/** A stage that runs a pinned digest; a registry and build environment stay only where their config does. */
+export type PinnedStackConfig = Omit<Checked, "image"> & {
+    imageSource: "pinned";
+    image: Extract<Checked["image"], { source: "pinned" }>;
+};
+
+/** The validated, defaulted stack config: building or pinned, told apart by `imageSource`. */
+export type StackConfig = BuildingStackConfig | PinnedStackConfig;
+
+/**
+ * The schema whose output is a {@link StackConfig}. The refinements above report a building stage without a registry
+ * or build environment together with every other bad key; the transform only runs on valid config, and turns what
+ * they established into types, so the program needs no non-null assertions or casts.
+ */
+export const stackConfigSchema = checkedSchema.transform((config, ctx): StackConfig => {
+    const { image, registry, buildImage } = config;
+    if (image.source === "pinned") {
+        return { ...config, imageSource: "pinned", image };
+    }
+    if (registry === undefined || buildImage === undefined) {
+        ctx.issues.push({ code: "custom", input: config, message: "a building stage needs registry and buildImage" });
+        return z.NEVER;
+    }
+    return { ...config, imageSource: "build", image, registry, buildImage };
+});
