@@ -62,8 +62,9 @@ push_digest() {
 }
 # step_id LOG REGEX -> BuildKit's vertex id ("#12") of the first step whose name matches, in a --progress=plain log.
 step_id() { grep -m1 -E "^#[0-9]+ $2" "$1" | cut -d' ' -f1; }
-# step_outcome LOG ID -> DONE | CACHED | ERROR (what BuildKit printed last for that step), empty if it never ran.
-step_outcome() { [[ -n "$2" ]] && grep -E "^$2 (DONE|CACHED|ERROR)" "$1" | tail -n 1 | cut -d' ' -f2 | tr -d ':'; }
+# step_outcome LOG ID -> DONE | CACHED | ERROR | CANCELED (what BuildKit printed last for that step; CANCELED: it
+# was still running when another step failed and BuildKit stopped the build), empty if it never ran.
+step_outcome() { [[ -n "$2" ]] && grep -E "^$2 (DONE|CACHED|ERROR|CANCELED)" "$1" | tail -n 1 | cut -d' ' -f2 | tr -d ':'; }
 # get URL -> "STATUS BODY" (status 000 when nothing answers)
 http_get() { curl -s -o "$WORK/body" -w '%{http_code}' --max-time 5 "$1"; }
 
@@ -118,7 +119,7 @@ expect_match "… and names BUILD_IMAGE" 'base name \(\$\{BUILD_IMAGE\}\) should
   "$(tail -n 3 "$WORK/no-build-image.log")"
 
 # -------------------------------------------------------------------------------------------------------------
-section "3. the test stage gates the build"
+section "3. the test stage gates the build, running the TypeScript sources"
 FAILCTX="$WORK/failing-context"
 mkdir -p "$FAILCTX"
 # A throw-away copy of exactly the context Docker would see, plus one failing test.
@@ -131,9 +132,14 @@ EOF
 app_build "$FAILCTX" runtime -t "$REG/$APP_REPO:must-not-exist-$RUN_ID" >"$WORK/fail.log" 2>&1
 expect_eq "runtime build with a failing unit test exits non-zero" "1" "$?"
 expect_match "it failed in the test stage, on that test" 'gate: this test fails on purpose' "$(grep -a 'fails on purpose' "$WORK/fail.log" | head -n 3)"
-# The compile stage passed and the test stage's RUN is the step BuildKit reports as failed: the runtime's gate is
-# the test stage itself, not a compile error that would have stopped everything earlier.
-expect_match "compile step done (or cached), test step failed (runtime)" '^(DONE|CACHED) ERROR$' \
+# The test runner ran the TypeScript source itself (type stripping), not a compiled copy: the failure's stack
+# names the .ts file, at the line of the failing assertion.
+expect_match "… and its stack trace names the TypeScript source, test/zz-gate.test.ts line 3" \
+  '\(file:///workspace/test/zz-gate\.test\.ts:3:[0-9]+\)' "$(grep -a 'zz-gate' "$WORK/fail.log" | head -n 5)"
+# The test stage's RUN is the step BuildKit reports as failed, and the compile step (beside it, from `deps`) is
+# not: done, cached, or cancelled because the test failed first. The runtime's gate is the test stage itself,
+# not a compile error.
+expect_match "test step failed, compile step did not (done, cached or cancelled) (runtime)" '^(DONE|CACHED|CANCELED) ERROR$' \
   "$(step_outcome "$WORK/fail.log" "$(step_id "$WORK/fail.log" '\[compile [0-9]+/[0-9]+\] RUN')") $(step_outcome "$WORK/fail.log" "$(step_id "$WORK/fail.log" '\[test [0-9]+/[0-9]+\] RUN')")"
 if "$D" image inspect "$REG/$APP_REPO:must-not-exist-$RUN_ID" >/dev/null 2>&1; then
   fail "no image is tagged when tests fail" "the image exists"
@@ -150,8 +156,51 @@ else
   pass "nothing is exported when tests fail"
 fi
 
+# The test stage of the unchanged sources (cached from section 2's build): the runner had the TypeScript sources
+# and nothing compiled, so what it ran can only have been the .ts files.
+TEST_TAG="slipway-app-test:$RUN_ID"
+IMAGES+=("$TEST_TAG")
+app_build app test -t "$TEST_TAG" >"$WORK/test-stage.log" 2>&1
+expect_eq "target test builds" "0" "$?"
+TEST_FILES="$("$D" run --rm --entrypoint sh "$TEST_TAG" -c 'find . -path ./node_modules -prune -o -print | sort' 2>&1)"
+expect_match "the test stage holds the TypeScript sources and the JUnit report" '\./src/main\.ts .*\./test-results\.xml' \
+  "$(echo $TEST_FILES)"
+expect_eq "… and no compiled output: no build/, no .js outside node_modules" "" \
+  "$(grep -E '^\./build(/|$)|\.js$' <<<"$TEST_FILES" | head -n 3 | xargs)"
+
 # -------------------------------------------------------------------------------------------------------------
-section "4. incremental compile: tsbuildinfo in a cache mount, output equal to a clean compile"
+section "4. a type error fails the build while the unit tests pass"
+# Type stripping does not type-check, so the tests alone would pass code that does not compile: `compile` must
+# fail `runtime` and `artifact` on its own. The type error changes no behaviour, so the tests pass on it.
+TYPECTX="$WORK/type-error-context"
+mkdir -p "$TYPECTX"
+tar -C app --exclude=node_modules --exclude=dist --exclude=test-results.xml -c . | tar -C "$TYPECTX" -x
+echo 'export const typeError: number = "not a number";' >>"$TYPECTX/src/log.ts"
+app_build "$TYPECTX" test >"$WORK/type-test.log" 2>&1
+expect_eq "target test passes on sources with a type error (type stripping does not type-check)" "0" "$?"
+app_build "$TYPECTX" runtime -t "$REG/$APP_REPO:must-not-exist-type-$RUN_ID" >"$WORK/type.log" 2>&1
+expect_eq "runtime build with a type error exits non-zero" "1" "$?"
+expect_match "… with tsc's error on that line" 'src/log\.ts\([0-9]+,[0-9]+\): error TS2322' \
+  "$(grep -a 'error TS' "$WORK/type.log" | head -n 3)"
+expect_match "compile step failed, test step did not (done, cached or cancelled) (runtime)" '^ERROR (DONE|CACHED|CANCELED)$' \
+  "$(step_outcome "$WORK/type.log" "$(step_id "$WORK/type.log" '\[compile [0-9]+/[0-9]+\] RUN')") $(step_outcome "$WORK/type.log" "$(step_id "$WORK/type.log" '\[test [0-9]+/[0-9]+\] RUN')")"
+if "$D" image inspect "$REG/$APP_REPO:must-not-exist-type-$RUN_ID" >/dev/null 2>&1; then
+  fail "no image is tagged when the code does not type-check" "the image exists"
+else
+  pass "no image is tagged when the code does not type-check"
+fi
+app_build "$TYPECTX" artifact -o "type=local,dest=$WORK/must-not-exist-type" >"$WORK/type-artifact.log" 2>&1
+expect_eq "artifact export with a type error exits non-zero" "1" "$?"
+expect_eq "compile step failed (artifact)" "ERROR" \
+  "$(step_outcome "$WORK/type-artifact.log" "$(step_id "$WORK/type-artifact.log" '\[compile [0-9]+/[0-9]+\] RUN')")"
+if [[ -e "$WORK/must-not-exist-type" && -n "$(ls -A "$WORK/must-not-exist-type" 2>/dev/null)" ]]; then
+  fail "nothing is exported when the code does not type-check" "$(ls -A "$WORK/must-not-exist-type" | head -n 3 | xargs)"
+else
+  pass "nothing is exported when the code does not type-check"
+fi
+
+# -------------------------------------------------------------------------------------------------------------
+section "5. incremental compile: tsbuildinfo in a cache mount, output equal to a clean compile"
 # The compile stage restores its last successful output and tsbuildinfo from a cache mount, so tsc rewrites only
 # what changed. Three builds on a copy of the context, then the layer is compared with a clean, non-incremental
 # compile of the same sources in the same image:
@@ -201,7 +250,7 @@ else
 fi
 
 # -------------------------------------------------------------------------------------------------------------
-section "5. runtime image: user, contents, labels"
+section "6. runtime image: user, contents, labels"
 inspect() { "$D" image inspect -f "$1" "$APP_IMAGE" 2>/dev/null; }
 expect_eq "runtime user is numeric non-root 10001:10001" "10001:10001" "$(inspect '{{.Config.User}}')"
 expect_eq "the process really runs as uid 10001" "10001" "$("$D" run --rm --entrypoint id "$APP_IMAGE" -u 2>&1)"
@@ -245,7 +294,7 @@ expect_eq "no dev dependency (typescript, @types) in the image" "" \
   "$(grep -E '^app/node_modules/(typescript|@types)(/|$)' "$WORK/files.txt" | head -n 1)"
 
 # -------------------------------------------------------------------------------------------------------------
-section "6. run: readiness within 2 s, metrics, mounted config file"
+section "7. run: readiness within 2 s, metrics, mounted config file"
 mkdir -p "$WORK/config"
 cat >"$WORK/config/app.yaml" <<'EOF'
 message: hello from the mounted ConfigMap
@@ -295,7 +344,7 @@ expect_match "/metrics shows default process metrics" 'process_resident_memory_b
 expect_eq "/metrics is not served on the app port" "404" "$(http_get "http://$APP_ADDR/metrics")"
 
 # -------------------------------------------------------------------------------------------------------------
-section "7. SIGTERM under steady load: zero failed requests, exit 0"
+section "8. SIGTERM under steady load: zero failed requests, exit 0"
 "$NODE" scripts/lib/load.mts --url "http://$APP_ADDR/" --ready-url "http://$APP_ADDR/readyz" --until-not-ready \
   --concurrency 8 --max-requests 200000 --max-seconds 30 --poll-ms 100 >"$WORK/load.json" 2>"$WORK/load.err" &
 LOAD_PID=$!
@@ -323,7 +372,7 @@ fi
 expect_match "the service logged a clean stop" '"msg":"stopped","connections":"clean"' "$("$D" logs "$RUN_ID_C" 2>&1)"
 
 # -------------------------------------------------------------------------------------------------------------
-section "8. artifact target exported to a local folder"
+section "9. artifact target exported to a local folder"
 ART="$WORK/artifact"
 if app_build app artifact -o "type=local,dest=$ART" >"$WORK/artifact.log" 2>&1; then
   pass "artifact target exports with --output type=local"
@@ -342,6 +391,10 @@ TESTS_XML="$(cat "$ART/test-results.xml" 2>/dev/null)"
 TESTCASES="$(grep -o '<testcase ' <<<"$TESTS_XML" | wc -l)"
 if ((TESTCASES >= 20)); then pass "exported test results record the unit tests ($TESTCASES test cases)"; else fail "exported test results record the unit tests" "$TESTCASES test cases"; fi
 if [[ -n "$TESTS_XML" && "$TESTS_XML" != *"<failure"* ]]; then pass "exported test results hold no failure"; else fail "exported test results hold no failure" "failure element or empty file"; fi
+# Each test case names the file it ran from: the TypeScript test files, every one of app/test's.
+expect_eq "the test cases ran from the .ts test files, every one of them" \
+  "$(cd app/test && ls -- *.test.ts | LC_ALL=C sort | sed 's#^#/workspace/test/#' | xargs)" \
+  "$(grep -o '<testcase [^>]*' <<<"$TESTS_XML" | sed -n 's/.* file="\([^"]*\)".*/\1/p' | LC_ALL=C sort -u | xargs)"
 
 printf '\ntest:images took %d s\n' $((SECONDS - T0))
 printf '%d passed, %d failed\n' "$PASSED" "$FAILED"

@@ -9,8 +9,9 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { get } from "./helpers.ts";
 
-// Tests run compiled (build/test), so this is the compiled entry point next to them (build/src/main.js).
-const MAIN = fileURLToPath(new URL("../src/main.js", import.meta.url));
+// Tests run on the TypeScript sources (Node's type stripping), so this is the entry point as `node src/main.ts`
+// runs it: the same code as the compiled dist/main.js (erasable syntax only; tsconfig.json).
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 function run(env: Record<string, string>) {
     // Only our variables: the test must not depend on the caller's environment.
