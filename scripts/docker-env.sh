@@ -55,19 +55,25 @@ slipway_detect_engine() {
   fi
 }
 
-# Installs only what is missing, so a warm machine does not touch apt at all. An engine that exists in any
-# form is used as it is: installing docker.io over Docker CE would replace the engine the machine relies on.
+# The packages slipway_install_packages installs, one a line, for the engine slipway_detect_engine found
+# (SLIPWAY_ENGINE) and the tools on PATH; prints nothing on a machine that has everything, and runs nothing.
+# An engine that exists in any form is used as it is: installing docker.io over Docker CE would replace the
+# engine the machine relies on, so docker.io is planned only when the engine is missing.
+slipway_install_plan() {
+  [[ -n "${SLIPWAY_ENGINE:-}" ]] || die "slipway_install_plan: call slipway_detect_engine first"
+  if [[ "$SLIPWAY_ENGINE" == missing ]]; then echo docker.io; fi
+  local tool
+  for tool in docker-registry debootstrap curl wrk; do
+    command -v "$tool" >/dev/null || echo "$tool"
+  done
+}
+
+# Installs only what is missing (slipway_install_plan), so a warm machine does not touch apt at all.
 slipway_install_packages() {
   local missing=()
   slipway_detect_engine
   log "docker engine: $SLIPWAY_ENGINE"
-  if [[ "$SLIPWAY_ENGINE" == missing ]]; then
-    missing+=(docker.io)
-  fi
-  command -v docker-registry >/dev/null || missing+=(docker-registry)
-  command -v debootstrap >/dev/null || missing+=(debootstrap)
-  command -v curl >/dev/null || missing+=(curl)
-  command -v wrk >/dev/null || missing+=(wrk)
+  mapfile -t missing < <(slipway_install_plan)
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -qq || die "apt-get update failed"
