@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real image test (issue 3): builds, pushes, inspects, runs and drains the images on a local Docker engine
-# and registry, asserting real values. Run from the repo root: `npm run test:images`.
+# and registry, asserting real values, then checks scripts/docker-env.sh's engine detection with the real docker
+# and dockerd (section 10). Run from the repo root: `npm run test:images`.
 #
 # Needs root on Debian bookworm. Installs and starts what is missing (scripts/docker-env.sh); fails loudly when
 # Docker cannot run. Prints `N passed, M failed` last and exits non-zero on any failure.
@@ -395,6 +396,40 @@ if [[ -n "$TESTS_XML" && "$TESTS_XML" != *"<failure"* ]]; then pass "exported te
 expect_eq "the test cases ran from the .ts test files, every one of them" \
   "$(cd app/test && ls -- *.test.ts | LC_ALL=C sort | sed 's#^#/workspace/test/#' | xargs)" \
   "$(grep -o '<testcase [^>]*' <<<"$TESTS_XML" | sed -n 's/.* file="\([^"]*\)".*/\1/p' | LC_ALL=C sort -u | xargs)"
+
+# -------------------------------------------------------------------------------------------------------------
+section "10. engine detection: scripts/docker-env.sh's own functions against the real docker and dockerd"
+# Which engine scripts/docker-env.sh sees, and what it would install, under the environment given as NAME=value
+# arguments: "ENGINE|CLIENT|DOCKERD|PLAN" (SLIPWAY_ENGINE, the client it settled on, the daemon
+# slipway_start_dockerd would start, slipway_install_plan on one line). Nothing here installs or starts anything.
+detect() {
+  env "$@" bash -c 'source scripts/docker-env.sh && slipway_detect_engine &&
+    echo "$SLIPWAY_ENGINE|$SLIPWAY_DOCKER|$(slipway_dockerd_binary)|$(slipway_install_plan | xargs)"' 2>&1
+}
+# No engine answers here: nothing listens at this socket, for either client (DOCKER_HOST is read by both).
+ENGINE_OFF="DOCKER_HOST=unix://$WORK/engine-off.sock"
+# This machine's real daemon binary (Debian's /usr/sbin/dockerd, or Docker CE's /usr/bin/dockerd), as the script's
+# default search finds it; copied into a Docker CE layout (dockerd in usr/bin, nothing in usr/sbin).
+REAL_DOCKERD="$(env -u SLIPWAY_DOCKERD_PATH bash -c 'source scripts/docker-env.sh && slipway_dockerd_binary')"
+CE="$WORK/docker-ce"
+mkdir -p "$CE/usr/sbin" "$CE/usr/bin" "$WORK/no-engine/usr/sbin" "$WORK/no-engine/usr/bin"
+cp "$REAL_DOCKERD" "$CE/usr/bin/dockerd"
+expect_match "the daemon copied into the Docker CE layout is the real dockerd" '^Docker version [0-9]+\.' \
+  "$("$CE/usr/bin/dockerd" --version 2>&1)"
+expect_eq "the real client against the running engine: running, that client, nothing to install" "running|$D|" \
+  "$(detect SLIPWAY_DOCKER="$D" | cut -d'|' -f1,2,4)"
+expect_eq "no client at SLIPWAY_DOCKER: running, through the docker on PATH that answers" \
+  "running|$(command -v docker)" "$(detect SLIPWAY_DOCKER="$WORK/no-client/docker" | cut -d'|' -f1,2)"
+expect_eq "Docker CE layout, no engine answering: installed, starts usr/bin/dockerd, no docker.io in the plan" \
+  "installed|$D|$CE/usr/bin/dockerd|" \
+  "$(detect "$ENGINE_OFF" SLIPWAY_DOCKER="$D" SLIPWAY_DOCKERD_PATH="$CE/usr/sbin:$CE/usr/bin")"
+expect_eq "no dockerd in SLIPWAY_DOCKERD_PATH, no engine answering: missing, docker.io is the plan" \
+  "missing|$D||docker.io" \
+  "$(detect "$ENGINE_OFF" SLIPWAY_DOCKER="$D" SLIPWAY_DOCKERD_PATH="$WORK/no-engine/usr/sbin:$WORK/no-engine/usr/bin")"
+# The default search (no SLIPWAY_DOCKERD_PATH) covers both packages' layouts, whatever PATH holds.
+expect_eq "the default daemon search covers Docker CE's /usr/bin and Debian's /usr/sbin" "/usr/bin /usr/sbin" \
+  "$(env -u SLIPWAY_DOCKERD_PATH PATH=/bin bash -c 'source scripts/docker-env.sh && echo "$SLIPWAY_DOCKERD_PATH"' \
+    | tr ':' '\n' | grep -x -E '/usr/(s?bin)' | sort -u | xargs)"
 
 printf '\ntest:images took %d s\n' $((SECONDS - T0))
 printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
