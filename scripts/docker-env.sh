@@ -22,8 +22,12 @@ SLIPWAY_DOCKERD_PATH="${SLIPWAY_DOCKERD_PATH:-$PATH:/usr/sbin:/usr/bin:/usr/loca
 SLIPWAY_REGISTRY_PORT="${SLIPWAY_REGISTRY_PORT:-5055}"
 SLIPWAY_REGISTRY_DIR="${SLIPWAY_REGISTRY_DIR:-/var/tmp/slipway-registry}"
 SLIPWAY_STATE_DIR="${SLIPWAY_STATE_DIR:-/var/tmp/slipway-docker}"
-SLIPWAY_REPO_ROOT="${SLIPWAY_REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+# npm in the stand-in: an exact version (scripts/lib/node-rootfs.sh's default unless set).
+if [[ -n "${SLIPWAY_STANDIN_NPM_VERSION:-}" ]]; then NODE_ROOTFS_NPM_VERSION="$SLIPWAY_STANDIN_NPM_VERSION"; fi
 export DOCKER_BUILDKIT=1
+# The stand-in's root filesystem: node_rootfs, node_rootfs_tag, node_rootfs_mirror.
+# shellcheck source=lib/node-rootfs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/node-rootfs.sh"
 
 log() { printf '[docker-env] %s\n' "$*" >&2; }
 die() { printf '[docker-env] FATAL: %s\n' "$*" >&2; exit 1; }
@@ -142,66 +146,30 @@ EOF
   die "registry did not answer on 127.0.0.1:${SLIPWAY_REGISTRY_PORT} within 30 s"
 }
 
-# The Node 24 binary behind the root devDependency `node` (node_modules/.bin/node is a symlink to it).
-slipway_node_binary() {
-  local bin="$SLIPWAY_REPO_ROOT/node_modules/.bin/node"
-  [[ -e "$bin" ]] || die "$bin missing: run 'npm ci' at the repo root first"
-  readlink -f "$bin"
-}
-
-# First bookworm mirror from apt's sources (deb822 or one-line format), so debootstrap uses what apt uses.
-slipway_debian_mirror() {
-  local mirror=""
-  if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
-    mirror="$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ {print u; exit}' /etc/apt/sources.list.d/*.sources)"
-  fi
-  if [[ -z "$mirror" ]]; then
-    mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
-      | awk '$1=="deb" && $3=="bookworm" {print $2; exit}')"
-  fi
-  echo "${mirror:-http://deb.debian.org/debian}"
-}
-
-# Stand-in for node:24-bookworm-slim: debootstrap minbase bookworm + Node 24 + npm + the CA bundle.
-# Tagged by Node and npm version, so it is built once per toolchain and reused afterwards.
+# Stand-in for node:24-bookworm-slim: scripts/lib/node-rootfs.sh's root filesystem (debootstrap minbase bookworm
+# + the repo's Node 24 + npm at an exact version + the CA bundle), imported with node:24-bookworm-slim's PATH and
+# CMD, and NODE_EXTRA_CA_CERTS so that npm in a container trusts the registry. Tagged by Node and npm version
+# (node_rootfs_tag), so it is built once per toolchain and reused afterwards.
 slipway_standin_image() {
-  local node_bin node_version npm_version tag rootfs mirror
-  node_bin="$(slipway_node_binary)"
-  node_version="$("$node_bin" --version | sed 's/^v//')"
-  npm_version="${SLIPWAY_STANDIN_NPM_VERSION:-11.6.2}"
-  tag="slipway/standin-node:${node_version}-npm${npm_version}-bookworm"
+  local version tag rootfs
+  version="$(node_rootfs_tag)" || die "no Node.js binary to build the stand-in with"
+  tag="slipway/standin-node:$version"
   if "$SLIPWAY_DOCKER" image inspect "$tag" >/dev/null 2>&1; then
     log "stand-in base image $tag already present"
     echo "$tag"
     return 0
   fi
-  mirror="$(slipway_debian_mirror)"
   rootfs="$(mktemp -d /var/tmp/slipway-standin.XXXXXX)"
   # A subshell so its EXIT trap removes the ~200 MB root filesystem whether or not the build succeeds.
   (
-  trap 'rm -rf "$rootfs" "$rootfs.log"' EXIT
-  log "debootstrap minbase bookworm from $mirror (about 80 s)"
-  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1 \
-    || { tail -n 30 "$rootfs.log" >&2; die "debootstrap failed"; }
-  rm -f "$rootfs.log"
-  install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
-  # npm from the npm registry at an exact version, not whatever npm the host happens to carry.
-  local pack_dir
-  pack_dir="$(mktemp -d)"
-  (cd "$pack_dir" && npm pack --silent "npm@${npm_version}" >/dev/null) || die "npm pack npm@${npm_version} failed"
-  mkdir -p "$rootfs/usr/local/lib/node_modules/npm"
-  tar -xzf "$pack_dir/npm-${npm_version}.tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1
-  rm -rf "$pack_dir"
-  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
-  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
-  # minbase has no ca-certificates package: ship the host's bundle so npm in containers trusts the registry.
-  install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  trap 'rm -rf "$rootfs" "$rootfs.debootstrap.log"' EXIT
+  log "debootstrap minbase bookworm from $(node_rootfs_mirror) (about 80 s)"
+  node_rootfs "$rootfs" || die "could not assemble the stand-in's root filesystem"
   log "importing $tag"
   tar -C "$rootfs" -c . | "$SLIPWAY_DOCKER" import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
-    --change "ENV NODE_VERSION=${node_version}" \
+    --change "ENV NODE_VERSION=${version%%-npm*}" \
     --change 'CMD ["node"]' \
     - "$tag" >/dev/null || die "docker import of the stand-in failed"
   ) || exit 1
