@@ -34,6 +34,18 @@ const outputsMatchContract: Exactly<keyof StackOutputs, StackOutputName> = true;
 void outputsMatchContract;
 
 /**
+ * The explicit Kubernetes provider's arguments. When rendering YAML, `kubeconfig` is an explicit empty string: left
+ * undefined, the SDK fills it from $KUBECONFIG, and the provider refuses any kubeconfig beside renderYamlToDirectory
+ * (found on the real engine: rendering failed on every machine with KUBECONFIG set).
+ */
+export function kubernetesProviderArgs(k: StackConfig["kubernetes"]): k8s.ProviderArgs {
+    if (k.renderYamlTo !== undefined) {
+        return { renderYamlToDirectory: k.renderYamlTo, kubeconfig: "" };
+    }
+    return { context: k.context, kubeconfig: k.kubeconfig };
+}
+
+/**
  * Composes one stage: Registry → BuildImage → AppImage → AppDeployment. Stages that build (local,
  * dev) own the registry and both images; pinned stages (qa, prod) create no registry or build
  * resources at all and run exactly the digest in their config.
@@ -42,11 +54,7 @@ void outputsMatchContract;
  * @param buildMetadata where the source came from, for stages that build
  */
 export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): StackOutputs {
-    const provider = new k8s.Provider("k8s", {
-        context: config.kubernetes.context,
-        kubeconfig: config.kubernetes.kubeconfig,
-        renderYamlToDirectory: config.kubernetes.renderYamlTo,
-    });
+    const provider = new k8s.Provider("k8s", kubernetesProviderArgs(config.kubernetes));
     const { registry, buildImage, image, metadata, registryServer } =
         config.imageSource === "build" ? buildingImages(config, buildMetadata) : pinnedImages(config);
 

@@ -203,12 +203,23 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         const dev = single(await evaluateStack("dev"), "pulumi:providers:kubernetes");
         assert.equal(dev.inputs.context, "slipway-dev");
         assert.equal(dev.inputs.renderYamlToDirectory, undefined);
-        const rendered = single(
-            await evaluateStack("prod", { config: { kubernetes: { renderYamlTo: "rendered/prod" } } }),
-            "pulumi:providers:kubernetes",
-        );
+        // With KUBECONFIG set, as on any machine with a cluster: the SDK would copy it into the provider's kubeconfig,
+        // which the real provider refuses beside renderYamlToDirectory.
+        const saved = process.env.KUBECONFIG;
+        process.env.KUBECONFIG = "/home/someone/.kube/config";
+        let rendered;
+        try {
+            rendered = single(
+                await evaluateStack("prod", { config: { kubernetes: { renderYamlTo: "rendered/prod" } } }),
+                "pulumi:providers:kubernetes",
+            );
+        } finally {
+            if (saved === undefined) delete process.env.KUBECONFIG;
+            else process.env.KUBECONFIG = saved;
+        }
         assert.equal(rendered.inputs.renderYamlToDirectory, "rendered/prod");
         assert.equal(rendered.inputs.context, undefined);
+        assert.equal(rendered.inputs.kubeconfig, "");
     });
 
     it("prod runs at least 3 replicas with an HPA, a PDB, hard spreading and an Ingress", async () => {

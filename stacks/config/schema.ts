@@ -75,6 +75,15 @@ const checkedSchema = z
         }
         // Rendered manifests hold Secret data in plain text (the engine only warns): refuse what would put a secret there.
         const rendered = config.kubernetes.renderYamlTo;
+        for (const key of ["context", "kubeconfig"] as const) {
+            if (rendered !== undefined && config.kubernetes[key] !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["kubernetes", key],
+                    message: "is not used with kubernetes.renderYamlTo (rendering talks to no cluster); remove one of them",
+                });
+            }
+        }
         if (rendered !== undefined && username !== undefined) {
             ctx.addIssue({
                 code: "custom",
