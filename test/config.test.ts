@@ -194,15 +194,16 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
     },
     {
         name: "quota too small for a rollout",
-        config: dev((c) => (c.app.quota.pods = 1)),
+        // One replica: the new pod, its surge pod and the old pod still draining count at once.
+        config: dev((c) => (c.app.quota.pods = 2)),
         key: "slipway:app.quota.pods",
-        says: /at least 2 pods/,
+        says: /at least 3 pods \(during a rollout: max replicas \+ 1 surge pod \+ the old pods still draining\)/,
     },
     {
-        name: "quota memory below surge",
-        config: dev((c) => (c.app.quota.memory = "300Mi")),
+        name: "quota memory below a rollout's peak",
+        config: dev((c) => (c.app.quota.memory = "700Mi")),
         key: "slipway:app.quota.memory",
-        says: /2 x limits.memory/,
+        says: /3 x limits.memory \(256Mi\): a rollout at max replicas holds 3 pods/,
     },
     {
         name: "relative config file path",
@@ -381,6 +382,13 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
         stack: "qa",
         key: "slipway:kubernetes.renderYamlTo",
         says: /would write registry\.username ci's password in plain text to rendered\/qa/,
+    },
+    {
+        name: "rendered YAML and a kube context",
+        config: { ...readStackConfig("qa"), kubernetes: { renderYamlTo: "rendered/qa", context: "slipway-qa" } },
+        stack: "qa",
+        key: "slipway:kubernetes.context",
+        says: /is not used with kubernetes\.renderYamlTo/,
     },
     {
         name: "rendered YAML with secret env",

@@ -139,14 +139,14 @@ export const appSchema = z
                 message: "expected the ingress controller's namespace here when ingress is set (the NetworkPolicy denies everything else)",
             });
         }
-        // A rolling update with maxSurge 1 runs one pod more than the maximum replica count;
-        // a quota without room for it leaves the rollout stuck, so refuse it now.
+        // A rolling update with maxSurge 1 runs the new set plus its surge pod while old pods still drain, and the
+        // quota counts them all: a quota without room for that stalls every rollout step, so refuse it now.
         const peak = peakPods(app.replicas, app.autoscaling?.maxReplicas);
         if (app.quota.pods < peak) {
             ctx.addIssue({
                 code: "custom",
                 path: ["quota", "pods"],
-                message: `expected at least ${peak} pods (max replicas + 1 surge pod during a rollout)`,
+                message: `expected at least ${peak} pods (during a rollout: max replicas + 1 surge pod + the old pods still draining)`,
             });
         }
         for (const kind of ["cpu", "memory"] as const) {
@@ -158,7 +158,7 @@ export const appSchema = z
                 ctx.addIssue({
                     code: "custom",
                     path: ["quota", kind],
-                    message: `expected at least ${peak} x limits.${kind} (${app.resources.limits[kind]}) for a rollout at max replicas`,
+                    message: `expected at least ${peak} x limits.${kind} (${app.resources.limits[kind]}): a rollout at max replicas holds ${peak} pods`,
                 });
             }
         }

@@ -94,7 +94,13 @@ export function ingressSpec(
     };
 }
 
-/** The largest number of pods a rollout may run at once: max replicas plus the surge pod. */
+/**
+ * The most pods a rollout can hold at once, all counted by the namespace quota: the new set at max replicas with its
+ * surge pod, plus every old pod still draining (a pod counts against the quota until its process exits, and with a
+ * preStop sleep and a drain it outlives its replacement's start). Found on a real node: sized for max + 1 only, a
+ * rollout of 3 replicas hit "exceeded quota" on every step and waited for old pods to exit.
+ */
 export function peakPods(replicas: number, maxReplicas?: number): number {
-    return (maxReplicas ?? replicas) + 1;
+    const max = maxReplicas ?? replicas;
+    return 2 * max + 1;
 }
