@@ -1,7 +1,7 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { ComponentType, imageTags, type BuildMetadata, type RegistryCredentials } from "../contracts";
+import { ComponentType, IMAGE_LABELS, imageTags, type BuildMetadata, type RegistryCredentials } from "../contracts";
 import { BUILD_DEFAULTS } from "./defaults";
 import { builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
 import { isDigestPinned, parsePinnedRef } from "./lib/image-ref";
@@ -111,7 +111,10 @@ export class AppImage extends pulumi.ComponentResource {
                         title: name,
                         version: args.metadata.buildNumber,
                         revision: args.metadata.gitSha,
-                        extra: { "dev.slipway.git-branch": args.metadata.gitBranch },
+                        extra: {
+                            [IMAGE_LABELS.buildNumber]: args.metadata.buildNumber,
+                            [IMAGE_LABELS.gitBranch]: args.metadata.gitBranch,
+                        },
                     }),
                     platforms,
                     tags: this.tags,

@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { ComponentType, IMAGE_CONFIG_KEY, PINNED_STAGES, STACK_OUTPUTS, STAGES } from "../contracts";
+import { ComponentType, IMAGE_CONFIG_KEY, IMAGE_LABELS, metadataFromLabels, PINNED_STAGES, STACK_OUTPUTS, STAGES } from "../contracts";
 import { parseStackConfig } from "../stacks/config";
 import { deployedImage } from "../tools/history";
 import { pinnedImageConfig } from "../tools/pin";
@@ -23,6 +23,16 @@ function withImage(stack: (typeof STAGES)[number], written: FakeStageStack): Rec
 }
 
 describe("contracts: both sides of each seam", () => {
+    it("image labels: AppImage and app/Dockerfile set the build metadata under the names rollback reads back", async () => {
+        const { resources } = await evaluateStackFull("dev");
+        const image = resources.find((r) => r.type === "docker-build:index:Image" && r.name === "app-image")!;
+        assert.deepEqual(metadataFromLabels(image.inputs.labels), TEST_BUILD);
+        const dockerfile = readFileSync(path.join(REPO_ROOT, "app", "Dockerfile"), "utf8");
+        for (const label of Object.values(IMAGE_LABELS)) {
+            assert.match(dockerfile, new RegExp(`${label.replace(/\./g, "\\.")}="\\$\\{[A-Z_]+\\}"`), `app/Dockerfile labels ${label}`);
+        }
+    });
+
     describe("the pinned image", () => {
         for (const stage of PINNED_STAGES) {
             it(`a pin promote writes into ${stage} passes the program's config schema unchanged`, async () => {

@@ -11,6 +11,21 @@ export interface RegistryClient {
      * when the registry has no such manifest.
      */
     resolve(repository: string, reference: string): Promise<string | undefined>;
+    /**
+     * The labels in the image config of `repository@digest` (for an index, of its linux/amd64 image), or `undefined`
+     * when the registry has no such manifest.
+     */
+    labels(repository: string, digest: string): Promise<Record<string, string> | undefined>;
+}
+
+/** The parts of an image index the client reads. */
+interface ImageIndex {
+    manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
+}
+
+/** The part of an image manifest the client reads. */
+interface ImageManifest {
+    config?: { digest: string };
 }
 
 /**
@@ -74,22 +89,65 @@ export class HttpRegistryClient implements RegistryClient {
     constructor(private readonly options: HttpRegistryClientOptions = {}) {}
 
     async resolve(repository: string, reference: string): Promise<string | undefined> {
+        if (!isDigest(reference) && !isTag(reference)) {
+            throw new Error(`${JSON.stringify(reference)} is neither a tag nor a sha256 digest`);
+        }
+        const response = await this.request("HEAD", repository, `manifests/${reference}`);
+        if (response === undefined) {
+            return undefined;
+        }
+        const digest = response.headers.get("docker-content-digest");
+        if (!isDigest(digest)) {
+            throw new Error(`registry sent no valid Docker-Content-Digest for ${repository}:${reference} (got ${JSON.stringify(digest)})`);
+        }
+        if (isDigest(reference) && digest !== reference) {
+            throw new Error(`registry answered ${digest} for ${repository}@${reference}`);
+        }
+        return digest;
+    }
+
+    async labels(repository: string, digest: string): Promise<Record<string, string> | undefined> {
+        if (!isDigest(digest)) {
+            throw new Error(`${JSON.stringify(digest)} is not a sha256 digest`);
+        }
+        let manifest = await this.json<ImageManifest & ImageIndex>(repository, `manifests/${digest}`);
+        if (manifest?.manifests) {
+            // An index (what buildx pushes: the image plus attestation manifests): the linux/amd64 image is the one
+            // Slipway builds and runs.
+            const image = manifest.manifests.find((m) => m.platform?.os === "linux" && m.platform.architecture === "amd64");
+            manifest = image && (await this.json<ImageManifest & ImageIndex>(repository, `manifests/${image.digest}`));
+        }
+        const config = manifest?.config?.digest;
+        if (config === undefined) {
+            return undefined;
+        }
+        const blob = await this.json<{ config?: { Labels?: Record<string, string> | null } }>(repository, `blobs/${config}`);
+        return blob?.config?.Labels ?? {};
+    }
+
+    /** GETs a JSON document of the registry API; `undefined` on 404. */
+    private async json<T>(repository: string, apiPath: string): Promise<T | undefined> {
+        const response = await this.request("GET", repository, apiPath);
+        return response === undefined ? undefined : ((await response.json()) as T);
+    }
+
+    /**
+     * One request to `/v2/<path>/<apiPath>` of the repository's registry, answering an auth challenge once.
+     * `undefined` on 404; an error naming the fix on 401/403, and on anything else that is not 200.
+     */
+    private async request(method: "HEAD" | "GET", repository: string, apiPath: string): Promise<Response | undefined> {
         const { registry, path } = splitRepository(repository);
         if (!registry) {
             throw new Error(`repository ${repository} names no registry host`);
         }
-        if (!isDigest(reference) && !isTag(reference)) {
-            throw new Error(`${JSON.stringify(reference)} is neither a tag nor a sha256 digest`);
-        }
         const scheme = this.options.insecure || LOOPBACK.test(registry) ? "http" : "https";
-        const url = `${scheme}://${registry}/v2/${path}/manifests/${reference}`;
-
-        let response = await this.head(url, this.initialAuthorization());
+        const url = `${scheme}://${registry}/v2/${path}/${apiPath}`;
+        let response = await this.send(method, url, this.initialAuthorization());
         if (response.status === 401 && !(this.options.credentials && "token" in this.options.credentials)) {
             const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
             const authorization = await this.answer(challenge, path);
             if (authorization) {
-                response = await this.head(url, authorization);
+                response = await this.send(method, url, authorization);
             }
         }
         if (response.status === 404) {
@@ -102,16 +160,9 @@ export class HttpRegistryClient implements RegistryClient {
             );
         }
         if (response.status !== 200) {
-            throw new Error(`registry answered ${response.status} ${response.statusText} for HEAD ${url}`);
+            throw new Error(`registry answered ${response.status} ${response.statusText} for ${method} ${url}`);
         }
-        const digest = response.headers.get("docker-content-digest");
-        if (!isDigest(digest)) {
-            throw new Error(`registry sent no valid Docker-Content-Digest for ${repository}:${reference} (got ${JSON.stringify(digest)})`);
-        }
-        if (isDigest(reference) && digest !== reference) {
-            throw new Error(`registry answered ${digest} for ${repository}@${reference}`);
-        }
-        return digest;
+        return response;
     }
 
     private initialAuthorization(): string | undefined {
@@ -154,13 +205,13 @@ export class HttpRegistryClient implements RegistryClient {
         return `Bearer ${token}`;
     }
 
-    private head(url: string, authorization: string | undefined): Promise<Response> {
+    private send(method: "HEAD" | "GET", url: string, authorization: string | undefined): Promise<Response> {
         const headers: Record<string, string> = { Accept: MANIFEST_MEDIA_TYPES.join(", ") };
         if (authorization) {
             headers.Authorization = authorization;
         }
         return fetch(url, {
-            method: "HEAD",
+            method,
             headers,
             redirect: "follow",
             signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),

@@ -3,7 +3,7 @@
  * deploy it. `<update>` is a version where the backend numbers updates, or a start time in UTC (tools/updates.ts).
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
-import { StackOutput } from "../contracts";
+import { metadataFromLabels, StackOutput } from "../contracts";
 import { formatChanges, type ToolContext } from "./context";
 import { refused } from "./errors";
 import { deployedImage, pickRollbackTarget, type RollbackTarget } from "./history";
@@ -65,7 +65,11 @@ async function pinForTarget(ctx: ToolContext, target: RollbackTarget, repository
         const digest = await ctx.registry.resolve(repo, tag);
         if (digest) {
             ctx.err(`resolved ${repo}:${tag} → ${digest}\n`);
-            return { ref: `${repo}@${digest}`, ...meta };
+            // The metadata the image was built with, from its own labels: history knows the commit but not, say, a
+            // local build's number. With all three equal, the pod template equals the one that ran, and Kubernetes
+            // scales the earlier ReplicaSet back up instead of rolling out new pods.
+            const labels = metadataFromLabels((await ctx.registry.labels(repo, digest)) ?? {});
+            return { ref: `${repo}@${digest}`, ...meta, ...labels };
         }
     }
     throw refused(

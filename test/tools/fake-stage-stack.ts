@@ -241,13 +241,24 @@ function splitPath(key: string): [string, string] {
     return [key.slice(0, dot), key.slice(dot + 1)];
 }
 
-/** A registry fake: a map of `repository:reference` → digest, recording lookups. */
+/**
+ * An in-memory {@link RegistryClient} for the commands' unit tests: `repository:reference` → digest, and
+ * `repository@digest` → image labels, recording lookups. (HttpRegistryClient itself is tested against a real HTTP
+ * server in registry.test.ts.)
+ */
 export class FakeRegistry implements RegistryClient {
     readonly lookups: string[] = [];
-    constructor(private readonly manifests: Record<string, string> = {}) {}
+    constructor(
+        private readonly manifests: Record<string, string> = {},
+        private readonly imageLabels: Record<string, Record<string, string>> = {},
+    ) {}
     async resolve(repository: string, reference: string): Promise<string | undefined> {
         this.lookups.push(`${repository}:${reference}`);
         return this.manifests[`${repository}:${reference}`];
+    }
+    async labels(repository: string, digest: string): Promise<Record<string, string> | undefined> {
+        this.lookups.push(`labels ${repository}@${digest}`);
+        return this.imageLabels[`${repository}@${digest}`];
     }
 }
 

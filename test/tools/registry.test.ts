@@ -68,6 +68,36 @@ describe("tools/registry (HTTP API v2 against a server on 127.0.0.1)", () => {
         assert.equal(MANIFEST_MEDIA_TYPES.length, 4);
     });
 
+    it("reads an image's labels: index → the linux/amd64 manifest → its config blob", async () => {
+        // What buildx pushes: an index holding the image and an attestation manifest (platform unknown/unknown).
+        const index = {
+            schemaVersion: 2,
+            manifests: [
+                { digest: digest("1"), platform: { os: "unknown", architecture: "unknown" } },
+                { digest: digest("2"), platform: { os: "linux", architecture: "amd64" } },
+            ],
+        };
+        const documents: Record<string, object> = {
+            [`${MANIFEST_PATH}${digest("0")}`]: index,
+            [`${MANIFEST_PATH}${digest("2")}`]: { schemaVersion: 2, config: { digest: digest("3") } },
+            [`/v2/team/slipway-app/blobs/${digest("3")}`]: { config: { Labels: { "dev.slipway.build-number": "local" } } },
+        };
+        const reg = await registry((req, res) => {
+            const body = documents[req.url ?? ""];
+            res.writeHead(body ? 200 : 404, { "Content-Type": "application/json" });
+            res.end(body ? JSON.stringify(body) : "");
+        });
+        closeServer = reg.close;
+        const client = new HttpRegistryClient();
+        assert.deepEqual(await client.labels(`${reg.host}/team/slipway-app`, digest("0")), { "dev.slipway.build-number": "local" });
+        assert.deepEqual(
+            reg.seen.map((r) => `${r.method} ${r.url}`),
+            [`GET ${MANIFEST_PATH}${digest("0")}`, `GET ${MANIFEST_PATH}${digest("2")}`, `GET /v2/team/slipway-app/blobs/${digest("3")}`],
+        );
+        assert.equal(await client.labels(`${reg.host}/team/slipway-app`, digest("9")), undefined, "404: no such image");
+        await assert.rejects(client.labels(`${reg.host}/team/slipway-app`, "latest"), /is not a sha256 digest/);
+    });
+
     it("answers undefined for an unknown tag (404)", async () => {
         const reg = await registry((_req, res) => {
             res.writeHead(404, { "Content-Type": "application/json" });

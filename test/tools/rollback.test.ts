@@ -187,7 +187,7 @@ describe("tools/rollback", () => {
             const registry = new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("2") });
             const { ctx, io } = fakeContext([stack], registry);
             await rollback(ctx, opts({ stack: "dev" }));
-            assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`]);
+            assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`, `labels ${REPO}@${digest("2")}`]);
             assert.deepEqual(stack.object("slipway:image"), {
                 source: "pinned",
                 ref: `${REPO}@${digest("2")}`,
@@ -196,6 +196,31 @@ describe("tools/rollback", () => {
                 gitSha: "2222222222222222222222222222222222222222",
             });
             assert.match(io.err, new RegExp(`resolved ${REPO}:sha-2222222 → sha256:2{64}`));
+        });
+
+        it("pins the metadata the image was built with, from its labels, over what history recorded", async () => {
+            // A local build: history has the commit, but the build number ("local") only the image itself records.
+            const stack = dev();
+            const registry = new FakeRegistry(
+                { [`${REPO}:sha-2222222`]: digest("2") },
+                {
+                    [`${REPO}@${digest("2")}`]: {
+                        "dev.slipway.build-number": "local",
+                        "dev.slipway.git-branch": "feature/x",
+                        "org.opencontainers.image.revision": "2222222222222222222222222222222222222222",
+                        "org.opencontainers.image.title": "app-image",
+                    },
+                },
+            );
+            const { ctx } = fakeContext([stack], registry);
+            await rollback(ctx, opts({ stack: "dev" }));
+            assert.deepEqual(stack.object("slipway:image"), {
+                source: "pinned",
+                ref: `${REPO}@${digest("2")}`,
+                buildNumber: "local",
+                gitBranch: "feature/x",
+                gitSha: "2222222222222222222222222222222222222222",
+            });
         });
 
         it("--dry-run prints the by-hand commands, removing the build-only object first", async () => {
@@ -213,7 +238,7 @@ describe("tools/rollback", () => {
             const registry = new FakeRegistry({ [`${REPO}:build-89`]: digest("8") });
             const { ctx } = fakeContext([stack], registry);
             await rollback(ctx, opts({ stack: "dev" }));
-            assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`, `${REPO}:build-89`]);
+            assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`, `${REPO}:build-89`, `labels ${REPO}@${digest("8")}`]);
             assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("8")}`);
         });
 
