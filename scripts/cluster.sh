@@ -77,17 +77,20 @@ choose() {
         echo "export SLIPWAY_KUBE_CONTEXT=$context"
         return 0
     fi
+    if [[ -n "$context" ]]; then
+        say "the current kube context, $context, is not a local cluster: not using it (pass --context $context to use it)"
+    fi
     if [[ "$(uname -s)" != Linux || $(id -u) != 0 ]]; then
         fail "no local cluster. Start one with kind (https://kind.sigs.k8s.io):
     kind create cluster --name slipway
-  then run this again; or run as root on Linux to get Slipway's own node.${context:+
-  (The current context, $context, is not a local cluster; pass --context $context to use it anyway.)}"
+  then run this again; or run as root on Linux to get Slipway's own node."
     fi
     start_node
     node_exports
 }
 
 node_exports() {
+    "$HERE/toolchain.sh" node # kubectl of the node's own version on PATH (cached: instant)
     echo "export KUBECONFIG=$KUBECONFIG_FILE"
     echo "export SLIPWAY_KUBE_CONTEXT=$CONTEXT"
 }

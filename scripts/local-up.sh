@@ -1,23 +1,73 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: `pulumi up` of the local stack with a local file backend
-# and passphrase secrets. Needs the Pulumi CLI, a Docker engine and a current kube context.
+# The main job on the embedded default: `pulumi up` of the local stack, on this machine only, then the app answers.
+#
+#   npm run up:local [-- --context NAME] [-- <more pulumi up flags>]
+#
+# In order: the pinned toolchain (scripts/toolchain.sh), the registry on 127.0.0.1:5001, a BuildKit builder,
+# a cluster (scripts/cluster.sh: a local kube context, or Slipway's own node), the base images, then
+# `pulumi up` of the local stack (state in ./.pulumi, passphrase secrets), then GET / and /readyz on the app.
+# Only a local cluster is ever used unless --context names another one explicitly. Every step that finds its
+# part already running costs milliseconds, so a run with nothing to change takes about as long as a preview.
+#
+# Env: PULUMI_CONFIG_PASSPHRASE (default empty), SLIPWAY_OFFLINE=1 (do not probe Docker Hub: use the offline base).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SLIPWAY_LOG_NAME=up:local
+# shellcheck source=lib/daemon.sh
+source scripts/lib/daemon.sh
+T0=$SECONDS
 
-for tool in pulumi docker kubectl; do
-    command -v "$tool" >/dev/null || { echo "local-up: '$tool' is required (see README, Prerequisites)" >&2; exit 2; }
+cluster_args=()
+pulumi_args=()
+while (($#)); do
+    case "$1" in
+    --context)
+        cluster_args=(--context "${2:?--context needs a kube context name}")
+        shift 2
+        ;;
+    *)
+        pulumi_args+=("$1")
+        shift
+        ;;
+    esac
 done
-kubectl config current-context >/dev/null 2>&1 || { echo "local-up: no current kube context (kind, k3d, minikube or Docker Desktop)" >&2; exit 2; }
 
-# State lives beside the repo, never in a shared backend; the passphrase protects local secrets.
-mkdir -p .pulumi
-export PULUMI_BACKEND_URL="file://$PWD/.pulumi"
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
-[ -d node_modules ] || npm ci --no-audit --no-fund
-# The builder Pulumi.local.yaml names (image.builder): docker-container can export registry cache;
-# the host network lets it push to the registry on 127.0.0.1.
-docker buildx inspect slipway >/dev/null 2>&1 ||
-    docker buildx create --name slipway --driver docker-container --driver-opt network=host \
-        --driver-opt image=moby/buildkit:v0.25.1@sha256:79cc6476ab1a3371c9afd8b44e7c55610057c43e18d9b39b68e2b0c2475cc1b6 >/dev/null
-pulumi stack select local --create --secrets-provider passphrase
-pulumi up --stack local --yes "$@"
+[[ -x node_modules/.bin/node ]] || npm ci --no-audit --no-fund
+eval "$(scripts/toolchain.sh engine)"
+scripts/registry.sh up
+scripts/buildkit.sh up
+eval "$(scripts/cluster.sh up "${cluster_args[@]}")"
+mkdir -p .slipway .pulumi
+# The provider sees exactly one cluster: the chosen context, flattened into a kubeconfig of its own.
+kubectl config view --minify --flatten --context "$SLIPWAY_KUBE_CONTEXT" >.slipway/kubeconfig.new
+mv .slipway/kubeconfig.new .slipway/kubeconfig
+export KUBECONFIG="$PWD/.slipway/kubeconfig"
+
+export PULUMI_BACKEND_URL="file://$PWD/.pulumi" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+# A file backend keeps each stack in .pulumi/.pulumi/stacks/<project>/<stack>.json: create it only when absent,
+# which saves a CLI round trip on every later run.
+compgen -G ".pulumi/.pulumi/stacks/slipway/local.json*" >/dev/null ||
+    pulumi stack select local --create --secrets-provider passphrase >/dev/null
+
+# Base images: the pinned node:24 image where Docker Hub answers, else the offline base built here. The choice
+# is written into Pulumi.local.yaml, so `pulumi preview` and history show the digest that was really used.
+if [[ "${SLIPWAY_OFFLINE:-}" == 1 ]] || ! curl -s -o /dev/null --max-time 5 https://registry-1.docker.io/v2/; then
+    base="$(scripts/offline-base.sh)"
+    for key in buildImage.baseImage image.runtimeBaseImage; do
+        if ! grep -qE "^ +${key#*.}: $base$" Pulumi.local.yaml; then
+            pulumi config set --stack local --path "$key" "$base"
+            say "Docker Hub is unreachable: $key is now the offline base $base (written to Pulumi.local.yaml)"
+        fi
+    done
+fi
+
+# One pass, no separate preview: the update prints each change as it makes it (CI deploys keep their preview).
+pulumi up --stack local --yes --skip-preview "${pulumi_args[@]}"
+
+url="$(scripts/app-url.sh)"
+check() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url$1")" == 200 ]]; }
+wait_until "GET $url/" 120 check /
+wait_until "GET $url/readyz" 60 check /readyz
+say "done in $((SECONDS - T0)) s; the app answers at:"
+echo "$url"

@@ -20,6 +20,7 @@ WORK="$CACHE/work" # generated wrapper modules; safe to delete
 T0=$SECONDS
 PATH_DIRS=()
 EXPORTS=()
+CACHED=()
 
 log() { printf '[toolchain %2dm%02ds] %s\n' $(((SECONDS - T0) / 60)) $(((SECONDS - T0) % 60)) "$*" >&2; }
 die() {
@@ -45,7 +46,7 @@ need_go() {
 cached() {
     local name="$1" version="$2" build="$3" dir="$TOOLS/$1/$2" t
     if [[ -f "$dir/.complete" ]]; then
-        log "$name $version: cached"
+        CACHED+=("$name")
     else
         need_go "$name"
         log "$name $version: building from the Go module proxy"
@@ -149,14 +150,17 @@ build_buildkit() {
 }
 
 # The CLI runs the language host that sits next to it, so a CLI on PATH counts only together with its host.
+# A binary on PATH counts as "already there" only when it is not one of ours (a nested run inherits our PATH).
+not_ours() { [[ "$(readlink -f "$1")" != "$TOOLS"/* ]]; }
+
 pulumi_on_path() {
     local cli
-    cli="$(command -v pulumi 2>/dev/null)" || return 1
+    cli="$(command -v pulumi 2>/dev/null)" && not_ours "$cli" || return 1
     [[ -x "$(dirname "$(readlink -f "$cli")")/pulumi-language-nodejs" ]] || return 1
     version_at_least "$(pulumi version 2>/dev/null)" "$PULUMI_VERSION"
 }
 buildkit_on_path() {
-    command -v buildkitd >/dev/null && command -v buildctl >/dev/null || return 1
+    command -v buildkitd >/dev/null && command -v buildctl >/dev/null && not_ours "$(command -v buildkitd)" || return 1
     version_at_least "$(buildkitd --version | awk '{print $3}')" "$BUILDKIT_VERSION"
 }
 
@@ -320,7 +324,8 @@ all)
 *) die "usage: $0 [engine|node|all]" ;;
 esac
 
-log "ready in $(((SECONDS - T0) / 60))m$(((SECONDS - T0) % 60))s"
+# Built binaries were reported one by one; cached ones only by count, so a warm run says one line.
+log "ready in $(((SECONDS - T0) / 60))m$(((SECONDS - T0) % 60))s (${#CACHED[@]} cached${CACHED[*]:+: ${CACHED[*]}})"
 if ((${#PATH_DIRS[@]})); then
     printf 'export PATH=%q:"$PATH"\n' "$(
         IFS=:
