@@ -1,0 +1,48 @@
+/**
+ * The real machinery around the engine, as the e2e suites observe it: BuildKit's build history, the registry's
+ * digests, the node's API server (kubectl), and the app's NodePort on 127.0.0.1.
+ */
+import * as path from "node:path";
+import { HttpRegistryClient } from "../../../tools/registry";
+import { fromEnv, ok, run, type Ran } from "./workspace";
+
+const stateDir = () => process.env.SLIPWAY_STATE_DIR ?? "/var/lib/slipway";
+
+/** Builds BuildKit has recorded (its history API): a build during a step shows as a new record. */
+export async function buildkitBuilds(): Promise<string[]> {
+    const ran = ok(
+        await run("buildctl", ["--addr", `unix://${path.join(stateDir(), "buildkit", "buildkitd.sock")}`, "debug", "histories"]),
+        "buildctl debug histories",
+    );
+    // One line per record after the header: REF  NAME  CREATED AT  COMPLETED AT  …
+    return ran.stdout
+        .split("\n")
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/)[0])
+        .filter((ref) => ref !== undefined && ref !== "");
+}
+
+/** The manifest digest the registry serves for `repository:reference` (`Docker-Content-Digest`). */
+export async function registryDigest(repository: string, reference: string): Promise<string | undefined> {
+    return new HttpRegistryClient().resolve(repository, reference);
+}
+
+/** kubectl against the node the suites run on. */
+export function kubectl(args: string[], input?: string): Promise<Ran> {
+    return run("kubectl", args, { input, env: { ...process.env, KUBECONFIG: fromEnv("KUBECONFIG") } });
+}
+
+/** kubectl that must succeed; returns stdout. */
+export async function kubectlOk(args: string[], input?: string): Promise<string> {
+    return ok(await kubectl(args, input), `kubectl ${args.join(" ")}`).stdout;
+}
+
+/** `GET http://127.0.0.1:<port><path>` with a short timeout: status and body, or status 0 when nothing answered. */
+export async function get(port: number, urlPath: string): Promise<{ status: number; body: string }> {
+    try {
+        const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, { signal: AbortSignal.timeout(5000) });
+        return { status: response.status, body: await response.text() };
+    } catch {
+        return { status: 0, body: "" };
+    }
+}
