@@ -349,7 +349,8 @@ describe("GitHub workflows", () => {
             assert.match(read?.run ?? "", /\bpulumi stack output --stack "\$PULUMI_ORG\/slipway\/dev" buildImageRef\)/);
             assert.match(read?.run ?? "", /\*@sha256:\*\)/, "refuses a ref that is not digest-pinned");
             const build = usesOf(job, "docker/build-push-action")[0];
-            assert.equal(build.with?.target, "test");
+            // `artifact` needs the compile stage (type-check) and the test stage; `test` alone would skip the type-check.
+            assert.equal(build.with?.target, "artifact");
             assert.equal(build.with?.push, false);
             assert.match(String(build.with?.["build-args"]), /^BUILD_IMAGE=\$\{\{ steps\.build-image\.outputs\.ref \}\}$/m);
         });
