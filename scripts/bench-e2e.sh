@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `npm run bench:e2e`: the figures of docs/BENCHMARKS-e2e.md, from one run (scripts/bench-e2e.ts). Restarts
+# Slipway's node (its cold start is the first figure) and prunes BuildKit's cache (the cold up is the second).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SLIPWAY_LOG_NAME=bench:e2e
+# shellcheck source=lib/daemon.sh
+source scripts/lib/daemon.sh
+# shellcheck source=lib/e2e-env.sh
+source scripts/lib/e2e-env.sh
+
+e2e_env_up
+scripts/cluster.sh down --purge >/dev/null
+t=$SECONDS
+eval "$(scripts/cluster.sh up --own-node)"
+export SLIPWAY_E2E_NODE_SECONDS=$((SECONDS - t))
+node_modules/.bin/ts-node --transpile-only scripts/bench-e2e.ts
