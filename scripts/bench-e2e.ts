@@ -10,11 +10,14 @@
  */
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { engineEvents, stepWindow } from "../test/e2e/support/events";
 import { buildkitBuilds, kubectlOk } from "../test/e2e/support/machine";
 import { startLoad, summarize } from "../test/e2e/support/load";
 import { ok, REPO, run, Workspace, type Ran } from "../test/e2e/support/workspace";
 
 const RUNS = Number(process.env.SLIPWAY_BENCH_RUNS ?? "3");
+/** Requests per second through the NodePort while rolling out. */
+const RATE = 300;
 const STATE = process.env.SLIPWAY_STATE_DIR ?? "/var/lib/slipway";
 const BUILDKIT = `unix://${path.join(STATE, "buildkit", "buildkitd.sock")}`;
 const TYPECHECK = { PULUMI_NODEJS_TRANSPILE_ONLY: "false" };
@@ -32,6 +35,20 @@ async function timed(times: number, step: () => Promise<Ran>): Promise<number> {
     const seconds: number[] = [];
     for (let i = 0; i < times; i++) seconds.push(ok(await step(), "benchmark step").seconds);
     return median(seconds);
+}
+
+/** Resolves with the time (ms since the epoch) when every pod of the namespace runs `ref` and is ready. */
+async function servingWithin(namespace: string, ref: string, seconds: number): Promise<number> {
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline) {
+        const pods = (JSON.parse(await kubectlOk(["-n", namespace, "get", "pods", "-o", "json"])).items as any[]).filter(
+            (p) => !p.metadata.deletionTimestamp,
+        );
+        const ready = (p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+        if (pods.length > 0 && pods.every((p) => p.spec.containers[0].image === ref && ready(p))) return Date.now();
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${namespace} did not serve ${ref} within ${seconds} s`);
 }
 
 /** Resident memory of the node: its daemons, the containerd shims and every process of its pods, in MiB. */
@@ -147,26 +164,41 @@ async function main(): Promise<void> {
     // Back to what the stack says, so the rollout below starts from Pulumi's own state.
     ok(await ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview", "--refresh"], { timeoutSeconds: 900 }), "up --refresh");
 
-    // Three replicas, then a new digest under steady load through the NodePort.
+    // Three replicas (and the quota a rollout of three needs), then a new digest under steady load through the NodePort.
     ok(await ws.pulumi(["config", "set", "--stack", "local", "--path", "app.replicas", "3"]), "replicas");
+    ok(await ws.pulumi(["config", "set", "--stack", "local", "--path", "--type", "string", "app.quota.cpu", "4"]), "quota");
     ws.commit("bench: three replicas");
     ok(await ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview"], { timeoutSeconds: 900 }), "up with three replicas");
     const port = Number((ws.git("show", "HEAD:Pulumi.local.yaml").match(/nodePort: (\d+)/) ?? [])[1]);
-    const steadyLoad = startLoad({ port, rate: 150, maxSeconds: 10 });
+    const steadyLoad = startLoad({ port, rate: RATE, maxSeconds: 10 });
     await new Promise((r) => setTimeout(r, 10_500));
     const steady = summarize(await steadyLoad.stop());
+    const previous = String(
+        JSON.parse(ok(await ws.pulumi(["stack", "output", "--stack", "local", "--json"]), "outputs").stdout).appImageRef,
+    );
     change(4);
-    const load = startLoad({ port, rate: 150, maxSeconds: 900 });
-    const rolloutStart = Date.now();
+    const eventLog = path.join(ws.dir, ".slipway", "bench-events.jsonl");
+    const load = startLoad({ port, rate: RATE, maxSeconds: 900 });
     const forward = ok(
-        await ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview"], { timeoutSeconds: 900 }),
+        await ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview", "--event-log", eventLog], {
+            timeoutSeconds: 900,
+            env: { PULUMI_DEBUG_COMMANDS: "true" },
+        }),
         "rollout under load",
     );
     const during = summarize(await load.stop());
-    const rolloutStatus = await kubectlOk(["-n", "hello-local", "get", "deploy", "hello", "-o", "jsonpath={.status.updatedReplicas}"]);
-    void rolloutStart;
+    const window = stepWindow(engineEvents(readFileSync(eventLog, "utf8")), "app-deployment");
+    const rolloutSeconds = (window.endMs - window.startMs) / 1000;
+    const replicas = Number(await kubectlOk(["-n", "hello-local", "get", "deploy", "hello", "-o", "jsonpath={.status.updatedReplicas}"]));
+
+    // Rollback to the digest before that change: to serving it, against the forward up to serving the new one.
     const rollbackBuilds = (await buildkitBuilds()).length;
+    const rollbackLoad = startLoad({ port, rate: RATE, maxSeconds: 900 });
+    const rollbackStart = Date.now();
+    const serving = servingWithin("hello-local", previous, 900);
     const rollback = ok(await ws.npm("rollback", ["--stack", "local"], { timeoutSeconds: 900 }), "rollback");
+    const rollbackToServing = ((await serving) - rollbackStart) / 1000;
+    const rollbackLoadSummary = summarize(await rollbackLoad.stop());
     const rollbackBuilt = (await buildkitBuilds()).length - rollbackBuilds;
 
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
@@ -190,13 +222,18 @@ async function main(): Promise<void> {
         "the same change by hand (buildctl build + push, kubectl set image, rollout status)",
         `${secs(byHand)}; up:local is ${ratio(warm, byHand)}`,
     );
-    row(`rollout of a new digest to ${rolloutStatus} replicas under load (the whole up, build included)`, `${secs(forward.seconds)}`);
-    row("requests during that up: sent / failed / non-2xx", `${during.sent} / ${during.failed} / ${during.non2xx}`);
+    row(
+        `rollout of a new digest to ${replicas} replicas under load: the Deployment's step / the whole up, build included`,
+        `${secs(rolloutSeconds)} (${secs(rolloutSeconds / replicas)} per replica) / ${secs(forward.seconds)}`,
+    );
+    row(`requests during that up at ${RATE}/s: sent / failed / non-2xx`, `${during.sent} / ${during.failed} / ${during.non2xx}`);
     row("p99 latency: steady state / during the rollout", `${steady.p99Ms} ms / ${during.p99Ms} ms`);
     row(
-        "`npm run rollback` to the previous digest (no build)",
-        `${secs(rollback.seconds)}; ${rollbackBuilt} builds; ${ratio(rollback.seconds, forward.seconds)} the forward up`,
+        "`npm run rollback` to the previous digest: to serving it / the whole command",
+        `${secs(rollbackToServing)} / ${secs(rollback.seconds)}; ${rollbackBuilt} builds; ` +
+            `${rollbackLoadSummary.sent} requests, ${rollbackLoadSummary.failed} failed`,
     );
+    row("rollback to serving, against the forward up to serving", ratio(rollbackToServing, forward.seconds));
 
     const table = ["| what | figure |", "|---|---|", ...rows.map(([w, v]) => `| ${w} | ${v} |`)].join("\n");
     const note = `${new Date().toISOString().slice(0, 10)}, ${readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length} cores, medians of ${RUNS} runs where repeated`;

@@ -6,6 +6,7 @@
 import * as assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { engineEvents, stepWindow } from "./support/events";
 import { buildkitBuilds, get, kubectlOk } from "./support/machine";
 import { startLoad, summarize, type LoadSummary } from "./support/load";
 import { stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
@@ -25,20 +26,6 @@ function nodePort(): number {
     return Number((stackFile(ws, LOCAL)["slipway:app"] as { nodePort: number }).nodePort);
 }
 
-/** Seconds of the Deployment update inside an `up`, from the engine's event log. */
-function deploymentUpdateSeconds(eventLog: string): { startMs: number; endMs: number } {
-    let startMs = 0;
-    let endMs = 0;
-    for (const line of eventLog.split("\n").filter(Boolean)) {
-        const e = JSON.parse(line) as { timestamp: number; resourcePreEvent?: any; resOutputsEvent?: any };
-        const urn: string | undefined = e.resourcePreEvent?.metadata?.urn ?? e.resOutputsEvent?.metadata?.urn;
-        if (!urn?.endsWith("::app-deployment")) continue;
-        if (e.resourcePreEvent) startMs = e.timestamp * 1000;
-        if (e.resOutputsEvent) endMs = e.timestamp * 1000;
-    }
-    return { startMs, endMs };
-}
-
 /**
  * Runs `pulumi up` of the local stack (after committing `change`) under steady load; returns the up's result, the
  * load in the Deployment's rollout window and over the whole up, and the rollout's seconds.
@@ -56,7 +43,7 @@ async function upUnderLoad(change: string, options: { expectFailure?: boolean } 
     await new Promise((r) => setTimeout(r, 3000));
     const samples = await load.stop();
     if (!options.expectFailure) ok(up, `up after "${change}"`);
-    const window = deploymentUpdateSeconds(readFileSync(eventLog, "utf8"));
+    const window = stepWindow(engineEvents(readFileSync(eventLog, "utf8")), "app-deployment");
     const rollout = summarize(samples, window.startMs - load.startedAt, window.endMs - load.startedAt);
     return { up, whole: summarize(samples), rollout, rolloutSeconds: (window.endMs - window.startMs) / 1000 };
 }
@@ -139,13 +126,10 @@ describe("issue 9: Slipway's promises on a real node", function () {
             .filter((f) => f.startsWith("events-"))
             .sort()
             .pop()!;
-        const lines = readFileSync(path.join(ws.dir, ".slipway", events), "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l));
-        const deploymentDone = lines.findIndex((e) => e.resOutputsEvent?.metadata?.urn?.endsWith("::app-deployment"));
+        const lines = engineEvents(readFileSync(path.join(ws.dir, ".slipway", events), "utf8"));
+        const deploymentDone = lines.findIndex((e) => e.resOutputsEvent?.metadata.urn.endsWith("::app-deployment"));
         const configDeleted = lines.findIndex(
-            (e) => e.resourcePreEvent?.metadata?.urn?.endsWith("::app-config") && /delete/.test(e.resourcePreEvent.metadata.op),
+            (e) => e.resourcePreEvent?.metadata.urn.endsWith("::app-config") && /delete/.test(e.resourcePreEvent.metadata.op),
         );
         assert.ok(
             deploymentDone >= 0 && configDeleted > deploymentDone,
