@@ -12,6 +12,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { engineEvents, stepWindow } from "../test/e2e/support/events";
 import { buildkitBuilds, kubectlOk } from "../test/e2e/support/machine";
+import { changeAppSource } from "../test/e2e/support/shared";
 import { startLoad, summarize } from "../test/e2e/support/load";
 import { ok, REPO, run, Workspace, type Ran } from "../test/e2e/support/workspace";
 
@@ -95,10 +96,7 @@ async function main(): Promise<void> {
     const noopUpLocal = await timed(RUNS, () => ws.npm("up:local", [], { timeoutSeconds: 900 }));
     const noopBuilds = (await buildkitBuilds()).length - builds;
 
-    const change = (n: number) => {
-        ws.edit("app/src/config.ts", (t) => t.replace(/Hello from Slipway[^"]*"/, `Hello from Slipway, change ${n}"`));
-        ws.commit(`bench: one-line change ${n}`);
-    };
+    const change = (n: number) => changeAppSource(ws, `bench: one-line change ${n}`);
     change(1);
     const warm = ok(await ws.npm("up:local", [], { timeoutSeconds: 900 }), "up:local after a change").seconds;
     change(2);
