@@ -15,8 +15,34 @@ import { ok } from "./support/workspace";
 const ws = workspace();
 const LOCAL = "local";
 const NAMESPACE = "hello-local";
-/** Requests per second through the NodePort: more than 5,000 over any of the ups below (the shortest takes ~20 s). */
+/** Requests per second through the NodePort. */
 const RATE = 300;
+/** Requests each rollout must carry without a failure. */
+const ROLLOUT_REQUESTS = 5000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Keeps a load that started at `startedAt` going until it has sent `ROLLOUT_REQUESTS`, and at least 3 s more, so
+ * requests to pods that are terminating right now count too. A fast rollback (16 s on a cold node) would
+ * otherwise carry too few requests to say "0 failed" about; the extra ones hit the state the operation left.
+ */
+async function untilEnoughRequests(startedAt: number): Promise<void> {
+    const enoughMs = (ROLLOUT_REQUESTS / RATE) * 1000 + 1000;
+    await sleep(Math.max(3000, enoughMs - (Date.now() - startedAt)));
+}
+
+/** The namespace's pods that are not terminating, once there are `count` of them (the old ReplicaSet's last pod
+ * is deleted by the controller just after the Deployment reports the rollout done), or whatever is there after 60 s. */
+async function settledPods(count: number): Promise<any[]> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+        const pods = JSON.parse(await kubectlOk(["-n", NAMESPACE, "get", "pods", "-o", "json"])).items as any[];
+        const running = pods.filter((p) => !p.metadata.deletionTimestamp);
+        if (running.length === count || Date.now() > deadline) return running;
+        await sleep(500);
+    }
+}
 
 /** The figures the README quotes; printed at the end of the suite. */
 const figures: Record<string, unknown> = {};
@@ -39,8 +65,7 @@ async function upUnderLoad(change: string, options: { expectFailure?: boolean } 
         timeoutSeconds: 900,
         env: { PULUMI_DEBUG_COMMANDS: "true" },
     });
-    // A little after the up, so requests to pods that are terminating right now are counted too.
-    await new Promise((r) => setTimeout(r, 3000));
+    await untilEnoughRequests(load.startedAt);
     const samples = await load.stop();
     if (!options.expectFailure) ok(up, `up after "${change}"`);
     const window = stepWindow(engineEvents(readFileSync(eventLog, "utf8")), "app-deployment");
@@ -53,9 +78,6 @@ function assertNoFailure(what: string, s: LoadSummary, atLeast = 0): void {
     assert.equal(s.non2xx, 0, `${what}: non-2xx answers`);
     assert.ok(s.sent >= atLeast, `${what}: only ${s.sent} requests, expected at least ${atLeast}`);
 }
-
-/** Requests each rollout must carry without a failure. */
-const ROLLOUT_REQUESTS = 5000;
 
 describe("issue 9: Slipway's promises on a real node", function () {
     let steady: LoadSummary;
@@ -84,8 +106,7 @@ describe("issue 9: Slipway's promises on a real node", function () {
         ws.edit("app/src/main.ts", (t) => `${t}// a new digest under load\n`);
         const r = await upUnderLoad("app: a new digest under load");
         const outputs = await stackOutputs(ws, LOCAL);
-        const pods = JSON.parse(await kubectlOk(["-n", NAMESPACE, "get", "pods", "-o", "json"])) as { items: any[] };
-        const running = pods.items.filter((p) => !p.metadata.deletionTimestamp);
+        const running = await settledPods(3);
         assert.equal(running.length, 3);
         for (const pod of running) assert.equal(pod.spec.containers[0].image, outputs.appImageRef);
         figures.digestRollout = {
@@ -168,10 +189,11 @@ describe("issue 9: Slipway's promises on a real node", function () {
         const builds = await buildkitBuilds();
         const load = startLoad({ port: nodePort(), rate: RATE, maxSeconds: 600 });
         const rollback = await ws.npm("rollback", ["--stack", LOCAL], { timeoutSeconds: 600 });
+        await untilEnoughRequests(load.startedAt);
         const samples = await load.stop();
         ok(rollback, "npm run rollback");
         assert.deepEqual(await buildkitBuilds(), builds, "rollback builds nothing");
-        const running = await podsOf();
+        const running = await settledPods(3);
         assert.equal(running.length, 3);
         for (const pod of running) assert.equal(pod.spec.containers[0].image, goodRef);
         // The pin carries the metadata the image was built with (its labels), so the pod template is the one that ran:
