@@ -33,7 +33,15 @@ daemon_start() {
     mkdir -p "$dir"
     printf '%s' "$1" >"$dir/$name.cmd"
     setsid "$@" >>"$dir/$name.log" 2>&1 </dev/null &
-    echo $! >"$dir/$name.pid"
+    local pid=$! i
+    echo "$pid" >"$dir/$name.pid"
+    # Until the forked shell has exec'd the command, its command line is this script's, and daemon_pid (which
+    # checks it against pid reuse) would take a starting daemon for a dead one: wait for the exec (or the exit).
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1" && break
+        sleep 0.05
+    done
 }
 
 # daemon_stop DIR NAME [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 20); forgets the pid either way.
