@@ -12,6 +12,7 @@ source scripts/lib/e2e-env.sh
 e2e_env_up
 scripts/cluster.sh down --purge >/dev/null
 t=$SECONDS
-eval "$(scripts/cluster.sh up --own-node)"
+node_env="$(scripts/cluster.sh up --own-node)"
+eval "$node_env"
 export SLIPWAY_E2E_NODE_SECONDS=$((SECONDS - t))
 node_modules/.bin/ts-node --transpile-only scripts/bench-e2e.ts

@@ -13,7 +13,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-eval "$(bash scripts/docker-env.sh)"
+docker_env="$(bash scripts/docker-env.sh)"
+eval "$docker_env"
 D="$SLIPWAY_DOCKER"
 REG="$SLIPWAY_REGISTRY"
 BASE="$SLIPWAY_STANDIN_IMAGE"

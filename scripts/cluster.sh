@@ -98,7 +98,11 @@ node_exports() {
 # ---------------------------------------------------------------------------------------------------- the node
 start_node() {
     need_packages runc iptables openssl curl conntrack kmod
-    [[ -n "${SLIPWAY_CNI_BIN:-}" ]] || eval "$("$HERE/toolchain.sh" node)"
+    if [[ -z "${SLIPWAY_CNI_BIN:-}" ]]; then
+        local tools_env
+        tools_env="$("$HERE/toolchain.sh" node)"
+        eval "$tools_env"
+    fi
     # Two kube-proxies on one host rewrite each other's chains: refuse rather than fight.
     if ! daemon_pid "$RUN" kube-proxy >/dev/null && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1; then
         fail "iptables already has kube-proxy's chains (KUBE-SERVICES): another node runs on this host, or ours was not

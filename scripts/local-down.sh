@@ -9,7 +9,8 @@ SLIPWAY_LOG_NAME=down:local
 # shellcheck source=lib/daemon.sh
 source scripts/lib/daemon.sh
 
-eval "$(scripts/toolchain.sh engine)"
+tools_env="$(scripts/toolchain.sh engine)"
+eval "$tools_env"
 export PULUMI_BACKEND_URL="file://$PWD/.pulumi" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 if [[ -f .slipway/kubeconfig ]] && pulumi stack select local >/dev/null 2>&1; then

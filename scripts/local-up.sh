@@ -33,10 +33,12 @@ while (($#)); do
 done
 
 [[ -x node_modules/.bin/node ]] || npm ci --no-audit --no-fund
-eval "$(scripts/toolchain.sh engine)"
+tools_env="$(scripts/toolchain.sh engine)"
+eval "$tools_env"
 scripts/registry.sh up
 scripts/buildkit.sh up
-eval "$(scripts/cluster.sh up "${cluster_args[@]}")"
+node_env="$(scripts/cluster.sh up "${cluster_args[@]}")"
+eval "$node_env"
 mkdir -p .slipway .pulumi
 # The provider sees exactly one cluster: the chosen context, flattened into a kubeconfig of its own.
 kubectl config view --minify --flatten --context "$SLIPWAY_KUBE_CONTEXT" >.slipway/kubeconfig.new

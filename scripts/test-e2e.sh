@@ -19,7 +19,8 @@ e2e_env_up
 scripts/cluster.sh down --purge >/dev/null
 scripts/host-fingerprint.sh >"$SLIPWAY_E2E_WORK/host-before"
 t=$SECONDS
-eval "$(scripts/cluster.sh up --own-node)"
+node_env="$(scripts/cluster.sh up --own-node)"
+eval "$node_env"
 export SLIPWAY_E2E_NODE_SECONDS=$((SECONDS - t))
 say "node Ready in ${SLIPWAY_E2E_NODE_SECONDS} s; the suites start after $((SECONDS - T0)) s of setup"
 kubectl apply --server-side -f "$SLIPWAY_PROMETHEUS_CRDS/monitoring.coreos.com_servicemonitors.yaml" \

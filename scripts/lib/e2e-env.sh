@@ -5,7 +5,9 @@
 
 e2e_env_up() {
     [[ $(id -u) == 0 && "$(uname -s)" == Linux ]] || fail "the end-to-end suites need root on Linux (they run a Kubernetes node)"
-    eval "$(scripts/toolchain.sh all)"
+    local tools_env
+    tools_env="$(scripts/toolchain.sh all)"
+    eval "$tools_env"
     export SLIPWAY_E2E_WORK="${SLIPWAY_E2E_WORK:-$(mktemp -d /var/tmp/slipway-e2e.XXXXXX)}"
     export DOCKER_CONFIG="$SLIPWAY_E2E_WORK/docker"
     mkdir -p "$DOCKER_CONFIG"
