@@ -68,6 +68,21 @@ step_id() { grep -m1 -E "^#[0-9]+ $2" "$1" | cut -d' ' -f1; }
 # for a step whose result is in the build cache but which BuildKit had not reached when another step failed: it
 # never prints such a step, not even its name (seen with Docker 20.10 whenever the cache is warm).
 step_outcome() { [[ -n "$2" ]] && grep -E "^$2 (DONE|CACHED|ERROR|CANCELED)" "$1" | tail -n 1 | cut -d' ' -f2 | tr -d ':'; }
+# run_outcome LOG STAGE: the outcome of STAGE's RUN step (compile or test) in a build log.
+run_outcome() { step_outcome "$1" "$(step_id "$1" "\\[$2 [0-9]+/[0-9]+\\] RUN")"; }
+# blocked WHY TAG DIR: after a failing build, no image is tagged TAG and nothing was exported into DIR.
+blocked() {
+  if "$D" image inspect "$2" >/dev/null 2>&1; then
+    fail "no image is tagged when $1" "the image exists"
+  else
+    pass "no image is tagged when $1"
+  fi
+  if [[ -e "$3" && -n "$(ls -A "$3" 2>/dev/null)" ]]; then
+    fail "nothing is exported when $1" "$(ls -A "$3" | head -n 3 | xargs)"
+  else
+    pass "nothing is exported when $1"
+  fi
+}
 # get URL -> "STATUS BODY" (status 000 when nothing answers)
 http_get() { curl -s -o "$WORK/body" -w '%{http_code}' --max-time 5 "$1"; }
 
@@ -144,21 +159,11 @@ expect_match "… and its stack trace names the TypeScript source, test/zz-gate.
 # see step_outcome). The runtime's gate is the test stage itself, not a compile error. (The step names cannot rot
 # unseen: each is asserted ERROR in its own failing build, here and in section 4.)
 expect_match "test step failed, compile step did not (done, cached, cancelled or not reached) (runtime)" '^(DONE|CACHED|CANCELED)? ERROR$' \
-  "$(step_outcome "$WORK/fail.log" "$(step_id "$WORK/fail.log" '\[compile [0-9]+/[0-9]+\] RUN')") $(step_outcome "$WORK/fail.log" "$(step_id "$WORK/fail.log" '\[test [0-9]+/[0-9]+\] RUN')")"
-if "$D" image inspect "$REG/$APP_REPO:must-not-exist-$RUN_ID" >/dev/null 2>&1; then
-  fail "no image is tagged when tests fail" "the image exists"
-else
-  pass "no image is tagged when tests fail"
-fi
+  "$(run_outcome "$WORK/fail.log" compile) $(run_outcome "$WORK/fail.log" test)"
 app_build "$FAILCTX" artifact -o "type=local,dest=$WORK/must-not-exist" >"$WORK/fail-artifact.log" 2>&1
 expect_eq "artifact export with a failing unit test exits non-zero" "1" "$?"
-expect_eq "test step failed (artifact)" "ERROR" \
-  "$(step_outcome "$WORK/fail-artifact.log" "$(step_id "$WORK/fail-artifact.log" '\[test [0-9]+/[0-9]+\] RUN')")"
-if [[ -e "$WORK/must-not-exist" && -n "$(ls -A "$WORK/must-not-exist" 2>/dev/null)" ]]; then
-  fail "nothing is exported when tests fail" "$(ls -A "$WORK/must-not-exist" | head -n 3 | xargs)"
-else
-  pass "nothing is exported when tests fail"
-fi
+expect_eq "test step failed (artifact)" "ERROR" "$(run_outcome "$WORK/fail-artifact.log" test)"
+blocked "tests fail" "$REG/$APP_REPO:must-not-exist-$RUN_ID" "$WORK/must-not-exist"
 
 # The test stage of the unchanged sources (cached from section 2's build): the runner had the TypeScript sources
 # and nothing compiled, so what it ran can only have been the .ts files.
@@ -187,21 +192,11 @@ expect_eq "runtime build with a type error exits non-zero" "1" "$?"
 expect_match "… with tsc's error on that line" 'src/log\.ts\([0-9]+,[0-9]+\): error TS2322' \
   "$(grep -a 'error TS' "$WORK/type.log" | head -n 3)"
 expect_match "compile step failed, test step did not (done, cached, cancelled or not reached) (runtime)" '^ERROR (DONE|CACHED|CANCELED)?$' \
-  "$(step_outcome "$WORK/type.log" "$(step_id "$WORK/type.log" '\[compile [0-9]+/[0-9]+\] RUN')") $(step_outcome "$WORK/type.log" "$(step_id "$WORK/type.log" '\[test [0-9]+/[0-9]+\] RUN')")"
-if "$D" image inspect "$REG/$APP_REPO:must-not-exist-type-$RUN_ID" >/dev/null 2>&1; then
-  fail "no image is tagged when the code does not type-check" "the image exists"
-else
-  pass "no image is tagged when the code does not type-check"
-fi
+  "$(run_outcome "$WORK/type.log" compile) $(run_outcome "$WORK/type.log" test)"
 app_build "$TYPECTX" artifact -o "type=local,dest=$WORK/must-not-exist-type" >"$WORK/type-artifact.log" 2>&1
 expect_eq "artifact export with a type error exits non-zero" "1" "$?"
-expect_eq "compile step failed (artifact)" "ERROR" \
-  "$(step_outcome "$WORK/type-artifact.log" "$(step_id "$WORK/type-artifact.log" '\[compile [0-9]+/[0-9]+\] RUN')")"
-if [[ -e "$WORK/must-not-exist-type" && -n "$(ls -A "$WORK/must-not-exist-type" 2>/dev/null)" ]]; then
-  fail "nothing is exported when the code does not type-check" "$(ls -A "$WORK/must-not-exist-type" | head -n 3 | xargs)"
-else
-  pass "nothing is exported when the code does not type-check"
-fi
+expect_eq "compile step failed (artifact)" "ERROR" "$(run_outcome "$WORK/type-artifact.log" compile)"
+blocked "the code does not type-check" "$REG/$APP_REPO:must-not-exist-type-$RUN_ID" "$WORK/must-not-exist-type"
 
 # -------------------------------------------------------------------------------------------------------------
 section "5. incremental compile: tsbuildinfo in a cache mount, output equal to a clean compile"
@@ -229,7 +224,7 @@ app_build "$INC" compile >"$WORK/inc2.log" 2>&1
 expect_eq "build 2 (type error) fails" "1" "$?"
 expect_match "… with tsc's error on that line" 'src/log\.ts\([0-9]+,[0-9]+\): error TS2322' "$(grep -a 'error TS' "$WORK/inc2.log" | head -n 3)"
 expect_eq "… in the compile step" "ERROR" \
-  "$(step_outcome "$WORK/inc2.log" "$(step_id "$WORK/inc2.log" '\[compile [0-9]+/[0-9]+\] RUN')")"
+  "$(run_outcome "$WORK/inc2.log" compile)"
 cp "$WORK/log.ts.orig" "$INC/src/log.ts"
 echo 'export const incrementalEdit = 1;' >>"$INC/src/log.ts"
 app_build "$INC" compile -t "$INC_TAG" >"$WORK/inc3.log" 2>&1
