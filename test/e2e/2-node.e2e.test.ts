@@ -32,13 +32,20 @@ async function untilEnoughRequests(startedAt: number): Promise<void> {
     await sleep(Math.max(3000, enoughMs - (Date.now() - startedAt)));
 }
 
-/** The namespace's pods that are not terminating, once there are `count` of them (the old ReplicaSet's last pod
- * is deleted by the controller just after the Deployment reports the rollout done), or whatever is there after 60 s. */
+/** The namespace's pods that are not terminating. */
+async function activePods(): Promise<any[]> {
+    const pods = JSON.parse(await kubectlOk(["-n", NAMESPACE, "get", "pods", "-o", "json"])).items as any[];
+    return pods.filter((p) => !p.metadata.deletionTimestamp);
+}
+
+/**
+ * The active pods once there are `count` of them (the old ReplicaSet's last pod is deleted by the controller just
+ * after the Deployment reports the rollout done), or whatever is there after 60 s.
+ */
 async function settledPods(count: number): Promise<any[]> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-        const pods = JSON.parse(await kubectlOk(["-n", NAMESPACE, "get", "pods", "-o", "json"])).items as any[];
-        const running = pods.filter((p) => !p.metadata.deletionTimestamp);
+        const running = await activePods();
         if (running.length === count || Date.now() > deadline) return running;
         await sleep(500);
     }
@@ -180,11 +187,7 @@ describe("issue 9: Slipway's promises on a real node", function () {
 
     it("npm run rollback brings back the last good digest without a build, and up converges", async () => {
         const goodRef = (figures.failedRollout as { goodRef: string }).goodRef;
-        const podsOf = async () =>
-            (JSON.parse(await kubectlOk(["-n", NAMESPACE, "get", "pods", "-o", "json"])).items as any[]).filter(
-                (p) => !p.metadata.deletionTimestamp,
-            );
-        const serving = (await podsOf()).filter((p) => p.spec.containers[0].image === goodRef).map((p) => p.metadata.name);
+        const serving = (await activePods()).filter((p) => p.spec.containers[0].image === goodRef).map((p) => p.metadata.name);
         assert.equal(serving.length, 3, "the old pods kept serving through the failed rollout");
         const builds = await buildkitBuilds();
         const load = startLoad({ port: nodePort(), rate: RATE, maxSeconds: 600 });
