@@ -9,6 +9,9 @@ export const STAGES = ["local", "dev", "qa", "prod"] as const;
 /** One of {@link STAGES}. */
 export type Stage = (typeof STAGES)[number];
 
+/** The stage of the local loop: it runs on this machine, with its setup found by scripts/local-env.sh. */
+export const LOCAL_STAGE = "local" as const satisfies Stage;
+
 /** Stages that never build: they run a digest promoted from the stage before. */
 export const PINNED_STAGES = ["qa", "prod"] as const satisfies readonly Stage[];
 

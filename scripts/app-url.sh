@@ -2,12 +2,14 @@
 # Prints the URL on 127.0.0.1 where the local stack's app answers: its NodePort (Pulumi.local.yaml app.nodePort)
 # when the cluster serves NodePorts on loopback (Slipway's node, Docker Desktop), else a `kubectl port-forward` to
 # its Service that this starts in the background and `npm run down:local` stops. Run after `pulumi up` of the local
-# stack, with its KUBECONFIG and backend set (scripts/local-up.sh does).
+# stack; the stack's backend and kubeconfig come from scripts/local-env.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SLIPWAY_LOG_NAME=app-url
 # shellcheck source=lib/daemon.sh
 source scripts/lib/daemon.sh
+local_env="$(scripts/local-env.sh 2>/dev/null)"
+eval "$local_env"
 
 answers() { curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$1/healthz"; }
 

@@ -64,7 +64,7 @@ choose() {
     fi
     if [[ -n "$context" ]]; then
         kubectl config get-contexts "$context" >/dev/null 2>&1 || fail "no kube context named $context"
-        echo "export SLIPWAY_KUBE_CONTEXT=$context"
+        printf 'export SLIPWAY_KUBE_CONTEXT=%q\n' "$context"
         return 0
     fi
     if [[ -f "$KUBECONFIG_FILE" ]] && daemon_pid "$RUN" kube-apiserver >/dev/null && node_ready; then
@@ -74,7 +74,7 @@ choose() {
     context="$(kubectl config current-context 2>/dev/null || true)"
     if [[ "$context" =~ $LOCAL_CONTEXTS ]]; then
         say "using the current kube context $context (a local cluster)"
-        echo "export SLIPWAY_KUBE_CONTEXT=$context"
+        printf 'export SLIPWAY_KUBE_CONTEXT=%q\n' "$context"
         return 0
     fi
     if [[ -n "$context" ]]; then
@@ -91,8 +91,8 @@ choose() {
 
 node_exports() {
     "$HERE/toolchain.sh" node # kubectl of the node's own version on PATH (cached: instant)
-    echo "export KUBECONFIG=$KUBECONFIG_FILE"
-    echo "export SLIPWAY_KUBE_CONTEXT=$CONTEXT"
+    printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_FILE"
+    printf 'export SLIPWAY_KUBE_CONTEXT=%q\n' "$CONTEXT"
 }
 
 # ---------------------------------------------------------------------------------------------------- the node
@@ -375,6 +375,10 @@ stop_node() {
         say "no node under $S"
         return 0
     }
+    # crictl and ctr come with the node's toolchain, which a fresh shell does not have on PATH (cached: instant).
+    local tools_env
+    tools_env="$("$HERE/toolchain.sh" node)"
+    eval "$tools_env"
     # Agents first, so nothing restarts pods while they are removed.
     daemon_stop "$RUN" kube-proxy
     daemon_stop "$RUN" kubelet
@@ -418,8 +422,11 @@ restore_host() {
     ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" && say "deleted bridge $BRIDGE"
     # Leftover pod interfaces would have gone with their namespaces; the kubelet's pod cgroups stay empty behind.
     local h
+    # A cgroup that will not go (a process still in it) is said, and the rest of the restore still runs.
     for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
-        [[ -d "$h" ]] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
+        if [[ -d "$h" ]] && ! find "$h" -depth -type d -exec rmdir {} + 2>/dev/null; then
+            say "warning: some pod cgroups under $h are still in use: $(find "$h" -mindepth 1 -type d | head -3 | tr '\n' ' ')"
+        fi
     done
     # Mounts under the state folder (pod volumes, netns, overlay snapshots), deepest first.
     awk -v s="$S/" 'index($5, s) == 1 || $5 == substr(s, 1, length(s) - 1) {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do

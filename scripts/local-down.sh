@@ -9,12 +9,10 @@ SLIPWAY_LOG_NAME=down:local
 # shellcheck source=lib/daemon.sh
 source scripts/lib/daemon.sh
 
-tools_env="$(scripts/toolchain.sh engine)"
-eval "$tools_env"
-export PULUMI_BACKEND_URL="file://$PWD/.pulumi" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
-export PULUMI_SKIP_UPDATE_CHECK=true
-if [[ -f .slipway/kubeconfig ]] && pulumi stack select local >/dev/null 2>&1; then
-    KUBECONFIG="$PWD/.slipway/kubeconfig" pulumi destroy --stack local --yes --skip-preview
+local_env="$(scripts/local-env.sh)"
+eval "$local_env"
+if [[ -f "$KUBECONFIG" ]] && pulumi stack select local >/dev/null 2>&1; then
+    pulumi destroy --stack local --yes --skip-preview
 fi
 daemon_stop .slipway port-forward 5
 scripts/cluster.sh down

@@ -33,20 +33,25 @@ while (($#)); do
 done
 
 [[ -x node_modules/.bin/node ]] || npm ci --no-audit --no-fund
-tools_env="$(scripts/toolchain.sh engine)"
-eval "$tools_env"
+# The toolchain, the backend and the passphrase: the same for every command of the local loop. The cluster is
+# chosen from the user's own kube contexts, so their KUBECONFIG goes to cluster.sh as it was.
+user_kubeconfig="${KUBECONFIG-}"
+local_env="$(scripts/local-env.sh)"
+eval "$local_env"
 scripts/registry.sh up
 scripts/buildkit.sh up
+if [[ -n "$user_kubeconfig" ]]; then export KUBECONFIG="$user_kubeconfig"; else unset KUBECONFIG; fi
 node_env="$(scripts/cluster.sh up "${cluster_args[@]}")"
 eval "$node_env"
 mkdir -p .slipway .pulumi
-# The provider sees exactly one cluster: the chosen context, flattened into a kubeconfig of its own.
-kubectl config view --minify --flatten --context "$SLIPWAY_KUBE_CONTEXT" >.slipway/kubeconfig.new
+# The provider sees exactly one cluster: the chosen context, flattened into a kubeconfig of its own. It holds the
+# cluster's admin credentials: readable by its owner only.
+(
+    umask 077
+    kubectl config view --minify --flatten --context "$SLIPWAY_KUBE_CONTEXT" >.slipway/kubeconfig.new
+)
 mv .slipway/kubeconfig.new .slipway/kubeconfig
 export KUBECONFIG="$PWD/.slipway/kubeconfig"
-
-export PULUMI_BACKEND_URL="file://$PWD/.pulumi" PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
-export PULUMI_SKIP_UPDATE_CHECK=true
 # A file backend keeps each stack in .pulumi/.pulumi/stacks/<project>/<stack>.json: create it only when absent,
 # which saves a CLI round trip on every later run.
 compgen -G ".pulumi/.pulumi/stacks/slipway/local.json*" >/dev/null ||

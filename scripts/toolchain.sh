@@ -21,6 +21,7 @@ T0=$SECONDS
 PATH_DIRS=()
 EXPORTS=()
 CACHED=()
+BUILT=0
 
 log() { printf '[toolchain %2dm%02ds] %s\n' $(((SECONDS - T0) / 60)) $(((SECONDS - T0) % 60)) "$*" >&2; }
 die() {
@@ -61,6 +62,7 @@ cached() {
             die "$name $version: build failed (log: $dir.log)"
         }
         date -u +%FT%TZ >"$dir/.complete"
+        BUILT=$((BUILT + 1))
         log "$name $version: built in $(((SECONDS - t) / 60))m$(((SECONDS - t) % 60))s ($(du -sh "$dir" | cut -f1))"
     fi
     [[ "${4:-}" == off-path ]] || add_path "$dir"
@@ -330,7 +332,10 @@ all)
 esac
 
 # Built binaries were reported one by one; cached ones only by count, so a warm run says one line.
-log "ready in $(((SECONDS - T0) / 60))m$(((SECONDS - T0) % 60))s (${#CACHED[@]} cached${CACHED[*]:+: ${CACHED[*]}})"
+# SLIPWAY_TOOLCHAIN_QUIET=1 (scripts/local-env.sh): no line at all when nothing was built.
+if [[ "${SLIPWAY_TOOLCHAIN_QUIET:-}" != 1 || $BUILT -gt 0 ]]; then
+    log "ready in $(((SECONDS - T0) / 60))m$(((SECONDS - T0) % 60))s (${#CACHED[@]} cached${CACHED[*]:+: ${CACHED[*]}})"
+fi
 if ((${#PATH_DIRS[@]})); then
     printf 'export PATH=%q:"$PATH"\n' "$(
         IFS=:

@@ -4,6 +4,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { ToolContext } from "./context";
 import { describeError, ExitCode, ToolError, type ExitCodeValue } from "./errors";
+import { preview } from "./preview";
 import { promote } from "./promote";
 import { rollback } from "./rollback";
 import { DEFAULT_STAGES, status } from "./status";
@@ -41,7 +42,7 @@ function updateAddress(value: string): string {
 /** Builds the program; `setExit` receives the exit code of commands that report one (status). */
 export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) => void): Command {
     const program = new Command("slipway")
-        .description("Promote, roll back and inspect Slipway stages (Pulumi Automation API).")
+        .description("Promote, roll back, preview and inspect Slipway stages (Pulumi Automation API).")
         .exitOverride()
         .showHelpAfterError()
         .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) })
@@ -86,6 +87,15 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
         .addHelpText("after", EXIT_CODES_HELP)
         .action(async (opts: { stack?: string[]; json: boolean }) => {
             setExit(await status(ctx, { stacks: opts.stack ?? [...DEFAULT_STAGES], json: opts.json }));
+        });
+
+    program
+        .command("preview")
+        .description("Show what pulumi up would change on a stage, without changing anything.")
+        .requiredOption("--stack <stack>", "stack to preview, e.g. local", stackName)
+        .addHelpText("after", EXIT_CODES_HELP)
+        .action(async (opts: { stack: string }) => {
+            await preview(ctx, opts);
         });
 
     return program;

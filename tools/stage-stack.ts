@@ -4,7 +4,7 @@
  * The tools depend on {@link StageStack} only, so tests drive them with a fake that records every call and never
  * needs a Pulumi CLI.
  */
-import type { ConfigValue, OutputMap, PreviewResult, PulumiCommand, Stack, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { ConfigValue, OutputMap, PreviewResult, Stack, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
 import { execFile } from "node:child_process";
 
 /** Options shared by {@link StageStack.preview} and {@link StageStack.up}. */
@@ -145,12 +145,12 @@ function runCli(command: string, args: string[], cwd: string, env: Record<string
 
 /**
  * Selects an existing stack of the project in `workDir` (the repo root, where `Pulumi.yaml` is), through the Pulumi
- * CLI on PATH unless `pulumiCommand` names another. Loads the Automation API lazily: it is large, and `--help` should
- * not pay for it.
+ * CLI on PATH. `envVars` are set for every CLI run of this stack (the local stage's backend, passphrase and
+ * kubeconfig: tools/local-stage.ts). Loads the Automation API lazily: it is large, and `--help` should not pay for it.
  */
-export async function selectStageStack(stackName: string, workDir: string, pulumiCommand?: PulumiCommand): Promise<StageStack> {
+export async function selectStageStack(stackName: string, workDir: string, envVars?: Record<string, string>): Promise<StageStack> {
     // require, not import(): this file is CommonJS and the SDK's `automation` entry is a directory import.
     const { LocalWorkspace } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
-    const stack = await LocalWorkspace.selectStack({ stackName, workDir }, pulumiCommand ? { pulumiCommand } : undefined);
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir }, envVars ? { envVars } : undefined);
     return new AutomationStageStack(stack);
 }

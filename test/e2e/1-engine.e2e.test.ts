@@ -48,7 +48,7 @@ describe("issue 8: Slipway on the real engine", function () {
         assert.equal(ws.git("status", "--porcelain"), "", "stack init must not change the committed stack file");
     });
 
-    it("refuses a Pulumi.<stack>.yaml with three bad keys: one error naming all three, exit 1, nothing in state", async () => {
+    it("refuses a Pulumi.<stack>.yaml with three bad keys on up: one error naming all three, no stack trace, nothing in state", async () => {
         const config = stackFile(ws, LOCAL) as Record<string, any>;
         const broken = structuredClone(config);
         broken["slipway:app"].replicas = 0;
@@ -57,14 +57,17 @@ describe("issue 8: Slipway on the real engine", function () {
         writeFileSync(path.join(ws.dir, "Pulumi.e2e-broken.yaml"), toYaml({ config: broken }));
         ok(await ws.pulumi(["stack", "init", "e2e-broken", "--secrets-provider", "passphrase"]), "stack init e2e-broken");
 
-        const preview = await ws.pulumi(["preview", "--stack", "e2e-broken", "--non-interactive"]);
-        assert.notEqual(preview.code, 0);
-        const output = preview.stdout + preview.stderr;
+        // `up`, not `preview`: a preview never writes state, so only an update shows that nothing reaches it.
+        const up = await ws.pulumi(["up", "--stack", "e2e-broken", "--yes", "--skip-preview", "--non-interactive"]);
+        assert.notEqual(up.code, 0);
+        const output = up.stdout + up.stderr;
         assert.match(output, /Invalid Slipway stack config \(3 problems\)/);
         assert.match(output, /slipway:app\.replicas: expected at least 1 replica/);
         assert.match(output, /slipway:app\.replica: unknown key/);
         assert.match(output, /slipway:image\.runtimeBaseImage: expected an image pinned by digest/);
         assert.equal((output.match(/Invalid Slipway stack config/g) ?? []).length, 1, "one error, not one per key");
+        // A config error is a message for the person who wrote the file, not a crash of the program.
+        assert.doesNotMatch(output, /\bat .*\.ts:\d+|StackConfigError|\x1b\[/, "no stack trace, error class or colour codes");
 
         const state = JSON.parse(ok(await ws.pulumi(["stack", "export", "--stack", "e2e-broken"]), "export").stdout);
         assert.deepEqual(state.deployment.resources ?? [], []);
