@@ -14,6 +14,7 @@
 #   KUBECONFIG                <project>/.slipway/kubeconfig: the one cluster up:local chose, whatever KUBECONFIG
 #                             says (it may name another cluster: choose with up:local --context); only where
 #                             up:local never wrote one does a KUBECONFIG from the environment stay
+#   SLIPWAY_BASE_IMAGE        the offline base in <project>/.slipway/base-image, where up:local built one, unless set
 #   PULUMI_SKIP_UPDATE_CHECK  true
 # One line on stderr says which CLI, backend and kubeconfig it found.
 set -euo pipefail
@@ -38,6 +39,11 @@ if [[ -z "${PULUMI_CONFIG_PASSPHRASE+set}" && -z "${PULUMI_CONFIG_PASSPHRASE_FIL
 fi
 [[ -n "${PULUMI_CONFIG_PASSPHRASE+set}" ]] && vars+=(PULUMI_CONFIG_PASSPHRASE)
 [[ -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]] && vars+=(PULUMI_CONFIG_PASSPHRASE_FILE)
+# The offline base up:local built where Docker Hub cannot be reached (stacks/config/base-image.ts).
+if [[ -z "${SLIPWAY_BASE_IMAGE:-}" && -f "$ROOT/.slipway/base-image" ]]; then
+    SLIPWAY_BASE_IMAGE="$(<"$ROOT/.slipway/base-image")"
+fi
+[[ -n "${SLIPWAY_BASE_IMAGE:-}" ]] && vars+=(SLIPWAY_BASE_IMAGE)
 kubeconfig_note=""
 if [[ -f "$ROOT/.slipway/kubeconfig" || -z "${KUBECONFIG:-}" ]]; then
     KUBECONFIG="$ROOT/.slipway/kubeconfig"

@@ -57,16 +57,20 @@ export KUBECONFIG="$PWD/.slipway/kubeconfig"
 compgen -G ".pulumi/.pulumi/stacks/slipway/local.json*" >/dev/null ||
     pulumi stack select local --create --secrets-provider passphrase >/dev/null
 
-# Base images: the pinned node:24 image where Docker Hub answers, else the offline base built here. The choice
-# is written into Pulumi.local.yaml, so `pulumi preview` and history show the digest that was really used.
+# Base images: the pinned node:24 image where Docker Hub answers, else the offline base built here. The choice is
+# this machine's, so it goes to .slipway/base-image (scripts/local-env.sh hands it to every later command as
+# SLIPWAY_BASE_IMAGE), never into the tracked Pulumi.local.yaml; a base set in Pulumi.local.yaml still wins.
 if [[ "${SLIPWAY_OFFLINE:-}" == 1 ]] || ! curl -s -o /dev/null --max-time 5 https://registry-1.docker.io/v2/; then
     base="$(scripts/offline-base.sh)"
-    for key in buildImage.baseImage image.runtimeBaseImage; do
-        if ! grep -qE "^ +${key#*.}: $base$" Pulumi.local.yaml; then
-            pulumi config set --stack local --path "$key" "$base"
-            say "Docker Hub is unreachable: $key is now the offline base $base (written to Pulumi.local.yaml)"
-        fi
-    done
+    if [[ "$(cat .slipway/base-image 2>/dev/null)" != "$base" ]]; then
+        echo "$base" >.slipway/base-image
+        say "Docker Hub is unreachable: both images start FROM the offline base $base (in .slipway/base-image)"
+    fi
+    export SLIPWAY_BASE_IMAGE="$base"
+elif [[ -f .slipway/base-image ]]; then
+    rm .slipway/base-image
+    unset SLIPWAY_BASE_IMAGE
+    say "Docker Hub answers: both images start FROM the pinned node:24 base again"
 fi
 
 # One pass, no separate preview: the update prints each change as it makes it (CI deploys keep their preview).

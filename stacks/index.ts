@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import { LocalGitInfo, resolveBuildMetadata } from "../components/lib/build-metadata";
-import { decodeProjectConfig, parseStackConfig, StackConfigError } from "./config";
+import { decodeProjectConfig, parseStackConfig, StackConfigError, withBaseImageFromEnv } from "./config";
 import { defineStage } from "./stage";
 
 const config = readStackConfig();
@@ -30,7 +30,7 @@ export const gitSha = stage.gitSha;
  */
 function readStackConfig() {
     try {
-        return parseStackConfig(decodeProjectConfig(pulumi.runtime.allConfig()));
+        return parseStackConfig(withBaseImageFromEnv(decodeProjectConfig(pulumi.runtime.allConfig()), process.env));
     } catch (err) {
         if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
         throw err;

@@ -3,3 +3,4 @@
  */
 export { decodeProjectConfig, parseStackConfig, PROJECT, StackConfigError } from "./parse";
 export { stackConfigSchema, type BuildingStackConfig, type PinnedStackConfig, type StackConfig } from "./schema";
+export { BASE_IMAGE_ENV, withBaseImageFromEnv } from "./base-image";
