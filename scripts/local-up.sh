@@ -15,6 +15,8 @@ cd "$(dirname "$0")/.."
 SLIPWAY_LOG_NAME=up:local
 # shellcheck source=lib/daemon.sh
 source scripts/lib/daemon.sh
+# shellcheck source=lib/stack-lock.sh
+source scripts/lib/stack-lock.sh
 T0=$SECONDS
 
 cluster_args=()
@@ -72,6 +74,8 @@ elif [[ -f .slipway/base-image ]]; then
     unset SLIPWAY_BASE_IMAGE
     say "Docker Hub answers: both images start FROM the pinned node:24 base again"
 fi
+
+stack_lock_check "$PULUMI_BACKEND_URL" local
 
 # One pass, no separate preview: the update prints each change as it makes it (CI deploys keep their preview).
 pulumi up --stack local --yes --skip-preview "${pulumi_args[@]}"
