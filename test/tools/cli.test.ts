@@ -42,10 +42,22 @@ describe("tools/cli", () => {
     it("--help lists the commands and the exit codes, on stdout, exit 0", async () => {
         const { ctx, io } = world();
         assert.equal(await run(["--help"], ctx), ExitCode.Ok);
-        for (const text of ["promote", "rollback", "status", "Exit codes:", "2  usage error or refused"]) {
+        for (const text of ["promote", "rollback", "status", "preview", "Exit codes:", "2  usage error or refused"]) {
             assert.ok(io.out.includes(text), `help shows ${text}`);
         }
         assert.equal(io.err, "");
+    });
+
+    it("preview --stack runs a preview of that stack only, writes nothing, and prints the change summary", async () => {
+        const { ctx, io, qa, prod } = world();
+        assert.equal(await run(["preview", "--stack", "qa"], ctx), ExitCode.Ok);
+        assert.deepEqual(
+            qa.calls.map((c) => c.method),
+            ["preview"],
+        );
+        assert.deepEqual(prod.calls, []);
+        assert.equal(io.out, "preview of qa: +0 ~2 -0 ±0 =14\n");
+        assert.equal(await run(["preview"], ctx), ExitCode.Refused, "--stack is required");
     });
 
     it("rollback --help documents its options", async () => {
