@@ -244,7 +244,10 @@ export class FakeStageStack implements StageStack {
         const numbered = history.length === 0 || numbersUpdates(history);
         const summary: UpdateSummary = {
             ...update({ version }),
-            ...(numbered ? {} : { version: 0 }),
+            // …and starts an hour after the newest update, as the next version would have.
+            ...(numbered
+                ? {}
+                : { version: 0, startTime: new Date(Math.max(...history.map((u) => updateTime(u.startTime) ?? 0)) + 3_600_000) }),
             message: options?.message ?? "",
             resourceChanges: this.options.changes ?? { same: 14, update: 2 },
         };
