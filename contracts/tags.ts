@@ -1,6 +1,7 @@
 /**
- * The tag format of app images: what AppImage pushes for a build, and what rollback of a building stage looks up
- * again from an update's recorded commit and CI build number. One definition, so the two can never drift.
+ * The tag format of app images: what AppImage pushes for a build, and the `build-<n>` tag rollback of a building
+ * stage looks up again from an update's recorded CI build number (only that one: `sha-<7>` moves when a commit is
+ * rebuilt). One definition, so the two can never drift.
  */
 import { prefixedTag } from "../components/lib/image-ref";
 
@@ -38,15 +39,4 @@ export const imageTag = {
 /** Tags AppImage pushes for one build, in this order. */
 export function imageTags(meta: BuildMetadata): string[] {
     return [imageTag.build(meta.buildNumber), imageTag.sha(meta.gitSha), imageTag.branch(meta.gitBranch)];
-}
-
-/**
- * Tags that find a built image again, most exact first: `sha-<7>` (the commit), then `build-<n>`. Either part may be
- * unknown for an update; the result is empty when both are.
- */
-export function lookupTags(known: { gitSha?: string; buildNumber?: string }): string[] {
-    return [
-        ...(known.gitSha === undefined ? [] : [imageTag.sha(known.gitSha)]),
-        ...(known.buildNumber === undefined ? [] : [imageTag.build(known.buildNumber)]),
-    ];
 }

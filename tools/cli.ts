@@ -34,7 +34,9 @@ function positiveInt(value: string): number {
 
 function updateAddress(value: string): string {
     if (!UPDATE_ADDRESS.test(value)) {
-        throw new InvalidArgumentError("expected an update version (41) or its start time in UTC (2026-11-29T22:50:01Z)");
+        throw new InvalidArgumentError(
+            "expected previous, build:<n>, sha:<7..40 hex>, an update version (41) or its start time in UTC (2026-11-29T22:50:01Z)",
+        );
     }
     return value;
 }
@@ -61,11 +63,18 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
 
     program
         .command("rollback")
-        .description("Pin an earlier image and deploy it. Default: the newest earlier successful update that ran a different image.")
+        .description(
+            "Pin an earlier image (by digest) and deploy it. Default: the newest earlier successful update that ran a different " +
+                "digest; after a rollback, the one before the image that runs now. What runs is read from the stack's history, " +
+                "not from Pulumi.<stack>.yaml.",
+        )
         .requiredOption("--stack <stack>", "stack to roll back, e.g. prod", stackName)
+        .option("--list", "list the stack's deployments, newest first, with the ids --to takes; change nothing", false)
         .option(
             "--to <update>",
-            "restore the image of this update: its version, or its start time in UTC as status prints it (DIY backends number no updates)",
+            "restore the image of this update: previous (the default), build:<n> or sha:<7..40 hex> (the newest successful " +
+                "update of that CI build or commit), a version, or a start time in UTC as --list and status print it " +
+                "(DIY backends number no updates)",
             updateAddress,
         )
         .option("--to-version <n>", "restore the image of this update version (backends that number updates)", positiveInt)
@@ -74,14 +83,22 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
         .option("--dry-run", "print what would be done; change nothing", false)
         .addHelpText("after", EXIT_CODES_HELP)
         .action(
-            async (opts: { stack: string; to?: string; toVersion?: number; digest?: string; dryRun: boolean; registryCheck: boolean }) => {
+            async (opts: {
+                stack: string;
+                list: boolean;
+                to?: string;
+                toVersion?: number;
+                digest?: string;
+                dryRun: boolean;
+                registryCheck: boolean;
+            }) => {
                 await rollback(ctx, opts);
             },
         );
 
     program
         .command("status")
-        .description("Show what runs where: digest, build, branch, sha and last update of each stage.")
+        .description("Show what runs where: digest, build, branch, sha and last update (the id rollback --to takes) of each stage.")
         .option("--stack <stack...>", `stacks to show (default: ${DEFAULT_STAGES.join(" ")})`)
         .option("--json", "print JSON instead of a table", false)
         .addHelpText("after", EXIT_CODES_HELP)

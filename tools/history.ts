@@ -1,12 +1,33 @@
 /**
- * Pure logic over `stack.history()`: which image an update deployed, whether a stack's last update succeeded, and
- * which earlier update a rollback goes back to. No I/O here; tested with plain `UpdateSummary` records.
+ * Pure logic over `stack.history()`: which image an update deployed, whether a stack's last update succeeded, which
+ * earlier update a rollback goes back to, and whether a pin still needs an `up`. Images are compared by digest only.
+ * No I/O here: where a digest must be looked up (a built image), the caller passes an {@link ImageResolver}; tests
+ * pass plain functions.
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
-import { IMAGE_CONFIG_KEY, lookupTags, pinnedImageSchema, UNKNOWN } from "../contracts";
-import { parsePinnedRef } from "./image-ref";
+import { imageTag, IMAGE_CONFIG_KEY, pinnedImageSchema, UNKNOWN } from "../contracts";
+import { parsePinnedRef, shortDigest } from "./image-ref";
 import { refused } from "./errors";
-import { deployments, findDeployment, lastDeployment, updateNaming, type UpdateNaming } from "./updates";
+import {
+    deployments,
+    findDeployment,
+    lastDeployment,
+    parseUpdateAddress,
+    UPDATE_ADDRESS_HELP,
+    updateNaming,
+    type UpdateNaming,
+} from "./updates";
+
+/**
+ * What every rollback's `up` message starts with, so a later rollback knows the newest deployment restored an
+ * earlier image (and does not take the image it replaced for "the previous one").
+ */
+export const ROLLBACK_MESSAGE_PREFIX = "slipway rollback:";
+
+/** True when `update` was made by `rollback` (its message starts with {@link ROLLBACK_MESSAGE_PREFIX}). */
+export function isRollback(update: UpdateSummary): boolean {
+    return (update.message ?? "").startsWith(ROLLBACK_MESSAGE_PREFIX);
+}
 
 /** Environment keys the Pulumi CLI records with every update. */
 export const HistoryEnv = {
@@ -30,18 +51,21 @@ export type DeployedImage =
           gitSha?: string;
       }
     | {
-          /** A dev-style update that built its image: it is found again through the tags AppImage pushed. */
+          /**
+           * A dev-style update that built its image: its digest is read back from the state the update left, else
+           * found through {@link buildTag}. Never through `sha-<7>`: a rebuild of the same commit moves that tag.
+           */
           kind: "built";
-          /** Registry tags to try, most exact first: `sha-<7>`, then `build-<n>` (only `build-<n>` for a dirty build). */
-          tags: string[];
+          /** `build-<n>` when the update recorded a CI build number no other deployment shares; else undefined. */
+          buildTag?: string;
           buildNumber?: string;
           gitBranch?: string;
           gitSha?: string;
-          /** Built from uncommitted changes: found again by its unique CI build number only. */
+          /** Built from uncommitted changes (the git sha alone does not say what was built). */
           dirty?: boolean;
       }
     | {
-          /** Nothing usable: no image config, a malformed pin, or a build without git sha or build number. */
+          /** Nothing usable: no image config, or a malformed pin. */
           kind: "unknown";
           reason: string;
       };
@@ -117,26 +141,16 @@ export function deployedImage(
     const gitSha = /^[0-9a-f]{7,40}$/.test(env[HistoryEnv.gitHead] ?? "") ? env[HistoryEnv.gitHead] : undefined;
     const buildNumber = /^[0-9]+$/.test(env[HistoryEnv.ciBuildNumber] ?? "") ? env[HistoryEnv.ciBuildNumber] : undefined;
     const gitBranch = branchName(env[HistoryEnv.gitHeadName]);
-    if (env[HistoryEnv.gitDirty] === "true") {
-        // Built from uncommitted changes: its sha-<7> tag names whatever the last build of that commit pushed, maybe a
-        // later image. Only a CI build number no other update shares still names exactly this build.
-        if (buildNumber !== undefined && buildNumberCount(history, buildNumber) === 1) {
-            return { kind: "built", tags: lookupTags({ buildNumber }), buildNumber, gitSha, gitBranch, dirty: true };
-        }
-        return {
-            kind: "unknown",
-            reason: `${name} was built from uncommitted changes (${HistoryEnv.gitDirty}), so its sha tag may name a later image, and it has no unique ${HistoryEnv.ciBuildNumber}`,
-        };
-    }
-    // The tags AppImage pushed for that commit and build (contracts/tags.ts).
-    const tags = lookupTags({ gitSha, buildNumber });
-    if (tags.length === 0) {
-        return {
-            kind: "unknown",
-            reason: `${name} built its image but recorded neither ${HistoryEnv.gitHead} nor ${HistoryEnv.ciBuildNumber}`,
-        };
-    }
-    return { kind: "built", tags, buildNumber, gitSha, gitBranch };
+    // A re-run of a CI build pushes build-<n> again, so the tag names this image only when no other update shares n.
+    const buildTag = buildNumber !== undefined && buildNumberCount(history, buildNumber) === 1 ? imageTag.build(buildNumber) : undefined;
+    return {
+        kind: "built",
+        buildTag,
+        buildNumber,
+        gitSha,
+        gitBranch,
+        ...(env[HistoryEnv.gitDirty] === "true" ? { dirty: true } : {}),
+    };
 }
 
 /** How many deployments of `history` recorded this CI build number. */
@@ -144,16 +158,25 @@ function buildNumberCount(history: readonly UpdateSummary[], buildNumber: string
     return deployments(history).filter((u) => u.environment?.[HistoryEnv.ciBuildNumber] === buildNumber).length;
 }
 
-/** A key that is equal for two updates that ran the same image (digest, else git sha, else build number). */
-function identity(image: DeployedImage): string | undefined {
-    switch (image.kind) {
-        case "pinned":
-            return image.digest;
-        case "built":
-            return image.gitSha && !image.dirty ? `git:${image.gitSha}` : image.tags[0];
-        default:
-            return undefined;
-    }
+/** The digest an update deployed and where it was found, or why it cannot be found. */
+export type ResolvedImage =
+    | {
+          /** `repo@sha256:…`. */
+          ref: string;
+          digest: string;
+          /** Where the digest came from, for messages: `its pin`, `its recorded state`, `tag build-90`. */
+          via: string;
+      }
+    | { ref?: undefined; digest?: undefined; reason: string };
+
+/** Looks up the digest an update of the stack's history deployed (registry or state reads behind it). */
+export type ImageResolver = (update: UpdateSummary) => Promise<ResolvedImage>;
+
+/**
+ * The short form of a resolved image for one-line listings: `sha256:0123456789ab`, or `unknown: <reason>`.
+ */
+export function describeResolved(image: ResolvedImage): string {
+    return image.digest === undefined ? `unknown: ${image.reason}` : shortDigest(image.digest);
 }
 
 /**
@@ -176,12 +199,17 @@ export function requireLastDeploymentSucceeded(stackName: string, history: Updat
     return last;
 }
 
+/** An image history could read: pinned or built. */
+type KnownImage = Exclude<DeployedImage, { kind: "unknown" }>;
+
 /** What a rollback goes back to. */
 export interface RollbackTarget {
     /** The update whose image is restored. */
     update: UpdateSummary;
-    /** The image it deployed (never `unknown`). */
-    image: Exclude<DeployedImage, { kind: "unknown" }>;
+    /** The image it deployed (never `unknown`): its build metadata. */
+    image: KnownImage;
+    /** Its digest, and where that was found. */
+    resolved: Extract<ResolvedImage, { digest: string }>;
     /** The stack's newest deployment, for the message. */
     current: UpdateSummary;
     /** How this stack's updates are named (version or start time). */
@@ -189,19 +217,58 @@ export interface RollbackTarget {
 }
 
 /**
- * Picks the update a rollback restores.
+ * The deployment an address names. `build:<n>` and `sha:<hex>` pick the newest *successful* deployment of that CI
+ * build or commit (as its pin or the CLI's environment recorded it); a version or start time goes to
+ * {@link findDeployment}. Throws a refusal that says what exists.
+ */
+export function findTarget(stackName: string, history: readonly UpdateSummary[], address: string): UpdateSummary {
+    const parsed = parseUpdateAddress(address);
+    if (parsed === undefined || parsed.kind === "previous") {
+        throw refused(`${JSON.stringify(address)} names no update: ${UPDATE_ADDRESS_HELP}`);
+    }
+    if (parsed.kind !== "build" && parsed.kind !== "sha") {
+        return findDeployment(stackName, history, address);
+    }
+    const naming = updateNaming(history);
+    const matching = deployments(history).filter((u) => {
+        const image = deployedImage(u, history, naming);
+        if (image.kind === "unknown") {
+            return false;
+        }
+        return parsed.kind === "build" ? image.buildNumber === parsed.buildNumber : (image.gitSha ?? "").startsWith(parsed.prefix);
+    });
+    const what = parsed.kind === "build" ? `CI build ${parsed.buildNumber}` : `commit ${parsed.prefix}`;
+    const chosen = matching.find((u) => u.result === "succeeded");
+    if (!chosen) {
+        throw refused(
+            matching.length === 0
+                ? `stack ${stackName} has no deployment of ${what}`
+                : `no deployment of ${what} on stack ${stackName} succeeded (${matching.map((u) => `${naming.describe(u)} ${u.result}`).join(", ")})`,
+        );
+    }
+    return chosen;
+}
+
+/**
+ * Picks the update a rollback restores, comparing images by digest (`resolve` looks them up).
  *
- * - With `to` (a version, or a start time in UTC: see tools/updates.ts): that update, which must be a successful
- *   deployment with a known image.
+ * - With `to` (see {@link findTarget}; `previous` is the default): that update, which must be a successful
+ *   deployment whose digest can be found.
  * - Otherwise, when the newest deployment failed (or is stuck in progress): the newest successful one, i.e. the
  *   last known-good image, even if it is the image of the failed update's predecessor.
- * - Otherwise: the newest successful deployment before the current one that ran a *different* image (an update
- *   that changed only replicas or config would make the rollback a no-op).
+ * - Otherwise: the newest successful deployment before the current one that ran a *different* digest (an update
+ *   that changed only replicas or config would make the rollback a no-op). When the current deployment is itself a
+ *   rollback, the search starts before the newest earlier update that deployed the current digest: the image the
+ *   rollback replaced is the bad one, and the next one back is before the original of what runs now.
  *
- * Updates whose image cannot be found again (no pin, a dirty build without a unique CI build number) are skipped.
- * Throws a refusal that says why when there is nothing to roll back to.
+ * Updates whose digest cannot be found are skipped, with their reason in the refusal when nothing is left.
  */
-export function pickRollbackTarget(stackName: string, history: UpdateSummary[], to?: string): RollbackTarget {
+export async function pickRollbackTarget(
+    stackName: string,
+    history: UpdateSummary[],
+    resolve: ImageResolver,
+    to?: string,
+): Promise<RollbackTarget> {
     const naming = updateNaming(history);
     const all = deployments(history);
     const current = all[0];
@@ -209,41 +276,84 @@ export function pickRollbackTarget(stackName: string, history: UpdateSummary[], 
         throw refused(`stack ${stackName} has never been deployed: nothing to roll back to`);
     }
     const imageOf = (u: UpdateSummary) => deployedImage(u, history, naming);
-    if (to !== undefined) {
-        const chosen = findDeployment(stackName, history, to);
+    if (to !== undefined && to !== "previous") {
+        const chosen = findTarget(stackName, history, to);
         if (chosen.result !== "succeeded") {
             throw refused(`stack ${stackName}'s ${naming.describe(chosen)} ${chosen.result}: only a successful update can be restored`);
         }
         const image = imageOf(chosen);
-        if (image.kind === "unknown") {
-            throw refused(`cannot restore ${naming.describe(chosen)} of stack ${stackName}: ${image.reason}`);
+        const resolved: ResolvedImage = image.kind === "unknown" ? { reason: image.reason } : await resolve(chosen);
+        if (resolved.digest === undefined) {
+            throw refused(`cannot restore ${naming.describe(chosen)} of stack ${stackName}: ${resolved.reason}`);
         }
-        return { update: chosen, image, current, naming };
+        return { update: chosen, image: image as KnownImage, resolved, current, naming };
     }
 
-    const succeeded = all.filter((u) => u.result === "succeeded");
-    const currentImage = current.result === "succeeded" ? identity(imageOf(current)) : undefined;
-    // Newest first, so every deployment after the current one is earlier.
-    const candidates = all.slice(1).filter((u) => u.result === "succeeded");
+    let earlier = all.slice(1);
+    let currentDigest: string | undefined;
+    let original: UpdateSummary | undefined;
+    if (current.result === "succeeded") {
+        currentDigest = (await resolve(current)).digest;
+        if (currentDigest !== undefined && isRollback(current)) {
+            for (const [i, u] of earlier.entries()) {
+                if (u.result === "succeeded" && (await resolve(u)).digest === currentDigest) {
+                    original = u;
+                    earlier = earlier.slice(i + 1);
+                    break;
+                }
+            }
+        }
+    }
+    const candidates = earlier.filter((u) => u.result === "succeeded");
     const skipped: string[] = [];
     for (const update of candidates) {
         const image = imageOf(update);
-        if (image.kind === "unknown") {
-            skipped.push(image.reason);
+        const resolved: ResolvedImage = image.kind === "unknown" ? { reason: image.reason } : await resolve(update);
+        if (resolved.digest === undefined) {
+            skipped.push(resolved.reason);
             continue;
         }
-        if (currentImage !== undefined && identity(image) === currentImage) {
+        if (resolved.digest === currentDigest) {
             continue;
         }
-        return { update, image, current, naming };
+        return { update, image: image as KnownImage, resolved, current, naming };
     }
-    const why =
-        succeeded.length === 0
-            ? "no update of it ever succeeded"
-            : candidates.length === 0
-              ? `${naming.describe(current)} is its only successful update`
-              : skipped.length === candidates.length
-                ? "no earlier successful update recorded a usable image"
-                : `every earlier successful update ran the image that runs now (${naming.describe(current)})`;
+    const runsNow = `it would only redeploy the image that runs now (${currentDigest ? shortDigest(currentDigest) : naming.describe(current)})`;
+    const why = !all.some((u) => u.result === "succeeded")
+        ? "no update of it ever succeeded"
+        : original
+          ? `${naming.describe(current)} rolled back to the image of ${naming.describe(original)}, and no successful update ` +
+            `before that one ran another image: rolling back again would only redeploy the image that runs now (${shortDigest(currentDigest ?? "")})`
+          : candidates.length === 0
+            ? `${naming.describe(current)} is its only successful update`
+            : skipped.length === candidates.length
+              ? "no earlier successful update recorded a usable image"
+              : `every earlier successful update ran the image that runs now (${naming.describe(current)}): ${runsNow}`;
     throw refused(`nothing to roll back to on stack ${stackName}: ${why}` + (skipped.length ? `; skipped ${skipped.join("; ")}` : ""));
+}
+
+/**
+ * Whether pinning `targetDigest` needs an `up` although the checkout is already pinned to it: it does unless the
+ * stack's newest deployment succeeded and deployed exactly that digest (`lastDigest`, as the deployment itself
+ * recorded it). The checkout's Pulumi.<stack>.yaml says what someone meant to run, not what runs: after a failed
+ * `up` whose pin was never committed, the two differ. Returns why it must deploy, or `undefined` when nothing is to do.
+ */
+export function redeployReason(
+    stackName: string,
+    history: readonly UpdateSummary[],
+    targetDigest: string,
+    lastDigest: string | undefined,
+): string | undefined {
+    const last = lastDeployment(history);
+    if (!last) {
+        return `stack ${stackName} has never been deployed`;
+    }
+    const which = `the last update (${updateNaming(history).address(last)})`;
+    if (last.result !== "succeeded") {
+        return `${which} ${last.result === "failed" ? "failed" : `is ${last.result}`}`;
+    }
+    if (lastDigest === undefined) {
+        return `${which} recorded no digest, so what runs is not known`;
+    }
+    return lastDigest === targetDigest ? undefined : `${which} deployed ${shortDigest(lastDigest)}`;
 }

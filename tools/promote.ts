@@ -1,11 +1,14 @@
 /**
- * `promote --from dev --to qa [--yes]`: pin the source stage's app image digest in the target stage.
+ * `promote --from dev --to qa [--yes]`: pin the source stage's app image digest in the target stage. Whether the
+ * target already runs it is decided from the target's history, not from its checked-out config alone.
  */
 import type { OutputMap } from "@pulumi/pulumi/automation";
 import { StackOutput, type StackOutputName } from "../contracts";
 import { formatChanges, type ToolContext } from "./context";
 import { refused } from "./errors";
-import { deployedImage, requireLastDeploymentSucceeded } from "./history";
+import { recordedImages } from "./deployed-image";
+import { deployedImage, redeployReason, requireLastDeploymentSucceeded } from "./history";
+import { lastDeployment, summaryAddress } from "./updates";
 import { parsePinnedRef, requireDigest } from "./image-ref";
 import { currentPinnedRef, describePin, readImageConfig, writeImagePin, type ImagePin } from "./pin";
 
@@ -66,8 +69,19 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
     const target = await ctx.openStack(options.to);
     const current = await readImageConfig(target);
     if (currentPinnedRef(current) === pin.ref) {
-        ctx.out(`${options.to} is already pinned to ${pin.ref}: nothing to promote\n`);
-        return;
+        // The checkout already names the image; whether it runs is for the target's history to say (a failed
+        // promotion leaves the pin in a workspace and the old image, or a stuck rollout, in the cluster).
+        const history = await target.history();
+        const last = lastDeployment(history);
+        const { repository, digest } = parsePinnedRef(pin.ref, "the pin");
+        const lastDigest =
+            last?.result === "succeeded" ? (await recordedImages(target, history, async () => repository)(last)).digest : undefined;
+        const reason = redeployReason(options.to, history, digest, lastDigest);
+        if (reason === undefined) {
+            ctx.out(`${options.to} is already pinned to ${pin.ref} and its last update deployed it: nothing to promote\n`);
+            return;
+        }
+        ctx.err(`${reason}: re-deploying ${pin.ref}\n`);
     }
     ctx.err(`promoting ${options.from} → ${options.to}: ${describePin(pin)}\n`);
     await writeImagePin(target, pin);
@@ -77,7 +91,7 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
         const result = await target.up({ message, onOutput });
         ctx.out(
             `promoted ${options.from} → ${options.to}: ${describePin(pin)}\n` +
-                `update ${result.summary.version} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`,
+                `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`,
         );
     } else {
         const result = await target.preview({ message, onOutput });

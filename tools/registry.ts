@@ -1,7 +1,13 @@
 /**
  * Resolving image tags and digests against a registry with the Docker Registry HTTP API v2
  * (`HEAD /v2/<name>/manifests/<reference>`, digest in `Docker-Content-Digest`).
+ *
+ * Requests go through node:http / node:https, not the global `fetch`: the fetch standard blocks a list of ports
+ * (5060, 5061, 6000, 6665–6669, 10080, …) and fails there with a bare "fetch failed", while a local registry may
+ * well listen on one of them.
  */
+import * as http from "node:http";
+import * as https from "node:https";
 import { isDigest, isTag, splitRepository } from "./image-ref";
 
 /** Looks up manifests in a registry. */
@@ -84,7 +90,83 @@ export function parseChallenge(header: string): { scheme: string; params: Record
 
 const LOOPBACK = /^(localhost|127(?:\.[0-9]+){3}|\[::1\])(?::[0-9]+)?$/;
 
-/** {@link RegistryClient} over HTTP(S) with Node's `fetch`. */
+/** A response read whole: registry answers are headers or small JSON documents. */
+export interface HttpResponse {
+    status: number;
+    statusText: string;
+    headers: http.IncomingHttpHeaders;
+    body: Buffer;
+}
+
+/** Redirects followed per request, as many as `fetch` follows. */
+const MAX_REDIRECTS = 20;
+
+/** The first value of a response header, lower-case `name`. */
+function header(response: HttpResponse, name: string): string | undefined {
+    const value = response.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * One HTTP(S) exchange, body included, within `timeoutMs`. Network failures are reported with the URL and the
+ * cause (`connect ECONNREFUSED 127.0.0.1:6666`), never a bare "failed".
+ */
+export function httpRequest(method: string, url: URL, headers: Record<string, string>, timeoutMs: number): Promise<HttpResponse> {
+    const client = url.protocol === "https:" ? https : http;
+    return new Promise((resolve, reject) => {
+        const fail = (cause: string) => reject(new Error(`${method} ${url.href} failed: ${cause}`));
+        const req = client.request(url, { method, headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("end", () => {
+                clearTimeout(timer);
+                resolve({
+                    status: res.statusCode ?? 0,
+                    statusText: res.statusMessage ?? "",
+                    headers: res.headers,
+                    body: Buffer.concat(chunks),
+                });
+            });
+            res.on("error", (err) => fail(err.message));
+        });
+        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        req.on("error", (err: NodeJS.ErrnoException) => {
+            clearTimeout(timer);
+            fail(err.message || err.code || String(err));
+        });
+        req.end();
+    });
+}
+
+/**
+ * {@link httpRequest}, following redirects as `fetch` does (`redirect: "follow"`, at most 20): the method is kept
+ * (only HEAD and GET are sent, which fetch keeps on every redirect status), and `Authorization` is dropped when the
+ * redirect leaves the origin (registries send blob downloads to storage that must not see their credentials).
+ */
+export async function httpRequestFollowing(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    timeoutMs: number,
+): Promise<HttpResponse> {
+    let current = url;
+    let currentHeaders = headers;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+        const response = await httpRequest(method, current, currentHeaders, timeoutMs);
+        const location = header(response, "location");
+        if (![301, 302, 303, 307, 308].includes(response.status) || location === undefined) {
+            return response;
+        }
+        const next = new URL(location, current);
+        if (next.origin !== current.origin) {
+            currentHeaders = Object.fromEntries(Object.entries(currentHeaders).filter(([k]) => k.toLowerCase() !== "authorization"));
+        }
+        current = next;
+    }
+    throw new Error(`${method} ${url.href} failed: more than ${MAX_REDIRECTS} redirects`);
+}
+
+/** {@link RegistryClient} over HTTP(S) with node:http and node:https. */
 export class HttpRegistryClient implements RegistryClient {
     constructor(private readonly options: HttpRegistryClientOptions = {}) {}
 
@@ -96,7 +178,7 @@ export class HttpRegistryClient implements RegistryClient {
         if (response === undefined) {
             return undefined;
         }
-        const digest = response.headers.get("docker-content-digest");
+        const digest = header(response, "docker-content-digest");
         if (!isDigest(digest)) {
             throw new Error(`registry sent no valid Docker-Content-Digest for ${repository}:${reference} (got ${JSON.stringify(digest)})`);
         }
@@ -128,26 +210,26 @@ export class HttpRegistryClient implements RegistryClient {
     /** GETs a JSON document of the registry API; `undefined` on 404. */
     private async json<T>(repository: string, apiPath: string): Promise<T | undefined> {
         const response = await this.request("GET", repository, apiPath);
-        return response === undefined ? undefined : ((await response.json()) as T);
+        return response === undefined ? undefined : (JSON.parse(response.body.toString("utf8")) as T);
     }
 
     /**
      * One request to `/v2/<path>/<apiPath>` of the repository's registry, answering an auth challenge once.
      * `undefined` on 404; an error naming the fix on 401/403, and on anything else that is not 200.
      */
-    private async request(method: "HEAD" | "GET", repository: string, apiPath: string): Promise<Response | undefined> {
+    private async request(method: "HEAD" | "GET", repository: string, apiPath: string): Promise<HttpResponse | undefined> {
         const { registry, path } = splitRepository(repository);
         if (!registry) {
             throw new Error(`repository ${repository} names no registry host`);
         }
         const scheme = this.options.insecure || LOOPBACK.test(registry) ? "http" : "https";
         const url = `${scheme}://${registry}/v2/${path}/${apiPath}`;
-        let response = await this.send(method, url, this.initialAuthorization());
+        let response = await this.send(registry, method, url, this.initialAuthorization());
         if (response.status === 401 && !(this.options.credentials && "token" in this.options.credentials)) {
-            const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
+            const challenge = parseChallenge(header(response, "www-authenticate") ?? "");
             const authorization = await this.answer(challenge, path);
             if (authorization) {
-                response = await this.send(method, url, authorization);
+                response = await this.send(registry, method, url, authorization);
             }
         }
         if (response.status === 404) {
@@ -190,14 +272,16 @@ export class HttpRegistryClient implements RegistryClient {
             tokenUrl.searchParams.set("service", challenge.params.service);
         }
         tokenUrl.searchParams.set("scope", challenge.params.scope ?? `repository:${path}:pull`);
-        const response = await fetch(tokenUrl, {
-            headers: basic ? { Authorization: basic } : {},
-            signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
-        });
-        if (!response.ok) {
+        let response: HttpResponse;
+        try {
+            response = await httpRequestFollowing("GET", tokenUrl, basic ? { Authorization: basic } : {}, this.timeoutMs());
+        } catch (err) {
+            throw new Error(`cannot reach the token service of registry ${tokenUrl.host}: ${(err as Error).message}`);
+        }
+        if (response.status < 200 || response.status > 299) {
             throw new Error(`token service ${tokenUrl.origin} answered ${response.status} ${response.statusText}`);
         }
-        const body = (await response.json()) as { token?: string; access_token?: string };
+        const body = JSON.parse(response.body.toString("utf8")) as { token?: string; access_token?: string };
         const token = body.token ?? body.access_token;
         if (!token) {
             throw new Error("token service sent no token");
@@ -205,16 +289,20 @@ export class HttpRegistryClient implements RegistryClient {
         return `Bearer ${token}`;
     }
 
-    private send(method: "HEAD" | "GET", url: string, authorization: string | undefined): Promise<Response> {
+    /** One request to the registry; a network failure names the registry, the URL and the cause. */
+    private async send(registry: string, method: "HEAD" | "GET", url: string, authorization: string | undefined): Promise<HttpResponse> {
         const headers: Record<string, string> = { Accept: MANIFEST_MEDIA_TYPES.join(", ") };
         if (authorization) {
             headers.Authorization = authorization;
         }
-        return fetch(url, {
-            method,
-            headers,
-            redirect: "follow",
-            signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
-        });
+        try {
+            return await httpRequestFollowing(method, new URL(url), headers, this.timeoutMs());
+        } catch (err) {
+            throw new Error(`cannot reach registry ${registry}: ${(err as Error).message}`);
+        }
+    }
+
+    private timeoutMs(): number {
+        return this.options.timeoutMs ?? 15_000;
     }
 }

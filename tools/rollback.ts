@@ -1,13 +1,17 @@
 /**
  * `rollback --stack prod [--to <update> | --to-version N | --digest sha256:…] [--dry-run]`: pin an earlier image and
- * deploy it. `<update>` is a version where the backend numbers updates, or a start time in UTC (tools/updates.ts).
+ * deploy it. `<update>` is `previous`, `build:<n>`, `sha:<hex>`, a version where the backend numbers updates, or a
+ * start time in UTC (tools/updates.ts). What to do is decided from the stack's history (what was deployed), never
+ * from the checkout's Pulumi.<stack>.yaml alone.
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import { metadataFromLabels, StackOutput } from "../contracts";
 import { formatChanges, type ToolContext } from "./context";
 import { refused } from "./errors";
-import { deployedImage, pickRollbackTarget, type RollbackTarget } from "./history";
-import { deployments } from "./updates";
+import { imageResolver } from "./deployed-image";
+import { listDeployments } from "./list";
+import { deployedImage, pickRollbackTarget, redeployReason, ROLLBACK_MESSAGE_PREFIX, type RollbackTarget } from "./history";
+import { deployments, lastDeployment, parseUpdateAddress, summaryAddress, UPDATE_ADDRESS_HELP } from "./updates";
 import { parsePinnedRef, requireDigest } from "./image-ref";
 import type { StageStack } from "./stage-stack";
 import { currentPinnedRef, describePin, pinCommands, readImageConfig, writeImagePin, type ImagePin } from "./pin";
@@ -15,12 +19,17 @@ import { currentPinnedRef, describePin, pinCommands, readImageConfig, writeImage
 /** Options of {@link rollback}. */
 export interface RollbackOptions {
     stack: string;
-    /** Restore the image of this update: a version, or a start time in UTC (`2026-11-29T22:50:01Z`). */
+    /**
+     * Restore the image of this update: `previous` (the default), `build:<n>`, `sha:<hex>`, a version, or a start
+     * time in UTC (`2026-11-29T22:50:01Z`).
+     */
     to?: string;
     /** Restore the image of this update version: `to` for backends that number updates. */
     toVersion?: number;
     /** Restore this digest from the stack's repository. */
     digest?: string;
+    /** List the stack's deployments with the ids `to` accepts, and do nothing else. */
+    list?: boolean;
     /** Work everything out and print it; change nothing. */
     dryRun: boolean;
     /** Check that the digest exists in the registry before pinning it (default on). */
@@ -53,40 +62,41 @@ function pinForDigest(repository: string, digest: string, history: UpdateSummary
     return { ref: `${repository}@${digest}` };
 }
 
-/** Turns the chosen update's image into a pin, resolving a built image's tags in the registry. */
-async function pinForTarget(ctx: ToolContext, target: RollbackTarget, repository: () => Promise<string>): Promise<ImagePin> {
-    const { image } = target;
+/**
+ * Turns the chosen update's image into a pin. A built image is pinned with the metadata it was built with, from
+ * its own labels: history knows the commit but not, say, a local build's number. With all three equal, the pod
+ * template equals the one that ran, and Kubernetes scales the earlier ReplicaSet back up instead of rolling out
+ * new pods.
+ */
+async function pinForTarget(ctx: ToolContext, target: RollbackTarget): Promise<ImagePin> {
+    const { image, resolved } = target;
     const meta = { buildNumber: image.buildNumber, gitBranch: image.gitBranch, gitSha: image.gitSha };
     if (image.kind === "pinned") {
-        return { ref: image.ref, ...meta };
+        return { ref: resolved.ref, ...meta };
     }
-    const repo = await repository();
-    for (const tag of image.tags) {
-        const digest = await ctx.registry.resolve(repo, tag);
-        if (digest) {
-            ctx.err(`resolved ${repo}:${tag} → ${digest}\n`);
-            // The metadata the image was built with, from its own labels: history knows the commit but not, say, a
-            // local build's number. With all three equal, the pod template equals the one that ran, and Kubernetes
-            // scales the earlier ReplicaSet back up instead of rolling out new pods.
-            const labels = metadataFromLabels((await ctx.registry.labels(repo, digest)) ?? {});
-            return { ref: `${repo}@${digest}`, ...meta, ...labels };
-        }
-    }
-    throw refused(
-        `${target.naming.describe(target.update)} built its image, but none of its tags (${image.tags.join(", ")}) is in ${repo} ` +
-            `(expired by the lifecycle policy?): nothing to roll back to; use --digest to name an image`,
-    );
+    ctx.err(`resolved the image of ${target.naming.describe(target.update)} → ${resolved.digest} (from ${resolved.via})\n`);
+    const { repository } = parsePinnedRef(resolved.ref, "the resolved image");
+    const labels = metadataFromLabels((await ctx.registry.labels(repository, resolved.digest)) ?? {});
+    return { ref: resolved.ref, ...meta, ...labels };
 }
 
 /** Runs a rollback; throws {@link ToolError} on refusal, anything else on failure. */
 export async function rollback(ctx: ToolContext, options: RollbackOptions): Promise<void> {
-    const targets = [options.to && "--to", options.toVersion !== undefined && "--to-version", options.digest !== undefined && "--digest"];
+    const targets = [
+        options.list && "--list",
+        options.to && "--to",
+        options.toVersion !== undefined && "--to-version",
+        options.digest !== undefined && "--digest",
+    ];
     const given = targets.filter((t): t is string => typeof t === "string");
     if (given.length > 1) {
         throw refused(`${given.join(" and ")} exclude each other`);
     }
     const to = options.to ?? (options.toVersion === undefined ? undefined : String(options.toVersion));
     // Validate input before any Pulumi call, so a typo fails fast and identically with or without a backend.
+    if (to !== undefined && parseUpdateAddress(to) === undefined) {
+        throw refused(`${JSON.stringify(to)} names no update: ${UPDATE_ADDRESS_HELP}`);
+    }
     let digest: string | undefined;
     if (options.digest !== undefined) {
         try {
@@ -98,26 +108,39 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
     const stack = await ctx.openStack(options.stack);
     const history = await stack.history();
     const current = await readImageConfig(stack);
+    const repository = once(() => repositoryOf(stack, current));
+    if (options.list) {
+        await listDeployments(ctx, stack, history, repository);
+        return;
+    }
+    const resolve = imageResolver(ctx, stack, history, repository);
 
     let pin: ImagePin;
     let what: string;
     if (digest !== undefined) {
-        const repository = await repositoryOf(stack, current);
-        if (options.registryCheck && (await ctx.registry.resolve(repository, digest)) === undefined) {
-            throw refused(`${repository}@${digest} does not exist in the registry: refusing to pin it`);
+        const repo = await repository();
+        if (options.registryCheck && (await ctx.registry.resolve(repo, digest)) === undefined) {
+            throw refused(`${repo}@${digest} does not exist in the registry: refusing to pin it`);
         }
-        pin = pinForDigest(repository, digest, history);
+        pin = pinForDigest(repo, digest, history);
         what = `digest ${digest}`;
     } else {
-        const target = pickRollbackTarget(options.stack, history, to);
-        pin = await pinForTarget(ctx, target, () => repositoryOf(stack, current));
+        const target = await pickRollbackTarget(options.stack, history, resolve, to);
+        pin = await pinForTarget(ctx, target);
         const { describe } = target.naming;
         what = `the image of ${describe(target.update)} (current: ${describe(target.current)}, ${target.current.result})`;
     }
 
     if (currentPinnedRef(current) === pin.ref) {
-        ctx.out(`${options.stack} is already pinned to ${pin.ref}: nothing to roll back\n`);
-        return;
+        // The checkout already names the image; whether it runs is for the stack's history to say.
+        const last = lastDeployment(history);
+        const lastDigest = last?.result === "succeeded" ? (await resolve(last)).digest : undefined;
+        const reason = redeployReason(options.stack, history, parsePinnedRef(pin.ref, "the pin").digest, lastDigest);
+        if (reason === undefined) {
+            ctx.out(`${options.stack} is already pinned to ${pin.ref} and its last update deployed it: nothing to roll back\n`);
+            return;
+        }
+        ctx.out(`${reason}: re-deploying ${pin.ref}\n`);
     }
     ctx.out(`rollback ${options.stack} to ${what}: ${describePin(pin)}\n`);
     if (options.dryRun) {
@@ -130,9 +153,15 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         return;
     }
     await writeImagePin(stack, pin);
-    const result = await stack.up({ message: `rollback ${options.stack} to ${what}`, onOutput: (s) => ctx.err(s) });
+    const result = await stack.up({ message: `${ROLLBACK_MESSAGE_PREFIX} ${options.stack} to ${what}`, onOutput: (s) => ctx.err(s) });
     ctx.out(
-        `update ${result.summary.version} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n` +
+        `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n` +
             `commit Pulumi.${options.stack}.yaml so the repository matches what runs\n`,
     );
+}
+
+/** `fn`, called at most once: its promise (or refusal) is shared by every caller. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+    let result: Promise<T> | undefined;
+    return () => (result ??= fn());
 }

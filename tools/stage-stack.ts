@@ -6,6 +6,12 @@
  */
 import type { ConfigValue, OutputMap, PreviewResult, Stack, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
 import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import * as path from "node:path";
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
+import { backupStartedAt, checkpointBackups, diyHistoryDirs, historyStartTime, stackOutputsOf } from "./checkpoint";
+import { updateTime } from "./updates";
 
 /** Options shared by {@link StageStack.preview} and {@link StageStack.up}. */
 export interface OperationOptions {
@@ -52,6 +58,12 @@ export interface StageStack {
     setObjectConfig(key: string, value: Record<string, string>): Promise<void>;
     /** The stack outputs of the last update; secret outputs are marked `secret` and have no value. */
     outputs(): Promise<OutputMap>;
+    /**
+     * The stack outputs `update` (an entry of {@link history}) left in state, secret outputs marked `secret`, or
+     * `undefined` where the backend keeps no such record (a DIY backend other than `file://`, or an update whose
+     * state backup is gone). This is what a built image's digest is read back from for a rollback.
+     */
+    outputsOf(update: UpdateSummary): Promise<OutputMap | undefined>;
     /** `pulumi preview --diff`. */
     preview(options?: OperationOptions): Promise<PreviewResult>;
     /** `pulumi up --diff --yes`. */
@@ -60,6 +72,9 @@ export interface StageStack {
 
 /** {@link StageStack} over an Automation API {@link Stack} (a local workspace running the project's program). */
 export class AutomationStageStack implements StageStack {
+    /** A `file://` backend's history records, read once: one rollback asks for many updates' outputs. */
+    private diyRecords?: Promise<DiyRecord[]>;
+
     constructor(private readonly stack: Stack) {}
 
     get name(): string {
@@ -97,19 +112,71 @@ export class AutomationStageStack implements StageStack {
     async outputs(): Promise<OutputMap> {
         // Not Stack.outputs(): it also runs `pulumi stack output --show-secrets`, decrypting every secret output into
         // this process. The masked form is enough: secret outputs read "[secret]", and the tools never print them.
-        const workspace = this.stack.workspace;
-        const masked = JSON.parse(
-            await runCli(workspace.pulumiCommand.command, ["stack", "output", "--json", "--stack", this.stack.name], workspace.workDir, {
-                ...workspace.envVars,
-                ...(workspace.pulumiHome ? { PULUMI_HOME: workspace.pulumiHome } : {}),
-            }),
-        ) as Record<string, unknown>;
+        const masked = JSON.parse(await this.cli(["stack", "output", "--json", "--stack", this.stack.name])) as Record<string, unknown>;
         return Object.fromEntries(
             Object.entries(masked).map(([key, value]) => [
                 key,
                 value === "[secret]" ? { value: undefined, secret: true } : { value, secret: false },
             ]),
         );
+    }
+
+    async outputsOf(update: UpdateSummary): Promise<OutputMap | undefined> {
+        if (update.version > 0) {
+            // A backend that numbers updates keeps every version's state. Without --show-secrets, secret outputs
+            // stay ciphertext, which stackOutputsOf marks secret.
+            let exported: string;
+            try {
+                exported = await this.cli(["stack", "export", "--version", String(update.version), "--stack", this.stack.name]);
+            } catch {
+                // A version the backend has pruned, or an older CLI without --version: the digest is not on record.
+                return undefined;
+            }
+            return stackOutputsOf(JSON.parse(exported));
+        }
+        const start = updateTime(update.startTime);
+        const record = start === undefined ? undefined : backupStartedAt(await this.readDiyRecords(), start);
+        if (!record?.checkpoint) {
+            return undefined;
+        }
+        return stackOutputsOf(JSON.parse(decompressed(record.checkpoint, await readFile(record.checkpoint))));
+    }
+
+    /** The update records of a `file://` backend's history folder with their checkpoint files; empty elsewhere. */
+    private readDiyRecords(): Promise<DiyRecord[]> {
+        this.diyRecords ??= (async () => {
+            const workspace = this.stack.workspace;
+            const backend = (await workspace.whoAmI()).url ?? "";
+            const project = (await workspace.projectSettings()).name;
+            for (const dir of diyHistoryDirs(backend, project, this.stack.name, homedir()) ?? []) {
+                const files = await readdir(dir).catch(() => undefined);
+                const stackName = this.stack.name.split("/").pop() ?? this.stack.name;
+                const backups = checkpointBackups(files ?? [], stackName);
+                if (backups.length === 0) {
+                    continue;
+                }
+                return Promise.all(
+                    backups.map(async (b) => {
+                        const file = path.join(dir, b.history);
+                        return {
+                            startTime: historyStartTime(JSON.parse(decompressed(file, await readFile(file)))),
+                            checkpoint: b.checkpoint && path.join(dir, b.checkpoint),
+                        };
+                    }),
+                );
+            }
+            return [];
+        })();
+        return this.diyRecords;
+    }
+
+    /** Runs the Pulumi CLI of this workspace, with its environment, and returns stdout. */
+    private cli(args: string[]): Promise<string> {
+        const workspace = this.stack.workspace;
+        return runCli(workspace.pulumiCommand.command, args, workspace.workDir, {
+            ...workspace.envVars,
+            ...(workspace.pulumiHome ? { PULUMI_HOME: workspace.pulumiHome } : {}),
+        });
     }
 
     preview(options: OperationOptions = {}): Promise<PreviewResult> {
@@ -119,6 +186,20 @@ export class AutomationStageStack implements StageStack {
     up(options: OperationOptions = {}): Promise<UpResult> {
         return this.stack.up({ diff: true, message: options.message, onOutput: options.onOutput });
     }
+}
+
+/** One update of a `file://` backend's history: its start time (unix seconds) and its checkpoint file's path. */
+interface DiyRecord {
+    startTime?: number;
+    checkpoint?: string;
+}
+
+/** The text of a state file, which the backend may have compressed (`.gz`, `.zst`). */
+function decompressed(file: string, bytes: Buffer): string {
+    if (file.endsWith(".gz")) {
+        return gunzipSync(bytes).toString("utf8");
+    }
+    return (file.endsWith(".zst") ? zstdDecompressSync(bytes) : bytes).toString("utf8");
 }
 
 /**

@@ -63,12 +63,15 @@ export function stageStatus(stack: string, outputs: OutputMap, history: UpdateSu
     };
 }
 
-/** `#41 succeeded <end>` where updates are numbered; `<start> succeeded` where the start time is the address. */
+/**
+ * `41 succeeded <end>` where updates are numbered; `<start> succeeded` where the start time is the address. Either
+ * way the first word is exactly what `rollback --to` takes.
+ */
 function lastUpdateCell(r: StageStatus): string {
     if (r.lastUpdate === undefined) {
         return "never deployed";
     }
-    return r.lastVersion === undefined ? `${r.lastUpdate} ${r.lastResult}` : `#${r.lastUpdate} ${r.lastResult} ${r.lastEnd ?? ""}`.trim();
+    return r.lastVersion === undefined ? `${r.lastUpdate} ${r.lastResult}` : `${r.lastUpdate} ${r.lastResult} ${r.lastEnd ?? ""}`.trim();
 }
 
 /** Renders rows as an aligned text table. */

@@ -83,21 +83,72 @@ export function lastDeployment(history: readonly UpdateSummary[]): UpdateSummary
     return deployments(history)[0];
 }
 
-/** An update as an operator names it: `41` (a version) or `2026-11-29T22:50:01Z` (a start time, UTC). */
-export const UPDATE_ADDRESS = /^([1-9][0-9]*|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z)$/;
+/**
+ * The id of an update's result as `up` returns it (`UpResult.summary`): its version where the backend numbers
+ * updates, else its start time. A DIY backend reports version 0 for every update, which names nothing.
+ */
+export function summaryAddress(summary: Pick<UpdateSummary, "version" | "startTime">): string {
+    if (Number.isInteger(summary.version) && summary.version > 0) {
+        return String(summary.version);
+    }
+    const start = updateTime(summary.startTime);
+    return start === undefined ? "(no start time)" : formatTime(start);
+}
 
 /**
- * The deployment of `history` at `address`. A version is honoured only where the backend numbers updates; a start
- * time (UTC, to the second) everywhere. Throws a refusal that says what to pass instead.
+ * How an operator names the update to restore (`rollback --to`): `previous`, `build:<n>`, `sha:<7..40 hex>`, a version
+ * (`41`) or a start time in UTC (`2026-11-29T22:50:01Z`, optionally with milliseconds).
+ */
+export const UPDATE_ADDRESS = /^(previous|build:[0-9]+|sha:[0-9a-f]{7,40}|[1-9][0-9]*|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z)$/;
+
+/** A parsed {@link UPDATE_ADDRESS}. */
+export type UpdateAddress =
+    | { kind: "previous" }
+    | { kind: "build"; buildNumber: string }
+    | { kind: "sha"; prefix: string }
+    | { kind: "version"; version: number }
+    | { kind: "time"; ms: number; withMillis: boolean };
+
+/** Parses an update address; `undefined` for anything {@link UPDATE_ADDRESS} does not accept. */
+export function parseUpdateAddress(text: string): UpdateAddress | undefined {
+    if (!UPDATE_ADDRESS.test(text)) {
+        return undefined;
+    }
+    if (text === "previous") {
+        return { kind: "previous" };
+    }
+    if (text.startsWith("build:")) {
+        return { kind: "build", buildNumber: text.slice("build:".length) };
+    }
+    if (text.startsWith("sha:")) {
+        return { kind: "sha", prefix: text.slice("sha:".length) };
+    }
+    if (/^[0-9]+$/.test(text)) {
+        return { kind: "version", version: Number(text) };
+    }
+    const ms = Date.parse(text);
+    return Number.isNaN(ms) ? undefined : { kind: "time", ms, withMillis: text.includes(".") };
+}
+
+/** What an address may be, for refusals. */
+export const UPDATE_ADDRESS_HELP =
+    "pass previous, build:<n>, sha:<7..40 hex>, a version (41) or a start time in UTC (2026-11-29T22:50:01Z)";
+
+/**
+ * The deployment of `history` at a version or start-time `address`. A version is honoured only where the backend
+ * numbers updates; a start time everywhere, to the second, or to the millisecond when given with milliseconds (then
+ * it must match exactly: dropping them silently could pick another update). Throws a refusal that says what to pass
+ * instead. `build:` and `sha:` addresses are resolved in tools/history.ts, which knows what an update built.
  */
 export function findDeployment(stackName: string, history: readonly UpdateSummary[], address: string): UpdateSummary {
     const naming = updateNaming(history);
     const all = deployments(history);
     const known = () => all.map(naming.address).join(", ") || "none";
-    if (!UPDATE_ADDRESS.test(address)) {
-        throw refused(`${JSON.stringify(address)} names no update: pass a version (41) or a start time in UTC (2026-11-29T22:50:01Z)`);
+    const parsed = parseUpdateAddress(address);
+    if (parsed === undefined || (parsed.kind !== "version" && parsed.kind !== "time")) {
+        throw refused(`${JSON.stringify(address)} names no single update by version or time: ${UPDATE_ADDRESS_HELP}`);
     }
-    if (/^[0-9]+$/.test(address)) {
+    if (parsed.kind === "version") {
         if (!naming.numbered) {
             throw refused(
                 `stack ${stackName}'s backend does not number its updates (a DIY backend records every update as version 0), ` +
@@ -105,19 +156,22 @@ export function findDeployment(stackName: string, history: readonly UpdateSummar
                     `e.g. --to ${all[0] ? naming.address(all[0]) : "2026-11-29T22:50:01Z"} (deployments: ${known()})`,
             );
         }
-        const chosen = all.find((u) => String(u.version) === address);
+        const chosen = all.find((u) => u.version === parsed.version);
         if (!chosen) {
             throw refused(`stack ${stackName} has no deployment with version ${address} (deployments: ${known()})`);
         }
         return chosen;
     }
-    const wanted = formatTime(Date.parse(address));
+    const wanted = parsed.withMillis ? new Date(parsed.ms).toISOString() : formatTime(parsed.ms);
     const matches = all.filter((u) => {
         const start = updateTime(u.startTime);
-        return start !== undefined && formatTime(start) === wanted;
+        return start !== undefined && (parsed.withMillis ? start === parsed.ms : formatTime(start) === wanted);
     });
     if (matches.length === 0) {
-        throw refused(`stack ${stackName} has no deployment that started at ${wanted} (deployments: ${known()})`);
+        const hint = parsed.withMillis
+            ? ` to the millisecond; pass the time to the second as --list prints it, e.g. ${formatTime(parsed.ms)}`
+            : "";
+        throw refused(`stack ${stackName} has no deployment that started at ${wanted}${hint} (deployments: ${known()})`);
     }
     if (matches.length > 1) {
         throw refused(`stack ${stackName} has ${matches.length} deployments that started at ${wanted}: roll back with --digest instead`);

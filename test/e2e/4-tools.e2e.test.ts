@@ -90,4 +90,19 @@ describe("the tools on the real CLI and a DIY backend", function () {
         assert.match(dry.stdout, new RegExp(`update ${address}`));
         assert.ok(!dry.stdout.includes(secret) && !dry.stderr.includes(secret));
     });
+
+    it("reads each earlier update's outputs from the file backend's checkpoint backups (outputsOf)", async () => {
+        const history = await inWorkspaceEnv(async () => (await selectStageStack(QA, ws.dir)).history());
+        const succeeded = history.filter((u) => u.kind === "update" && u.result === "succeeded");
+        assert.ok(succeeded.length >= 2, "more than one update to tell apart");
+        const recorded = await inWorkspaceEnv(async () => {
+            const stack = await selectStageStack(QA, ws.dir);
+            return Promise.all(succeeded.map((u) => stack.outputsOf(u)));
+        });
+        // A pinned stage: each update's state must hold the digest its own config pinned, not the latest one.
+        for (const [i, u] of succeeded.entries()) {
+            const pinned = JSON.parse(u.config["slipway:image"].value!) as { ref: string };
+            assert.equal(recorded[i]?.appImageRef?.value, pinned.ref, `update started ${String(u.startTime)}`);
+        }
+    });
 });

@@ -82,7 +82,7 @@ describe("tools/cli", () => {
             [["rollback", "--stack", "prod", "--to-version", "0"], /argument '0' is invalid\. expected an update version/],
             [
                 ["rollback", "--stack", "prod", "--to", "yesterday"],
-                /argument 'yesterday' is invalid\. expected an update version \(41\) or its start time in UTC \(2026-11-29T22:50:01Z\)/,
+                /argument 'yesterday' is invalid\. expected previous, build:<n>, sha:<7\.\.40 hex>, an update version \(41\) or its start time in UTC \(2026-11-29T22:50:01Z\)/,
             ],
             [
                 ["rollback", "--stack", "prod", "--to-version", "9", "--digest", digest("b")],

@@ -8,6 +8,7 @@ import type { ConfigOptions, HistoryOptions, OperationOptions, StageStack } from
 import type { ToolContext } from "../../tools/context";
 import type { RegistryClient } from "../../tools/registry";
 import { ExitCode, ToolError } from "../../tools/errors";
+import { formatTime, numbersUpdates, updateTime } from "../../tools/updates";
 import * as assert from "node:assert/strict";
 
 /** A digest made of one repeated hex digit, readable in assertions. */
@@ -19,7 +20,7 @@ export const SECRET = "hunter2-db-password-9f8e7d";
 
 /** One recorded call. */
 export interface Call {
-    method: "history" | "getConfig" | "setConfig" | "setObjectConfig" | "outputs" | "preview" | "up";
+    method: "history" | "getConfig" | "setConfig" | "setObjectConfig" | "outputs" | "outputsOf" | "preview" | "up";
     args: unknown[];
 }
 
@@ -33,6 +34,8 @@ export interface UpdateSpec {
     /** A building stage (dev): the commit and CI build number the CLI records, and whether the tree was dirty. */
     build?: { gitSha: string; buildNumber?: string; dirty?: boolean };
     stage?: string;
+    /** The message the update was run with (default `deploy <version>`). */
+    message?: string;
 }
 
 /**
@@ -78,7 +81,7 @@ export function update(spec: UpdateSpec): UpdateSummary {
         kind: spec.kind ?? "update",
         startTime: start,
         endTime: new Date(start.getTime() + 95_000),
-        message: `deploy ${spec.version}`,
+        message: spec.message ?? `deploy ${spec.version}`,
         environment,
         config,
         result: spec.result ?? "succeeded",
@@ -142,6 +145,11 @@ export interface FakeOptions {
     changes?: OpMap;
     /** Makes `up` fail like the Automation API does when the CLI exits non-zero. */
     upError?: Error;
+    /**
+     * The outputs each update left in state, by its start time as {@link startedAt} prints it (what a backend keeps:
+     * `stack export --version`, or a DIY checkpoint backup). Updates not listed have no record.
+     */
+    stateOutputs?: Record<string, OutputMap>;
 }
 
 /** The recording fake. */
@@ -211,6 +219,13 @@ export class FakeStageStack implements StageStack {
         return structuredClone(this.options.outputs ?? {});
     }
 
+    async outputsOf(update: UpdateSummary): Promise<OutputMap | undefined> {
+        this.calls.push({ method: "outputsOf", args: [update] });
+        const start = updateTime(update.startTime);
+        const recorded = start === undefined ? undefined : this.options.stateOutputs?.[formatTime(start)];
+        return recorded && structuredClone(recorded);
+    }
+
     async preview(options?: OperationOptions): Promise<PreviewResult> {
         this.calls.push({ method: "preview", args: [options] });
         options?.onOutput?.("Previewing update (prod)\n");
@@ -223,9 +238,16 @@ export class FakeStageStack implements StageStack {
             throw this.options.upError;
         }
         options?.onOutput?.("Updating (prod)\n");
-        const version = Math.max(0, ...(this.options.history ?? []).map((u) => u.version)) + 1;
+        const history = this.options.history ?? [];
+        const version = Math.max(0, ...history.map((u) => u.version)) + 1;
+        // A DIY backend reports version 0 for the new update too: only its start time names it.
+        const numbered = history.length === 0 || numbersUpdates(history);
         const summary: UpdateSummary = {
             ...update({ version }),
+            // …and starts an hour after the newest update, as the next version would have.
+            ...(numbered
+                ? {}
+                : { version: 0, startTime: new Date(Math.max(...history.map((u) => updateTime(u.startTime) ?? 0)) + 3_600_000) }),
             message: options?.message ?? "",
             resourceChanges: this.options.changes ?? { same: 14, update: 2 },
         };

@@ -1,7 +1,15 @@
 import * as assert from "node:assert/strict";
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
-import { deployedImage, pickRollbackTarget, requireLastDeploymentSucceeded } from "../../tools/history";
-import { lastDeployment } from "../../tools/updates";
+import {
+    deployedImage,
+    isRollback,
+    pickRollbackTarget,
+    redeployReason,
+    requireLastDeploymentSucceeded,
+    ROLLBACK_MESSAGE_PREFIX,
+    type ImageResolver,
+} from "../../tools/history";
+import { formatTime, lastDeployment, updateNaming, updateTime } from "../../tools/updates";
 import { ExitCode, ToolError } from "../../tools/errors";
 import { diy, digest, REPO, startedAt, update } from "./fake-stage-stack";
 
@@ -39,13 +47,13 @@ describe("tools/history", () => {
             assert.equal(image.kind === "pinned" && image.digest, digest("b"));
         });
 
-        it("finds a built update's image through the git sha and build number tags", () => {
+        it("names a built update's unique build tag, never its moving sha tag", () => {
             const image = deployedImage(
                 update({ version: 9, stage: "dev", build: { gitSha: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", buildNumber: "88" } }),
             );
             assert.deepEqual(image, {
                 kind: "built",
-                tags: ["sha-0a1b2c3", "build-88"],
+                buildTag: "build-88",
                 buildNumber: "88",
                 gitSha: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
                 gitBranch: "main",
@@ -101,97 +109,134 @@ describe("tools/history", () => {
             update({ version: 7, result: "failed", pin: { digest: digest("e") } }),
             update({ version: 6, pin: { digest: digest("a"), buildNumber: "40" } }),
         ];
+        const pick = (history: UpdateSummary[], to?: string, built: Record<string, string> = {}) =>
+            pickRollbackTarget("prod", history, resolver(history, built), to);
+        const digestOf = (t: { resolved: { digest: string } }) => t.resolved.digest;
 
-        it("defaults to the newest earlier successful update that ran a different image", () => {
-            const target = pickRollbackTarget("prod", prod());
+        it("defaults to the newest earlier successful update that ran a different image", async () => {
+            const target = await pick(prod());
             assert.equal(target.update.version, 9);
             assert.equal(target.current.version, 10);
-            assert.equal(target.image.kind === "pinned" && target.image.digest, digest("b"));
+            assert.equal(digestOf(target), digest("b"));
+            assert.equal(await pick(prod(), "previous").then((t) => t.update.version), 9);
         });
 
-        it("skips earlier updates that ran the image running now", () => {
+        it("skips earlier updates that ran the image running now", async () => {
             // current = 9 (image b); 8 ran b too and 7 failed, so the rollback goes to 6.
-            const target = pickRollbackTarget("prod", prod().slice(1));
+            const target = await pick(prod().slice(1));
             assert.equal(target.current.version, 9);
             assert.equal(target.update.version, 6);
-            assert.equal(target.image.kind === "pinned" && target.image.digest, digest("a"));
+            assert.equal(digestOf(target), digest("a"));
         });
 
-        it("goes back to the last successful update when the current one failed", () => {
+        it("goes back to the last successful update when the current one failed", async () => {
             const history = [update({ version: 11, result: "failed", pin: { digest: digest("d") } }), ...prod()];
-            const target = pickRollbackTarget("prod", history);
+            const target = await pick(history);
             assert.equal(target.update.version, 10);
-            assert.equal(target.image.kind === "pinned" && target.image.digest, digest("c"));
+            assert.equal(digestOf(target), digest("c"));
         });
 
-        it("restores an explicit version and refuses failed, missing or imageless ones", () => {
-            const chosen = pickRollbackTarget("prod", prod(), "6");
+        it("restores an explicit version and refuses failed, missing or imageless ones", async () => {
+            const chosen = await pick(prod(), "6");
             assert.equal(chosen.update.version, 6);
-            assert.equal(chosen.image.kind === "pinned" && chosen.image.ref, `${REPO}@${digest("a")}`);
-            refuses(() => pickRollbackTarget("prod", prod(), "7"), /update 7 failed: only a successful update can be restored/);
-            refuses(() => pickRollbackTarget("prod", prod(), "99"), /no deployment with version 99 \(deployments: 10, 9, 8, 7, 6\)/);
+            assert.equal(chosen.resolved.ref, `${REPO}@${digest("a")}`);
+            await refusesAsync(pick(prod(), "7"), /update 7 failed: only a successful update can be restored/);
+            await refusesAsync(pick(prod(), "99"), /no deployment with version 99 \(deployments: 10, 9, 8, 7, 6\)/);
             const bad = [update({ version: 2 }), update({ version: 1, pin: { digest: "sha256:nope" } })];
-            refuses(
-                () => pickRollbackTarget("prod", bad, "1"),
-                /cannot restore update 1 of stack prod: update 1's slipway:image is not a valid pin/,
-            );
+            await refusesAsync(pick(bad, "1"), /cannot restore update 1 of stack prod: update 1's slipway:image is not a valid pin/);
         });
 
-        it("explains when there is nothing to roll back to", () => {
-            refuses(() => pickRollbackTarget("prod", []), /^stack prod has never been deployed: nothing to roll back to$/);
-            refuses(
-                () => pickRollbackTarget("prod", [update({ version: 1, pin: { digest: digest("a") } })]),
+        it("explains when there is nothing to roll back to", async () => {
+            await refusesAsync(pick([]), /^stack prod has never been deployed: nothing to roll back to$/);
+            await refusesAsync(
+                pick([update({ version: 1, pin: { digest: digest("a") } })]),
                 /^nothing to roll back to on stack prod: update 1 is its only successful update$/,
             );
-            refuses(
-                () => pickRollbackTarget("prod", [update({ version: 2, result: "failed" }), update({ version: 1, result: "failed" })]),
+            await refusesAsync(
+                pick([update({ version: 2, result: "failed" }), update({ version: 1, result: "failed" })]),
                 /no update of it ever succeeded/,
             );
-            refuses(
-                () =>
-                    pickRollbackTarget("prod", [
-                        update({ version: 2, pin: { digest: digest("a") } }),
-                        update({ version: 1, pin: { digest: digest("a") } }),
-                    ]),
-                /every earlier successful update ran the image that runs now \(update 2\)/,
+            await refusesAsync(
+                pick([update({ version: 2, pin: { digest: digest("a") } }), update({ version: 1, pin: { digest: digest("a") } })]),
+                /every earlier successful update ran the image that runs now \(update 2\): it would only redeploy the image that runs now \(sha256:aaaaaaaaaaaa\)$/,
             );
         });
 
-        describe("on a DIY backend: every update is version 0, newest first", () => {
-            it("defaults to the newest earlier successful update that ran a different image", () => {
-                for (const times of ["iso", "epoch"] as const) {
-                    const target = pickRollbackTarget("prod", diy(prod(), times));
-                    assert.equal(target.naming.describe(target.update), `update ${startedAt(9)}`, times);
-                    assert.equal(target.naming.describe(target.current), `update ${startedAt(10)}`);
-                    assert.equal(target.image.kind === "pinned" && target.image.digest, digest("b"));
-                }
+        describe("after a rollback (its message starts with 'slipway rollback:')", () => {
+            const rolledBack = (version: number, d: string) =>
+                update({ version, pin: { digest: d }, message: `${ROLLBACK_MESSAGE_PREFIX} prod to the image of update 2` });
+
+            it("a second rollback goes one step further back: [rollback→A, B, A, Z] restores Z", async () => {
+                const history = [
+                    rolledBack(4, digest("a")),
+                    update({ version: 3, pin: { digest: digest("b") } }),
+                    update({ version: 2, pin: { digest: digest("a") } }),
+                    update({ version: 1, pin: { digest: digest("f") } }),
+                ];
+                const target = await pick(history);
+                assert.equal(target.update.version, 1);
+                assert.equal(digestOf(target), digest("f"));
             });
 
-            it("skips the current image and failed updates, by time order", () => {
-                const target = pickRollbackTarget("prod", diy(prod().slice(1)));
-                assert.equal(target.naming.address(target.update), startedAt(6));
-                assert.equal(target.image.kind === "pinned" && target.image.digest, digest("a"));
-            });
-
-            it("restores the update named by its start time, and refuses a version with what to pass instead", () => {
-                const chosen = pickRollbackTarget("prod", diy(prod()), startedAt(6));
-                assert.equal(chosen.image.kind === "pinned" && chosen.image.digest, digest("a"));
-                refuses(() => pickRollbackTarget("prod", diy(prod()), startedAt(7)), new RegExp(`update ${startedAt(7)} failed`));
-                refuses(
-                    () => pickRollbackTarget("prod", diy(prod()), "6"),
-                    /does not number its updates .* e\.g\. --to 2026-11-01T19:00:00Z/,
+            it("compares a pinned rollback with the built updates by digest, so the bad build is not redeployed", async () => {
+                // dev built Z (1), A (2), B (3); a rollback pinned A's digest (4). A pin used to never equal a build.
+                const build = (version: number, n: string) =>
+                    update({ version, stage: "dev", build: { gitSha: n.repeat(40), buildNumber: `9${n}` } });
+                const dev = [rolledBack(4, digest("a")), build(3, "3"), build(2, "2"), build(1, "1")];
+                const built = { [startedAt(3)]: digest("b"), [startedAt(2)]: digest("a"), [startedAt(1)]: digest("f") };
+                const target = await pick(dev, undefined, built);
+                assert.equal(target.update.version, 1);
+                assert.equal(digestOf(target), digest("f"));
+                await refusesAsync(
+                    pick(dev.slice(0, 3), undefined, built),
+                    /^nothing to roll back to on stack prod: update 4 rolled back to the image of update 2, and no successful update before that one ran another image: rolling back again would only redeploy the image that runs now \(sha256:aaaaaaaaaaaa\)$/,
                 );
             });
 
-            it("says there is nothing to roll back to, naming the update by time", () => {
-                refuses(
-                    () => pickRollbackTarget("prod", diy([update({ version: 1, pin: { digest: digest("a") } })])),
+            it("without the prefix, an update is an ordinary deployment: its predecessor is the previous image", async () => {
+                const history = [
+                    update({ version: 4, pin: { digest: digest("a") }, message: "rollback prod to the image of update 2" }),
+                    update({ version: 3, pin: { digest: digest("b") } }),
+                    update({ version: 2, pin: { digest: digest("a") } }),
+                ];
+                assert.equal((await pick(history)).update.version, 3);
+                assert.equal(isRollback(history[0]), false);
+                assert.equal(isRollback(update({ version: 5, message: `${ROLLBACK_MESSAGE_PREFIX} prod` })), true);
+            });
+        });
+
+        describe("on a DIY backend: every update is version 0, newest first", () => {
+            it("defaults to the newest earlier successful update that ran a different image", async () => {
+                for (const times of ["iso", "epoch"] as const) {
+                    const target = await pick(diy(prod(), times));
+                    assert.equal(target.naming.describe(target.update), `update ${startedAt(9)}`, times);
+                    assert.equal(target.naming.describe(target.current), `update ${startedAt(10)}`);
+                    assert.equal(digestOf(target), digest("b"));
+                }
+            });
+
+            it("skips the current image and failed updates, by time order", async () => {
+                const target = await pick(diy(prod().slice(1)));
+                assert.equal(target.naming.address(target.update), startedAt(6));
+                assert.equal(digestOf(target), digest("a"));
+            });
+
+            it("restores the update named by its start time, and refuses a version with what to pass instead", async () => {
+                const chosen = await pick(diy(prod()), startedAt(6));
+                assert.equal(digestOf(chosen), digest("a"));
+                await refusesAsync(pick(diy(prod()), startedAt(7)), new RegExp(`update ${startedAt(7)} failed`));
+                await refusesAsync(pick(diy(prod()), "6"), /does not number its updates .* e\.g\. --to 2026-11-01T19:00:00Z/);
+            });
+
+            it("says there is nothing to roll back to, naming the update by time", async () => {
+                await refusesAsync(
+                    pick(diy([update({ version: 1, pin: { digest: digest("a") } })])),
                     new RegExp(`^nothing to roll back to on stack prod: update ${startedAt(1)} is its only successful update$`),
                 );
             });
         });
 
-        describe("a building stage's update built from uncommitted changes (git.dirty)", () => {
+        describe("a building stage's updates", () => {
             const sha = (c: string) => c.repeat(40);
             const dev = (dirty: { buildNumber?: string }) => [
                 update({ version: 32, stage: "dev", build: { gitSha: sha("3"), buildNumber: "91" } }),
@@ -199,42 +244,109 @@ describe("tools/history", () => {
                 update({ version: 30, stage: "dev", build: { gitSha: sha("1"), buildNumber: "89" } }),
             ];
 
-            it("is skipped: its sha tag may name a later image", () => {
-                const target = pickRollbackTarget("dev", dev({}));
-                assert.equal(target.update.version, 30);
-                assert.deepEqual(target.image.kind === "built" && target.image.tags, ["sha-1111111", "build-89"]);
-            });
-
-            it("is found by its CI build number alone when that number is unique", () => {
-                const target = pickRollbackTarget("dev", dev({ buildNumber: "90" }));
+            it("a build from uncommitted changes is restored by the digest its state recorded: a clean tree is no precondition", async () => {
+                const target = await pick(dev({}), undefined, { [startedAt(32)]: digest("3"), [startedAt(31)]: digest("2") });
                 assert.equal(target.update.version, 31);
-                assert.deepEqual(target.image.kind === "built" && target.image.tags, ["build-90"]);
+                assert.deepEqual(target.resolved, { ref: `${REPO}@${digest("2")}`, digest: digest("2"), via: "its recorded state" });
             });
 
-            it("is skipped when its CI build number is shared (a re-run), with the reason when nothing else is left", () => {
+            it("without recorded state, is skipped unless its CI build number is its own; never found by its sha tag", async () => {
+                const target = await pick(dev({}));
+                assert.equal(target.update.version, 30);
+                assert.deepEqual(target.resolved, { ref: `${REPO}@${digest("9")}`, digest: digest("9"), via: "tag build-89" });
+                assert.equal((await pick(dev({ buildNumber: "90" }))).update.version, 31);
+            });
+
+            it("is skipped when its CI build number is shared (a re-run), with the reason when nothing else is left", async () => {
                 const history = [
                     update({ version: 32, stage: "dev", build: { gitSha: sha("3"), buildNumber: "90" } }),
                     update({ version: 31, stage: "dev", build: { gitSha: sha("2"), buildNumber: "90", dirty: true } }),
                 ];
-                refuses(
-                    () => pickRollbackTarget("dev", history),
-                    /^nothing to roll back to on stack dev: no earlier successful update recorded a usable image; skipped update 31 was built from uncommitted changes \(git\.dirty\), so its sha tag may name a later image, and it has no unique ci\.build\.number$/,
-                );
-                refuses(
-                    () => pickRollbackTarget("dev", history, "31"),
-                    /cannot restore update 31 of stack dev: update 31 was built from uncommitted changes/,
+                await refusesAsync(
+                    pick(history),
+                    /^nothing to roll back to on stack prod: no earlier successful update recorded a usable image; skipped update 31 built its image and the backend keeps no record of its state, and its CI build number 90 is shared with another update$/,
                 );
             });
+
+            it("--to build:<n> and sha:<hex> pick the newest successful deployment of that build or commit", async () => {
+                const history = [
+                    update({ version: 33, stage: "dev", result: "failed", build: { gitSha: sha("1"), buildNumber: "92" } }),
+                    ...dev({}),
+                ];
+                assert.equal((await pick(history, "build:89")).update.version, 30);
+                assert.equal((await pick(history, "sha:1111111")).update.version, 30, "33 built the same commit but failed");
+                assert.equal((await pick(history, "sha:" + sha("1"))).update.version, 30);
+                await refusesAsync(pick(history, "build:92"), /no deployment of CI build 92 on stack prod succeeded \(update 33 failed\)/);
+                await refusesAsync(pick(history, "sha:abcdef0"), /^stack prod has no deployment of commit abcdef0$/);
+                assert.equal((await pick(prod(), "build:40")).update.version, 6, "a pin's recorded build number");
+            });
+        });
+    });
+
+    describe("redeployReason: what was deployed decides, not the checkout", () => {
+        const w = digest("a");
+        it("skips only when the newest deployment succeeded with exactly the target digest", () => {
+            const history = [update({ version: 5, pin: { digest: w } })];
+            assert.equal(redeployReason("prod", history, w, w), undefined);
+            assert.equal(redeployReason("prod", history, w, digest("b")), "the last update (5) deployed sha256:bbbbbbbbbbbb");
+            assert.equal(
+                redeployReason("prod", history, w, undefined),
+                "the last update (5) recorded no digest, so what runs is not known",
+            );
         });
 
-        it("picks a building stage's earlier commit", () => {
-            const dev = [
-                update({ version: 31, stage: "dev", build: { gitSha: "3333333333333333333333333333333333333333", buildNumber: "90" } }),
-                update({ version: 30, stage: "dev", build: { gitSha: "2222222222222222222222222222222222222222", buildNumber: "89" } }),
+        it("re-deploys after a failed or unfinished update, and on a stack never deployed", () => {
+            const failed = [
+                update({ version: 6, result: "failed", pin: { digest: digest("d") } }),
+                update({ version: 5, pin: { digest: w } }),
             ];
-            const target = pickRollbackTarget("dev", dev);
-            assert.equal(target.update.version, 30);
-            assert.deepEqual(target.image.kind === "built" && target.image.tags, ["sha-2222222", "build-89"]);
+            assert.equal(redeployReason("prod", failed, w, undefined), "the last update (6) failed");
+            assert.equal(redeployReason("prod", diy(failed), w, undefined), `the last update (${startedAt(6)}) failed`);
+            assert.equal(
+                redeployReason("prod", [update({ version: 7, result: "in-progress" })], w, undefined),
+                "the last update (7) is in-progress",
+            );
+            assert.equal(redeployReason("prod", [], w, undefined), "stack prod has never been deployed");
         });
     });
 });
+
+/** A resolver over plain data: a pin's digest from its config, a built image's from `built` (by start time). */
+function resolver(history: UpdateSummary[], built: Record<string, string>): ImageResolver {
+    return async (u) => {
+        const image = deployedImage(u, history);
+        if (image.kind === "unknown") {
+            return { reason: image.reason };
+        }
+        if (image.kind === "pinned") {
+            return { ref: image.ref, digest: image.digest, via: "its pin" };
+        }
+        const recorded = built[formatTime(updateTime(u.startTime) ?? 0)];
+        if (recorded) {
+            return { ref: `${REPO}@${recorded}`, digest: recorded, via: "its recorded state" };
+        }
+        const name = updateNaming(history).describe(u);
+        if (!image.buildTag) {
+            const why = image.buildNumber
+                ? `its CI build number ${image.buildNumber} is shared with another update`
+                : "it has no CI build number to find it by";
+            return { reason: `${name} built its image and the backend keeps no record of its state, and ${why}` };
+        }
+        // The registry of these tests: build-<n> names digest <last digit of n>.
+        return {
+            ref: `${REPO}@${digest(image.buildTag.slice(-1))}`,
+            digest: digest(image.buildTag.slice(-1)),
+            via: `tag ${image.buildTag}`,
+        };
+    };
+}
+
+/** Asserts that `p` rejects with a refusal (exit code 2) whose message matches. */
+async function refusesAsync(p: Promise<unknown>, message: RegExp): Promise<void> {
+    await assert.rejects(p, (err: unknown) => {
+        assert.ok(err instanceof ToolError, String(err));
+        assert.equal(err.exitCode, ExitCode.Refused);
+        assert.match(err.message, message);
+        return true;
+    });
+}

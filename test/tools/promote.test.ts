@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { promote } from "../../tools/promote";
-import { digest, fakeContext, FakeStageStack, outputsFor, REPO, update, refusal } from "./fake-stage-stack";
+import { diy, digest, fakeContext, FakeStageStack, outputsFor, REPO, startedAt, update, refusal } from "./fake-stage-stack";
 
 const buildConfig = { source: "build", context: "app" };
 const qaPinned = (d: string) => ({
@@ -111,12 +111,31 @@ describe("tools/promote", () => {
         assert.deepEqual(target.mutations(), []);
     });
 
-    it("does nothing when the target already runs the digest", async () => {
-        const target = new FakeStageStack("qa", { config: { "slipway:image": qaPinned(digest("a")) } });
+    it("does nothing when the target's last update succeeded with the digest and the checkout pins it", async () => {
+        const target = new FakeStageStack("qa", {
+            config: { "slipway:image": qaPinned(digest("a")) },
+            history: [update({ version: 6, stage: "qa", pin: { digest: digest("a") } })],
+        });
         const { ctx, io } = fakeContext([dev(), target]);
         await promote(ctx, { from: "dev", to: "qa", yes: true });
         assert.deepEqual(target.mutations(), []);
-        assert.equal(io.out, `qa is already pinned to ${REPO}@${digest("a")}: nothing to promote\n`);
+        assert.equal(io.out, `qa is already pinned to ${REPO}@${digest("a")} and its last update deployed it: nothing to promote\n`);
+    });
+
+    it("re-deploys when the checkout pins the digest but the target's last update failed (a promotion whose up failed)", async () => {
+        const target = new FakeStageStack("qa", {
+            config: { "slipway:image": qaPinned(digest("a")) },
+            history: diy([
+                update({ version: 6, stage: "qa", result: "failed", pin: { digest: digest("a") } }),
+                update({ version: 5, stage: "qa", pin: { digest: digest("9") } }),
+            ]),
+        });
+        const { ctx, io } = fakeContext([dev(), target]);
+        await promote(ctx, { from: "dev", to: "qa", yes: true });
+        assert.equal(target.callsOf("up").length, 1);
+        assert.match(io.err, new RegExp(`^the last update \\(${startedAt(6)}\\) failed: re-deploying ${REPO}@sha256:a{64}$`, "m"));
+        // A DIY backend names the new update by its start time, never "update 0".
+        assert.match(io.out, new RegExp(`^update ${startedAt(7)} succeeded: `, "m"));
     });
 
     it("refuses promoting a stack to itself", async () => {

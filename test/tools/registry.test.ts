@@ -245,3 +245,95 @@ describe("tools/registry (HTTP API v2 against a server on 127.0.0.1)", () => {
         assert.deepEqual(registryOptionsFromEnv({ SLIPWAY_REGISTRY_INSECURE: "true" }), { insecure: true });
     });
 });
+
+describe("tools/registry on ports the fetch standard blocks (node:http, not fetch)", () => {
+    /** Listens on 127.0.0.1 (loopback only) on the first free port of `ports`. */
+    async function listenOnBlockedPort(handler: http.RequestListener, ports: number[]): Promise<{ server: http.Server; port: number }> {
+        for (const port of ports) {
+            const server = http.createServer(handler);
+            const ok = await new Promise<boolean>((resolve) => {
+                server.once("error", () => resolve(false));
+                server.listen(port, "127.0.0.1", () => resolve(true));
+            });
+            if (ok) {
+                return { server, port };
+            }
+        }
+        throw new Error(`none of the ports ${ports.join(", ")} is free on 127.0.0.1`);
+    }
+
+    it("reads the digest header from a registry on port 10080 (or 6666), following a same-origin redirect", async () => {
+        const seen: string[] = [];
+        const { server, port } = await listenOnBlockedPort(
+            (req, res) => {
+                seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
+                if (req.url === `${MANIFEST_PATH}build-7`) {
+                    res.writeHead(307, { Location: `${MANIFEST_PATH}${digest("7")}` });
+                } else {
+                    res.writeHead(200, { "Docker-Content-Digest": digest("7") });
+                }
+                res.end();
+            },
+            [10080, 6666],
+        );
+        try {
+            const client = new HttpRegistryClient({ credentials: { token: "t0k" } });
+            assert.equal(await client.resolve(`127.0.0.1:${port}/team/slipway-app`, "build-7"), digest("7"));
+            assert.deepEqual(seen, [`HEAD ${MANIFEST_PATH}build-7 Bearer t0k`, `HEAD ${MANIFEST_PATH}${digest("7")} Bearer t0k`]);
+        } finally {
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+    });
+
+    it("drops the credentials on a redirect to another origin, as fetch does", async () => {
+        const storageSeen: (string | undefined)[] = [];
+        const storage = http.createServer((req, res) => {
+            storageSeen.push(req.headers.authorization);
+            res.writeHead(200, { "Content-Type": "application/json" });
+            res.end(JSON.stringify({ config: { Labels: { "dev.slipway.build-number": "7" } } }));
+        });
+        await new Promise<void>((resolve) => storage.listen(0, "127.0.0.1", resolve));
+        const storagePort = (storage.address() as AddressInfo).port;
+        const { server, port } = await listenOnBlockedPort(
+            (req, res) => {
+                if (req.url?.startsWith("/v2/team/slipway-app/blobs/")) {
+                    res.writeHead(302, { Location: `http://127.0.0.1:${storagePort}/blob` });
+                    res.end();
+                    return;
+                }
+                res.writeHead(200, { "Content-Type": "application/json" });
+                res.end(JSON.stringify({ schemaVersion: 2, config: { digest: digest("3") } }));
+            },
+            [10080, 6666],
+        );
+        try {
+            const client = new HttpRegistryClient({ credentials: { token: "t0k" } });
+            assert.deepEqual(await client.labels(`127.0.0.1:${port}/team/slipway-app`, digest("2")), { "dev.slipway.build-number": "7" });
+            assert.deepEqual(storageSeen, [undefined]);
+        } finally {
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+            await new Promise<void>((resolve) => storage.close(() => resolve()));
+        }
+    });
+
+    it("names the registry, the URL and the cause when the connection is refused", async () => {
+        // Nothing listens on 127.0.0.1:6667 here; fetch would have refused the port itself with a bare "fetch failed".
+        await assert.rejects(
+            new HttpRegistryClient().resolve("127.0.0.1:6667/team/slipway-app", "build-1"),
+            /^Error: cannot reach registry 127\.0\.0\.1:6667: HEAD http:\/\/127\.0\.0\.1:6667\/v2\/team\/slipway-app\/manifests\/build-1 failed: connect ECONNREFUSED 127\.0\.0\.1:6667$/,
+        );
+    });
+
+    it("times out a registry that never answers, naming it", async () => {
+        const { server, port } = await listenOnBlockedPort(() => undefined, [6668, 6669]);
+        try {
+            await assert.rejects(
+                new HttpRegistryClient({ timeoutMs: 200 }).resolve(`127.0.0.1:${port}/team/slipway-app`, "build-1"),
+                new RegExp(`^Error: cannot reach registry 127\\.0\\.0\\.1:${port}: HEAD .* failed: no answer within 200 ms$`),
+            );
+        } finally {
+            server.closeAllConnections();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        }
+    });
+});

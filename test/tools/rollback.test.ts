@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import type { OutputMap } from "@pulumi/pulumi/automation";
 import { rollback, type RollbackOptions } from "../../tools/rollback";
 import { diy, digest, fakeContext, FakeRegistry, FakeStageStack, outputsFor, REPO, refusal, startedAt, update } from "./fake-stage-stack";
 
@@ -49,7 +50,7 @@ describe("tools/rollback", () => {
         assert.equal(stack.callsOf("up").length, 1);
         assert.match(
             (stack.callsOf("up")[0].args[0] as { message: string }).message,
-            /^rollback prod to the image of update 10 \(current: update 12, succeeded\)$/,
+            /^slipway rollback: prod to the image of update 10 \(current: update 12, succeeded\)$/,
         );
         assert.match(io.out, /^rollback prod to the image of update 10 .*sha256:b{64} \(build 41, branch main, sha bbbbbbb\)\n/);
         assert.match(io.out, /update 13 succeeded: \+0 ~2 -0 ±0 =14\n/);
@@ -136,8 +137,10 @@ describe("tools/rollback", () => {
             assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("b")}`);
             assert.equal(
                 (stack.callsOf("up")[0].args[0] as { message: string }).message,
-                `rollback prod to the image of update ${startedAt(10)} (current: update ${startedAt(12)}, succeeded)`,
+                `slipway rollback: prod to the image of update ${startedAt(10)} (current: update ${startedAt(12)}, succeeded)`,
             );
+            // The new update is named by its start time, as --to takes it: a DIY backend reports version 0.
+            assert.match(io.out, new RegExp(`^update ${startedAt(13)} succeeded: `, "m"));
             assert.doesNotMatch(io.out, /update 0\b/);
         });
 
@@ -170,24 +173,98 @@ describe("tools/rollback", () => {
         assert.deepEqual(stack.mutations(), []);
     });
 
+    describe("decides from what was deployed, not from the checked-out Pulumi.<stack>.yaml", () => {
+        /** A failed promotion: CI pinned d in its workspace, up failed (stuck rollout); the checkout still says c. */
+        const afterFailedPromotion = () =>
+            new FakeStageStack("prod", {
+                config: { "slipway:image": pinned(digest("c")) },
+                history: [update({ version: 13, result: "failed", pin: { digest: digest("d"), buildNumber: "44" } }), ...prodHistory()],
+            });
+
+        it("after a failed promotion, re-deploys the last good image although the checkout already pins it", async () => {
+            const stack = afterFailedPromotion();
+            const { ctx, io } = fakeContext([stack]);
+            await rollback(ctx, opts());
+            assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("c")}`);
+            assert.equal(stack.callsOf("up").length, 1, "the stuck rollout is replaced");
+            assert.match(io.out, new RegExp(`^the last update \\(13\\) failed: re-deploying ${REPO}@sha256:c{64}\n`));
+        });
+
+        it("names the failed update by its start time on a DIY backend", async () => {
+            const stack = new FakeStageStack("prod", {
+                config: { "slipway:image": pinned(digest("c")) },
+                history: diy([update({ version: 13, result: "failed", pin: { digest: digest("d") } }), ...prodHistory()]),
+            });
+            const { ctx, io } = fakeContext([stack]);
+            await rollback(ctx, opts());
+            assert.equal(stack.callsOf("up").length, 1);
+            assert.match(io.out, new RegExp(`^the last update \\(${startedAt(13)}\\) failed: re-deploying `));
+        });
+
+        it("skips the up only when the last update succeeded with exactly that digest and the checkout pins it", async () => {
+            const stack = prod();
+            const { ctx, io } = fakeContext([stack]);
+            await rollback(ctx, opts({ to: "12" }));
+            assert.deepEqual(stack.mutations(), []);
+            assert.equal(
+                io.out,
+                `prod is already pinned to ${REPO}@${digest("c")} and its last update deployed it: nothing to roll back\n`,
+            );
+        });
+    });
+
+    describe("a second rollback in a row", () => {
+        it("goes one step further back instead of redeploying the bad build", async () => {
+            // dev built Z (1), A (2), then the bad B (3); rollback pinned A (4). The next rollback must go to Z.
+            const build = (version: number, n: string) =>
+                update({ version, stage: "dev", build: { gitSha: n.repeat(40), buildNumber: `9${n}` } });
+            const dev = new FakeStageStack("dev", {
+                config: { "slipway:image": pinned(digest("a"), "92") },
+                history: [
+                    update({
+                        version: 4,
+                        stage: "dev",
+                        pin: { digest: digest("a") },
+                        message: "slipway rollback: dev to the image of update 2",
+                    }),
+                    build(3, "3"),
+                    build(2, "2"),
+                    build(1, "1"),
+                ],
+                stateOutputs: {
+                    [startedAt(3)]: outputsFor(digest("b")),
+                    [startedAt(2)]: outputsFor(digest("a")),
+                    [startedAt(1)]: outputsFor(digest("f")),
+                },
+            });
+            const registry = new FakeRegistry();
+            const { ctx } = fakeContext([dev], registry);
+            await rollback(ctx, opts({ stack: "dev" }));
+            assert.equal(dev.object("slipway:image")?.ref, `${REPO}@${digest("f")}`);
+            assert.match((dev.callsOf("up")[0].args[0] as { message: string }).message, /^slipway rollback: dev to the image of update 1 /);
+            assert.deepEqual(registry.lookups, [`labels ${REPO}@${digest("f")}`], "no tag is looked up: every digest was on record");
+        });
+    });
+
     describe("a building stage (dev)", () => {
         const devConfig = { source: "build", runtimeBaseImage: `node@${digest("6")}`, context: "app" };
-        const dev = () =>
+        const dev = (stateOutputs: Record<string, OutputMap> = {}) =>
             new FakeStageStack("dev", {
                 config: { "slipway:image": devConfig },
                 outputs: outputsFor(digest("e"), { stageName: "dev" }),
+                stateOutputs,
                 history: [
                     update({ version: 31, stage: "dev", build: { gitSha: "3333333333333333333333333333333333333333", buildNumber: "90" } }),
                     update({ version: 30, stage: "dev", build: { gitSha: "2222222222222222222222222222222222222222", buildNumber: "89" } }),
                 ],
             });
 
-        it("finds the earlier image by its sha tag in the registry and pins it", async () => {
-            const stack = dev();
-            const registry = new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("2") });
+        it("restores the digest the earlier update recorded in its own state, never looking up a tag", async () => {
+            const stack = dev({ [startedAt(30)]: outputsFor(digest("2")) });
+            const registry = new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("7"), [`${REPO}:build-89`]: digest("7") });
             const { ctx, io } = fakeContext([stack], registry);
             await rollback(ctx, opts({ stack: "dev" }));
-            assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`, `labels ${REPO}@${digest("2")}`]);
+            assert.deepEqual(registry.lookups, [`labels ${REPO}@${digest("2")}`]);
             assert.deepEqual(stack.object("slipway:image"), {
                 source: "pinned",
                 ref: `${REPO}@${digest("2")}`,
@@ -195,14 +272,29 @@ describe("tools/rollback", () => {
                 gitBranch: "main",
                 gitSha: "2222222222222222222222222222222222222222",
             });
-            assert.match(io.err, new RegExp(`resolved ${REPO}:sha-2222222 → sha256:2{64}`));
+            assert.match(io.err, /resolved the image of update 30 → sha256:2{64} \(from its recorded state\)/);
+        });
+
+        it("restores a build from uncommitted changes by its recorded digest: a clean tree is no precondition", async () => {
+            const stack = new FakeStageStack("dev", {
+                config: { "slipway:image": devConfig },
+                outputs: outputsFor(digest("e")),
+                history: [
+                    update({ version: 31, stage: "dev", build: { gitSha: "3".repeat(40), buildNumber: "90" } }),
+                    update({ version: 30, stage: "dev", build: { gitSha: "2".repeat(40), dirty: true } }),
+                ],
+                stateOutputs: { [startedAt(30)]: outputsFor(digest("2")) },
+            });
+            const { ctx } = fakeContext([stack]);
+            await rollback(ctx, opts({ stack: "dev" }));
+            assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("2")}`);
         });
 
         it("pins the metadata the image was built with, from its labels, over what history recorded", async () => {
             // A local build: history has the commit, but the build number ("local") only the image itself records.
             const stack = dev();
             const registry = new FakeRegistry(
-                { [`${REPO}:sha-2222222`]: digest("2") },
+                { [`${REPO}:build-89`]: digest("2") },
                 {
                     [`${REPO}@${digest("2")}`]: {
                         "dev.slipway.build-number": "local",
@@ -225,7 +317,7 @@ describe("tools/rollback", () => {
 
         it("--dry-run prints the by-hand commands, removing the build-only object first", async () => {
             const stack = dev();
-            const { ctx, io } = fakeContext([stack], new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("2") }));
+            const { ctx, io } = fakeContext([stack], new FakeRegistry({ [`${REPO}:build-89`]: digest("2") }));
             await rollback(ctx, opts({ stack: "dev", dryRun: true }));
             assert.deepEqual(stack.mutations(), []);
             const commands = io.out.split("\n").filter((l) => l.startsWith("  pulumi"));
@@ -233,12 +325,12 @@ describe("tools/rollback", () => {
             assert.equal(commands.length, 7);
         });
 
-        it("falls back to the build-number tag", async () => {
+        it("without a recorded digest, finds the image by its unique build tag, never by its moving sha tag", async () => {
             const stack = dev();
-            const registry = new FakeRegistry({ [`${REPO}:build-89`]: digest("8") });
+            const registry = new FakeRegistry({ [`${REPO}:sha-2222222`]: digest("7"), [`${REPO}:build-89`]: digest("8") });
             const { ctx } = fakeContext([stack], registry);
             await rollback(ctx, opts({ stack: "dev" }));
-            assert.deepEqual(registry.lookups, [`${REPO}:sha-2222222`, `${REPO}:build-89`, `labels ${REPO}@${digest("8")}`]);
+            assert.deepEqual(registry.lookups, [`${REPO}:build-89`, `labels ${REPO}@${digest("8")}`]);
             assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("8")}`);
         });
 
@@ -247,7 +339,7 @@ describe("tools/rollback", () => {
             const { ctx } = fakeContext([stack]);
             await refusal(
                 rollback(ctx, opts({ stack: "dev" })),
-                /none of its tags \(sha-2222222, build-89\) is in .*slipway-app .*nothing to roll back to/,
+                /^nothing to roll back to on stack dev: .*skipped update 30 built its image and the backend keeps no record of its state, and its tag build-89 is not in .*slipway-app \(expired by the lifecycle policy\?\)$/,
             );
             assert.deepEqual(stack.mutations(), []);
         });

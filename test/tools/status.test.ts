@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { formatStatusTable, stageStatus, status } from "../../tools/status";
 import { ExitCode } from "../../tools/errors";
+import { UPDATE_ADDRESS } from "../../tools/updates";
 import { diy, digest, fakeContext, FakeStageStack, outputsFor, startedAt, update } from "./fake-stage-stack";
 
 describe("tools/status", () => {
@@ -47,6 +48,23 @@ describe("tools/status", () => {
         }
     });
 
+    it("prints each stage's last update as the id rollback --to takes", async () => {
+        const numbered = [update({ version: 7, result: "failed", pin: { digest: digest("b") } }), update({ version: 6 })];
+        for (const [history, id] of [
+            [numbered, "7"],
+            [diy(numbered), startedAt(7)],
+        ] as const) {
+            const table = formatStatusTable([stageStatus("qa", outputsFor(digest("a")), [...history])]);
+            const cell =
+                table
+                    .split("\n")[1]
+                    .split(/\s{2,}/)
+                    .pop() ?? "";
+            assert.equal(cell.split(" ")[0], id);
+            assert.equal(UPDATE_ADDRESS.test(cell.split(" ")[0]), true);
+        }
+    });
+
     it("formats an aligned table with a row per stage", () => {
         const table = formatStatusTable([
             {
@@ -67,7 +85,7 @@ describe("tools/status", () => {
             table,
             [
                 "STAGE  DIGEST               BUILD  BRANCH  SHA      LAST UPDATE",
-                "dev    sha256:aaaaaaaaaaaa  41     main    0123456  #31 succeeded 2026-11-02T10:00:00Z",
+                "dev    sha256:aaaaaaaaaaaa  41     main    0123456  31 succeeded 2026-11-02T10:00:00Z",
                 "prod   -                    -      -       -        never deployed",
                 "qa     error: unreadable (see stderr)",
                 "",

@@ -1,5 +1,15 @@
 import * as assert from "node:assert/strict";
-import { deployments, findDeployment, formatTime, lastDeployment, numbersUpdates, updateNaming, updateTime } from "../../tools/updates";
+import {
+    deployments,
+    findDeployment,
+    formatTime,
+    lastDeployment,
+    numbersUpdates,
+    parseUpdateAddress,
+    summaryAddress,
+    updateNaming,
+    updateTime,
+} from "../../tools/updates";
 import { refusal } from "./fake-stage-stack";
 import { diy, digest, startedAt, update } from "./fake-stage-stack";
 
@@ -63,6 +73,38 @@ describe("tools/updates: ordering and naming updates on every backend", () => {
         assert.equal(findDeployment("prod", history, startedAt(9).replace("Z", ".000Z")), history[3]);
     });
 
+    it("matches a start time given with milliseconds exactly, or refuses it: never drops them", async () => {
+        const history = diy(cloud());
+        assert.equal(findDeployment("prod", history, startedAt(9).replace("Z", ".000Z")), history[3]);
+        await refusal(
+            Promise.resolve().then(() => findDeployment("prod", history, startedAt(9).replace("Z", ".500Z"))),
+            new RegExp(
+                `^stack prod has no deployment that started at ${startedAt(9).replace("Z", ".500Z")} to the millisecond; ` +
+                    `pass the time to the second as --list prints it, e\\.g\\. ${startedAt(9)} \\(deployments: `,
+            ),
+        );
+    });
+
+    it("parses every form of address --to takes, and nothing else", () => {
+        assert.deepEqual(parseUpdateAddress("previous"), { kind: "previous" });
+        assert.deepEqual(parseUpdateAddress("build:1042"), { kind: "build", buildNumber: "1042" });
+        assert.deepEqual(parseUpdateAddress("sha:0a1b2c3"), { kind: "sha", prefix: "0a1b2c3" });
+        assert.deepEqual(parseUpdateAddress("41"), { kind: "version", version: 41 });
+        assert.deepEqual(parseUpdateAddress("2026-11-29T22:50:01.250Z"), {
+            kind: "time",
+            ms: Date.UTC(2026, 10, 29, 22, 50, 1, 250),
+            withMillis: true,
+        });
+        for (const bad of ["0", "build:local", "sha:0a1b2c", "sha:0A1B2C3", "2026-11-29 22:50:01", "2026-11-29T22:50:01+01:00", "latest"]) {
+            assert.equal(parseUpdateAddress(bad), undefined, bad);
+        }
+    });
+
+    it("names the update up returned: its version, or its start time where the backend reports version 0", () => {
+        assert.equal(summaryAddress({ version: 13, startTime: new Date(0) }), "13");
+        assert.equal(summaryAddress({ version: 0, startTime: new Date(Date.UTC(2026, 10, 29, 22, 50, 1, 400)) }), "2026-11-29T22:50:01Z");
+    });
+
     it("refuses a version on a DIY backend, saying what to pass instead", async () => {
         await refusal(
             Promise.resolve().then(() => findDeployment("prod", diy(cloud()), "9")),
@@ -84,6 +126,10 @@ describe("tools/updates: ordering and naming updates on every backend", () => {
         await refuse(diy(cloud()), "2026-01-01T00:00:00Z", /has no deployment that started at 2026-01-01T00:00:00Z/);
         const twins = diy([update({ version: 3 }), update({ version: 3 })]);
         await refuse(twins, startedAt(3), /has 2 deployments that started at .*: roll back with --digest instead/);
-        await refuse(cloud(), "yesterday", /names no update: pass a version \(41\) or a start time in UTC/);
+        await refuse(
+            cloud(),
+            "yesterday",
+            /names no single update by version or time: pass previous, build:<n>, sha:<7\.\.40 hex>, a version \(41\) or a start time in UTC/,
+        );
     });
 });
