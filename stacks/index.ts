@@ -5,10 +5,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import { LocalGitInfo, resolveBuildMetadata } from "../components/lib/build-metadata";
-import { decodeProjectConfig, parseStackConfig, StackConfigError, withBaseImageFromEnv } from "./config";
+import { decodeProjectConfig, parseStackConfig, withBaseImageFromEnv } from "./config";
 import { defineStage } from "./stage";
 
-const config = readStackConfig();
+const config = parseStackConfig(withBaseImageFromEnv(decodeProjectConfig(pulumi.runtime.allConfig()), process.env));
 // Each export is one output of the contract (contracts/outputs.ts); a test checks the list.
 const stage = defineStage(config, resolveBuildMetadata(process.env, readLocalGit()));
 
@@ -23,19 +23,6 @@ export const serviceName = stage.serviceName;
 export const buildNumber = stage.buildNumber;
 export const gitBranch = stage.gitBranch;
 export const gitSha = stage.gitSha;
-
-/**
- * The stack's config, or a stop with the list of bad keys: a RunError ends the program with its message only, where
- * any other error would print a stack trace of the program around it.
- */
-function readStackConfig() {
-    try {
-        return parseStackConfig(withBaseImageFromEnv(decodeProjectConfig(pulumi.runtime.allConfig()), process.env));
-    } catch (err) {
-        if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
-        throw err;
-    }
-}
 
 /** Branch and commit of the local checkout, for runs outside CI; empty when git is unavailable. */
 function readLocalGit(): LocalGitInfo {

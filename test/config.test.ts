@@ -435,6 +435,12 @@ describe("stack config: bad input is refused before any resource exists", () => 
         });
     }
 
+    it("is a Pulumi RunError, which the engine prints as its message alone, without the program's stack trace", () => {
+        const error = new StackConfigError(["slipway:app.replica: unknown key"]);
+        assert.ok(pulumi.RunError.isInstance(error));
+        assert.equal(error.message, "Invalid Slipway stack config (1 problem):\n  slipway:app.replica: unknown key");
+    });
+
     it("lists every bad key in one error, not just the first", () => {
         const raw = dev((c) => {
             c.app.replicas = 0;

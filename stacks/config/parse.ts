@@ -1,14 +1,18 @@
 /**
  * Reading the config Pulumi hands the program, and turning schema issues into one error that lists every bad key.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { StackConfig, stackConfigSchema, TEXT_KEYS } from "./schema";
 
 /** The Pulumi project whose `<project>:<key>` config Slipway reads. */
 export const PROJECT = "slipway";
 
-/** Raised for bad stack config; `problems` holds one line per bad key. */
-export class StackConfigError extends Error {
+/**
+ * Raised for bad stack config; `problems` holds one line per bad key. A Pulumi RunError: the engine prints its message
+ * alone, where any other error thrown by a program comes with the program's stack trace around it.
+ */
+export class StackConfigError extends pulumi.RunError {
     constructor(readonly problems: string[]) {
         super(`Invalid Slipway stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`);
         this.name = "StackConfigError";
