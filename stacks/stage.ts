@@ -19,12 +19,19 @@ export interface StackOutputs {
     buildImageRef?: pulumi.Output<string>;
     /** The app image by digest: what promotion copies to the next stage. */
     appImageRef: pulumi.Output<string>;
+    /** The app image's digest, `sha256:…`. */
     appImageDigest: pulumi.Output<string>;
+    /** Full tag references the build pushed; empty in pinned stages. */
     appImageTags: pulumi.Output<string[]>;
+    /** The stage's Kubernetes namespace. */
     namespace: pulumi.Output<string>;
+    /** The app's Service, reachable as `<serviceName>.<namespace>`. */
     serviceName: pulumi.Output<string>;
+    /** CI build number of the running image. */
     buildNumber: string;
+    /** Git branch the running image was built from. */
     gitBranch: string;
+    /** Git commit the running image was built from. */
     gitSha: string;
 }
 
