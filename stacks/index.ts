@@ -6,11 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { execFileSync } from "node:child_process";
 import { LocalGitInfo, resolveBuildMetadata } from "../components/lib/build-metadata";
 import { decodeProjectConfig, parseStackConfig, withBaseImageFromEnv } from "./config";
+import { PROJECT_ROOT } from "./paths";
 import { defineStage } from "./stage";
 
 const config = parseStackConfig(withBaseImageFromEnv(decodeProjectConfig(pulumi.runtime.allConfig()), process.env));
 // Each export is one output of the contract (contracts/outputs.ts); a test checks the list.
-const stage = defineStage(config, resolveBuildMetadata(process.env, readLocalGit()));
+// Build contexts are relative to this repository's root, whatever the working directory.
+const stage = defineStage(config, resolveBuildMetadata(process.env, readLocalGit()), { projectRoot: PROJECT_ROOT });
 
 export const stageName = stage.stageName;
 export const registryServer = stage.registryServer;

@@ -19,12 +19,19 @@ export interface StackOutputs {
     buildImageRef?: pulumi.Output<string>;
     /** The app image by digest: what promotion copies to the next stage. */
     appImageRef: pulumi.Output<string>;
+    /** The app image's digest, `sha256:…`. */
     appImageDigest: pulumi.Output<string>;
+    /** Full tag references the build pushed; empty in pinned stages. */
     appImageTags: pulumi.Output<string[]>;
+    /** The stage's Kubernetes namespace. */
     namespace: pulumi.Output<string>;
+    /** The app's Service, reachable as `<serviceName>.<namespace>`. */
     serviceName: pulumi.Output<string>;
+    /** CI build number of the running image. */
     buildNumber: string;
+    /** Git branch the running image was built from. */
     gitBranch: string;
+    /** Git commit the running image was built from. */
     gitSha: string;
 }
 
@@ -45,6 +52,16 @@ export function kubernetesProviderArgs(k: StackConfig["kubernetes"]): k8s.Provid
     return { context: k.context, kubeconfig: k.kubeconfig };
 }
 
+/** Options of {@link defineStage}. */
+export interface StageOptions {
+    /**
+     * The folder the config's relative paths (`image.context`, `buildImage.context`, `image.exportArtifactsTo`) are
+     * relative to: the Pulumi project's folder. Defaults to the working directory, which is the project's folder
+     * when Pulumi runs the program (unless Pulumi.yaml's `main:` names a subfolder).
+     */
+    projectRoot?: string;
+}
+
 /**
  * Composes one stage: Registry → BuildImage → AppImage → AppDeployment. Stages that build (local,
  * dev) own the registry and both images; pinned stages (qa, prod) create no registry or build
@@ -52,11 +69,13 @@ export function kubernetesProviderArgs(k: StackConfig["kubernetes"]): k8s.Provid
  *
  * @param config validated stack config (see `config.ts`)
  * @param buildMetadata where the source came from, for stages that build
+ * @param options where the project's folder is
  */
-export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): StackOutputs {
+export function defineStage(config: StackConfig, buildMetadata: BuildMetadata, options: StageOptions = {}): StackOutputs {
     const provider = new k8s.Provider("k8s", kubernetesProviderArgs(config.kubernetes));
+    const at = (configured: string) => projectPath(configured, process.cwd(), options.projectRoot ?? process.cwd());
     const { registry, buildImage, image, metadata, registryServer } =
-        config.imageSource === "build" ? buildingImages(config, buildMetadata) : pinnedImages(config);
+        config.imageSource === "build" ? buildingImages(config, buildMetadata, at) : pinnedImages(config, at);
 
     const app = config.app;
     const deployment = new AppDeployment(
@@ -104,6 +123,9 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata): 
     };
 }
 
+/** A config path as docker-build gets it (see `projectPath`). */
+type ProjectPath = (configured: string) => string;
+
 /** The image side of a stage: which registry and build environment it keeps, and the app image it runs. */
 interface StageImages {
     registry?: Registry;
@@ -116,20 +138,20 @@ interface StageImages {
 }
 
 /** A building stage: its registry, its build environment, and the app image built FROM it. */
-function buildingImages(config: BuildingStackConfig, metadata: BuildMetadata): StageImages {
+function buildingImages(config: BuildingStackConfig, metadata: BuildMetadata, at: ProjectPath): StageImages {
     const registry = new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name));
-    const buildImage = buildEnvironment(config, registry, config.buildImage);
+    const buildImage = buildEnvironment(config, registry, config.buildImage, at);
     const image = new AppImage("app-image", {
         source: "build",
         repositoryUrl: registry.appRepositoryUrl,
         credentials: registry.pushCredentials,
         buildImageRef: buildImage.ref,
         runtimeBaseImage: config.image.runtimeBaseImage,
-        context: projectPath(config.image.context),
+        context: at(config.image.context),
         metadata,
         platforms: config.build.platforms,
         buildOnPreview: config.build.buildOnPreview,
-        exportArtifactsTo: config.image.exportArtifactsTo === undefined ? undefined : projectPath(config.image.exportArtifactsTo),
+        exportArtifactsTo: config.image.exportArtifactsTo === undefined ? undefined : at(config.image.exportArtifactsTo),
         builder: config.build.builder,
     });
     return { registry, buildImage, image, metadata, registryServer: registry.server };
@@ -140,10 +162,10 @@ function buildingImages(config: BuildingStackConfig, metadata: BuildMetadata): S
  * does: a building stage pinned by a rollback must not delete its ECR repositories, nor forget the build image it
  * pushed (re-pushing an immutable version tag would fail).
  */
-function pinnedImages(config: PinnedStackConfig): StageImages {
+function pinnedImages(config: PinnedStackConfig, at: ProjectPath): StageImages {
     const { ref, buildNumber, gitBranch, gitSha } = config.image;
     const registry = config.registry && new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name));
-    const buildImage = registry && config.buildImage && buildEnvironment(config, registry, config.buildImage);
+    const buildImage = registry && config.buildImage && buildEnvironment(config, registry, config.buildImage, at);
     // Where the running image lives: the stage's own registry, else the pinned ref's host (no host: Docker Hub).
     const host = splitRegistry(parsePinnedRef(ref)?.repository ?? ref).registry || "docker.io";
     return {
@@ -156,13 +178,18 @@ function pinnedImages(config: PinnedStackConfig): StageImages {
 }
 
 /** The versioned build environment, pushed to the stage's registry. */
-function buildEnvironment(config: StackConfig, registry: Registry, settings: NonNullable<StackConfig["buildImage"]>): BuildImage {
+function buildEnvironment(
+    config: StackConfig,
+    registry: Registry,
+    settings: NonNullable<StackConfig["buildImage"]>,
+    at: ProjectPath,
+): BuildImage {
     return new BuildImage("build-env", {
         repositoryUrl: registry.buildRepositoryUrl,
         credentials: registry.pushCredentials,
         version: settings.version,
         baseImage: settings.baseImage,
-        context: projectPath(settings.context),
+        context: at(settings.context),
         platforms: config.build.platforms,
         buildOnPreview: config.build.buildOnPreview,
         builder: config.build.builder,

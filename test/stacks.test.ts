@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import * as path from "node:path";
 import { isDigestPinned } from "../components/lib/image-ref";
 import { APP_DEFAULTS } from "../components/defaults";
 import { PINNED_STAGES } from "../contracts";
@@ -197,6 +198,19 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         assert.equal(ofType(resources, "kubernetes:core/v1:Secret").length, 0);
         assert.equal(single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec.imagePullSecrets, undefined);
         assert.equal(await valueOf(outputs.registryServer), "127.0.0.1:5001");
+    });
+
+    it("resolves build contexts against the project root: the working directory, or the one defineStage is given", async () => {
+        const contexts = (resources: CapturedResource[]) =>
+            ofType(resources, "docker-build:index:Image").map((b) => [b.name, path.resolve(b.inputs.context.location)]);
+        assert.deepEqual(contexts(await evaluateStack("dev")), [
+            ["build-env", path.resolve("build-image")],
+            ["app-image", path.resolve("app")],
+        ]);
+        assert.deepEqual(contexts(await evaluateStack("dev", { projectRoot: "/srv/their-project" })), [
+            ["build-env", "/srv/their-project/build-image"],
+            ["app-image", "/srv/their-project/app"],
+        ]);
     });
 
     it("points the Kubernetes provider at the stage's context, or renders YAML for GitOps hand-off", async () => {

@@ -45,6 +45,8 @@ export interface EvaluateOptions {
     config?: Record<string, unknown>;
     /** Build metadata; {@link TEST_BUILD} by default. */
     build?: BuildMetadata;
+    /** defineStage's `projectRoot`; the working directory by default, as for a program Pulumi runs. */
+    projectRoot?: string;
 }
 
 /** The result of evaluating one stack under mocks. */
@@ -64,7 +66,7 @@ async function runStack(stack: StackName, options: EvaluateOptions): Promise<Eva
     const mocks = new RecordingMocks(options.preview ?? false);
     await pulumi.runtime.setMocks(mocks, "slipway", stack, options.preview ?? false);
     const config = parseStackConfig({ ...readStackConfig(stack), ...options.config });
-    const outputs = defineStage(config, options.build ?? TEST_BUILD);
+    const outputs = defineStage(config, options.build ?? TEST_BUILD, { projectRoot: options.projectRoot });
     await settle();
     const urns = registeredUrns().sort();
     attachUrns(mocks.resources, urns);
