@@ -30,12 +30,3 @@ export function isSlipwayEnv(name: string): name is SlipwayEnvName {
  * `http` always, `metrics` only where the app has a metrics port.
  */
 export const APP_PORT_NAMES = { http: "http", metrics: "metrics" } as const;
-
-/**
- * The values the sample service accepts for the environment variables a stage sets in `slipway:app.env`: the stack
- * config refuses anything else. test/app-contract.test.ts checks this table against app/src/config.ts.
- */
-export const SERVICE_ENV_VALUES: Readonly<Record<string, readonly string[]>> = {
-    /** Least severe level the service logs. */
-    LOG_LEVEL: ["info", "warn", "error"],
-};
