@@ -16,10 +16,14 @@ import {
     ingressSpec,
     limitRangeSpec,
     MonitoringSettings,
+    podContractProblems,
     podDisruptionBudgetSpec,
+    ProbeSettings,
+    ProbesSettings,
     prometheusRuleSpec,
     provenanceAnnotations,
     renderConfigFile,
+    RequestMetric,
     ResourceSettings,
     resourceQuotaSpec,
     serviceMonitorSpec,
@@ -49,10 +53,31 @@ export interface AppDeploymentArgs {
     gitSha: pulumi.Input<string>;
     /** Desired replicas; the HPA minimum wins when {@link AppDeploymentArgs.autoscaling} is set. Defaults to `1`. */
     replicas?: number;
-    /** Container port of the app (probes and Service `http` port). Defaults to `8080`. */
+    /** Container port of the app (probes and Service `http` port), 1024-65535. Defaults to `8080`. */
     port?: number;
-    /** Container port of `/metrics` (Service `metrics` port, scraped by the ServiceMonitor). Defaults to `9464`. */
-    metricsPort?: number;
+    /**
+     * Container port of the metrics endpoint (Service `metrics` port, scraped by the ServiceMonitor, passed as
+     * `METRICS_PORT`), 1024-65535 and not {@link AppDeploymentArgs.port}. `false`: the app has none, so no metrics port,
+     * no `METRICS_PORT` and no ServiceMonitor. Defaults to `9464`.
+     */
+    metricsPort?: number | false;
+    /**
+     * HTTP probes on the `http` port, each field defaulting on its own: startup `/healthz` every 1 s, 30 failures;
+     * readiness `/readyz` every 5 s, 2 failures, 2 s timeout; liveness `/healthz` every 10 s, 3 failures, 2 s timeout.
+     */
+    probes?: { [K in keyof ProbesSettings]?: Partial<ProbeSettings> };
+    /**
+     * Numeric user the container runs as; never `0`. The image must run as this user (its files readable by it): Slipway
+     * cannot read an image's `USER` while the program runs. Defaults to `10001`.
+     */
+    runAsUser?: number;
+    /** Numeric group of the container and of its mounted volumes (`fsGroup`). Defaults to {@link AppDeploymentArgs.runAsUser}. */
+    runAsGroup?: number;
+    /**
+     * The app's request counter, for the error-rate alert: `requestsTotal` names the metric, `statusLabel` (default
+     * `status`) its label carrying the HTTP status. Needs a metrics port. Defaults to none: no error-rate alert.
+     */
+    metrics?: { requestsTotal: string; statusLabel?: string };
     /** Plain environment variables. Never put secrets here: use {@link AppDeploymentArgs.secretEnv}. Defaults to none. */
     env?: Record<string, string>;
     /** Secret environment variables, stored in a Kubernetes Secret and referenced by key. Defaults to none. */
@@ -118,8 +143,14 @@ export interface Resources {
 
 /** {@link AppDeploymentArgs} with every default applied. */
 type Optional = "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials" | "nodePort" | "egress";
-type Settings = Required<Omit<AppDeploymentArgs, Optional | "resources">> &
-    Pick<AppDeploymentArgs, Optional> & { resources: ResourceSettings };
+type Settings = Required<Omit<AppDeploymentArgs, Optional | "resources" | "metricsPort" | "probes" | "metrics">> &
+    Pick<AppDeploymentArgs, Optional> & {
+        resources: ResourceSettings;
+        /** Undefined: the app has no metrics port. */
+        metricsPort?: number;
+        probes: ProbesSettings;
+        requestMetric?: RequestMetric;
+    };
 
 /** Applies the documented defaults (components/defaults.ts). */
 function withDefaults(args: AppDeploymentArgs): Settings {
@@ -128,7 +159,18 @@ function withDefaults(args: AppDeploymentArgs): Settings {
         namespace: args.namespace ?? `${args.appName}-${args.stage}`,
         replicas: args.replicas ?? APP_DEFAULTS.replicas,
         port: args.port ?? APP_DEFAULTS.port,
-        metricsPort: args.metricsPort ?? APP_DEFAULTS.metricsPort,
+        metricsPort: args.metricsPort === false ? undefined : (args.metricsPort ?? APP_DEFAULTS.metricsPort),
+        probes: {
+            startup: { ...APP_DEFAULTS.probes.startup, ...args.probes?.startup },
+            readiness: { ...APP_DEFAULTS.probes.readiness, ...args.probes?.readiness },
+            liveness: { ...APP_DEFAULTS.probes.liveness, ...args.probes?.liveness },
+        },
+        runAsUser: args.runAsUser ?? APP_DEFAULTS.runAsUser,
+        runAsGroup: args.runAsGroup ?? args.runAsUser ?? APP_DEFAULTS.runAsUser,
+        requestMetric: args.metrics && {
+            requestsTotal: args.metrics.requestsTotal,
+            statusLabel: args.metrics.statusLabel ?? APP_DEFAULTS.statusLabel,
+        },
         env: args.env ?? {},
         secretEnv: args.secretEnv ?? {},
         preStopSeconds: args.preStopSeconds ?? APP_DEFAULTS.preStopSeconds,
@@ -168,6 +210,14 @@ export class AppDeployment extends pulumi.ComponentResource {
     constructor(name: string, given: AppDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentType.AppDeployment, name, {}, opts);
         const args = withDefaults(given);
+        // The app contract (ports, probes, user, env names, metrics), checked before any child exists.
+        const problems = podContractProblems(args);
+        if (problems.length > 0) {
+            throw new pulumi.InputPropertyError({
+                propertyPath: problems[0].property,
+                reason: `AppDeployment ${name}: ${problems.map((p) => `${p.property}: ${p.reason}`).join("; ")}`,
+            });
+        }
         const image = requireDigest(args.image);
         const id = { appName: args.appName, stage: args.stage, namespace: args.namespace };
         const labels = commonLabels(id);
@@ -283,6 +333,9 @@ export class AppDeployment extends pulumi.ComponentResource {
                     replicas: desiredReplicas,
                     port: args.port,
                     metricsPort: args.metricsPort,
+                    probes: args.probes,
+                    runAsUser: args.runAsUser,
+                    runAsGroup: args.runAsGroup,
                     env: args.env,
                     secretEnvNames,
                     secretName: secret?.metadata.name,
@@ -335,16 +388,19 @@ export class AppDeployment extends pulumi.ComponentResource {
         }
         if (args.monitoring) {
             const monitoringMeta = { ...meta(args.appName), labels: { ...labels, ...args.monitoring.selectorLabels } };
-            new k8s.apiextensions.CustomResource(
-                `${name}-servicemonitor`,
-                {
-                    apiVersion: "monitoring.coreos.com/v1",
-                    kind: "ServiceMonitor",
-                    metadata: monitoringMeta,
-                    spec: serviceMonitorSpec(id, args.monitoring),
-                },
-                inNamespace,
-            );
+            // Without a metrics port there is nothing to scrape; the alerts still watch the Deployment.
+            if (args.metricsPort !== undefined) {
+                new k8s.apiextensions.CustomResource(
+                    `${name}-servicemonitor`,
+                    {
+                        apiVersion: "monitoring.coreos.com/v1",
+                        kind: "ServiceMonitor",
+                        metadata: monitoringMeta,
+                        spec: serviceMonitorSpec(id, args.monitoring),
+                    },
+                    inNamespace,
+                );
+            }
             if (args.monitoring.alerts.enabled) {
                 new k8s.apiextensions.CustomResource(
                     `${name}-alerts`,
@@ -352,7 +408,7 @@ export class AppDeployment extends pulumi.ComponentResource {
                         apiVersion: "monitoring.coreos.com/v1",
                         kind: "PrometheusRule",
                         metadata: monitoringMeta,
-                        spec: prometheusRuleSpec(id, args.monitoring),
+                        spec: prometheusRuleSpec(id, args.monitoring, args.requestMetric),
                     },
                     inNamespace,
                 );

@@ -1,9 +1,9 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { ComponentType, IMAGE_LABELS, imageTags, type BuildMetadata, type RegistryCredentials } from "../contracts";
+import { ComponentType, IMAGE_LABELS, imageTags, TARGET_NAME, type BuildMetadata, type RegistryCredentials } from "../contracts";
 import { BUILD_DEFAULTS } from "./defaults";
-import { builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
+import { appBuildArgs, buildArgProblems, builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
 import { isDigestPinned, parsePinnedRef } from "./lib/image-ref";
 
 /** Build the app image from source (dev, local). */
@@ -17,8 +17,23 @@ export interface AppImageBuildSource {
     buildImageRef: pulumi.Input<string>;
     /** Base of the runtime stage, pinned by digest. Defaults to `node:24-bookworm-slim` by digest. */
     runtimeBaseImage?: string;
-    /** Build context folder holding the multi-stage `Dockerfile`. Defaults to `app`. */
+    /** Build context folder. Defaults to `app`. */
     context?: string;
+    /** The multi-stage Dockerfile, relative to {@link AppImageBuildSource.context}. Defaults to `Dockerfile`. */
+    dockerfile?: string;
+    /** The Dockerfile stage that is built, pushed and deployed. Defaults to `runtime`. */
+    target?: string;
+    /** The stage exported with {@link AppImageBuildSource.exportArtifactsTo}. Defaults to `artifact`. */
+    artifactTarget?: string;
+    /**
+     * The app's own build args, by `ARG` name. Never one Slipway passes: the two image args below, `BUILD_NUMBER`,
+     * `GIT_BRANCH`, `GIT_SHA`. Defaults to none.
+     */
+    buildArgs?: Record<string, string>;
+    /** Name of the build arg carrying {@link AppImageBuildSource.buildImageRef}. Defaults to `BUILD_IMAGE`. */
+    buildImageArg?: string;
+    /** Name of the build arg carrying {@link AppImageBuildSource.runtimeBaseImage}. Defaults to `RUNTIME_BASE_IMAGE`. */
+    runtimeBaseImageArg?: string;
     /** Where the build came from; becomes tags, labels and build args. */
     metadata: BuildMetadata;
     /** Target platforms. Defaults to `["linux/amd64"]`. */
@@ -27,7 +42,7 @@ export interface AppImageBuildSource {
     buildOnPreview?: boolean;
     /** Name of the buildx builder. Defaults to the current builder. */
     builder?: string;
-    /** Also export the compiled artifacts (`artifact` target) to this local folder. Defaults to no export. */
+    /** Also export the artifact target (the sample's compiled output) to this local folder. Defaults to no export. */
     exportArtifactsTo?: string;
 }
 
@@ -41,10 +56,10 @@ export interface AppImagePinnedSource {
 /** Arguments of {@link AppImage}. */
 export type AppImageArgs = AppImageBuildSource | AppImagePinnedSource;
 
-/** The Dockerfile stage Kubernetes runs. */
-export const RUNTIME_TARGET = "runtime";
-/** The `FROM scratch` stage holding only the compiled output. */
-export const ARTIFACT_TARGET = "artifact";
+/** The Dockerfile stage Kubernetes runs, unless the app names another. */
+export const RUNTIME_TARGET = BUILD_DEFAULTS.targets.runtime;
+/** The stage exported by `exportArtifactsTo` (the sample's `FROM scratch` stage with the compiled output), unless named. */
+export const ARTIFACT_TARGET = BUILD_DEFAULTS.targets.artifact;
 
 /**
  * The application image, resolved to an immutable `repo@sha256:…` whether it is built here or
@@ -82,6 +97,26 @@ export class AppImage extends pulumi.ComponentResource {
                     reason: `runtimeBaseImage must be pinned by digest, got ${JSON.stringify(runtimeBaseImage)}`,
                 });
             }
+            const argSettings = {
+                buildImageArg: args.buildImageArg ?? BUILD_DEFAULTS.buildImageArg,
+                runtimeBaseImageArg: args.runtimeBaseImageArg ?? BUILD_DEFAULTS.runtimeBaseImageArg,
+                buildArgs: args.buildArgs ?? {},
+            };
+            const target = args.target ?? BUILD_DEFAULTS.targets.runtime;
+            const artifactTarget = args.artifactTarget ?? BUILD_DEFAULTS.targets.artifact;
+            const problems = buildArgProblems(argSettings);
+            for (const [key, value] of [
+                ["target", target],
+                ["artifactTarget", artifactTarget],
+            ] as const) {
+                if (!TARGET_NAME.test(value)) problems.push([key, `expected a Dockerfile stage name, got ${JSON.stringify(value)}`]);
+            }
+            if (problems.length > 0) {
+                throw new pulumi.InputPropertyError({
+                    propertyPath: problems[0][0],
+                    reason: `AppImage ${name}: ${problems.map(([key, reason]) => `${key}: ${reason}`).join("; ")}`,
+                });
+            }
             const buildImageRef = pulumi.output(args.buildImageRef).apply((ref) => {
                 // Unknown during a preview that skips builds; checked as soon as it is known.
                 if (!isDigestPinned(ref)) {
@@ -89,15 +124,9 @@ export class AppImage extends pulumi.ComponentResource {
                 }
                 return ref;
             });
-            const buildArgs = {
-                BUILD_IMAGE: buildImageRef,
-                RUNTIME_BASE_IMAGE: runtimeBaseImage,
-                BUILD_NUMBER: args.metadata.buildNumber,
-                GIT_BRANCH: args.metadata.gitBranch,
-                GIT_SHA: args.metadata.gitSha,
-            };
+            const buildArgs = appBuildArgs(argSettings, { buildImage: buildImageRef, runtimeBaseImage }, args.metadata);
             const context = { location };
-            const dockerfile = { location: path.join(location, "Dockerfile") };
+            const dockerfile = { location: path.join(location, args.dockerfile ?? BUILD_DEFAULTS.dockerfile) };
             const cache = registryCache(args.repositoryUrl);
             this.tags = pulumi.output(args.repositoryUrl).apply((url) => imageTags(args.metadata).map((tag) => `${url}:${tag}`));
             const image = new dockerBuild.Image(
@@ -105,7 +134,7 @@ export class AppImage extends pulumi.ComponentResource {
                 {
                     context,
                     dockerfile,
-                    target: RUNTIME_TARGET,
+                    target,
                     buildArgs,
                     labels: ociLabels({
                         title: name,
@@ -133,7 +162,7 @@ export class AppImage extends pulumi.ComponentResource {
                     {
                         context,
                         dockerfile,
-                        target: ARTIFACT_TARGET,
+                        target: artifactTarget,
                         buildArgs,
                         platforms,
                         push: false,

@@ -37,6 +37,17 @@ export const BUILD_DEFAULTS = {
     platforms: ["linux/amd64" as const],
     /** Previews never build (and never push) unless asked to. */
     buildOnPreview: false,
+    /** The app's Dockerfile, relative to its build context. */
+    dockerfile: "Dockerfile",
+    /**
+     * The app Dockerfile's targets: `runtime` is built, pushed and deployed; `artifact` is exported where asked; `test`
+     * is the one CI builds to run the app's tests (the sample's `artifact` stage needs its `compile` and `test` stages).
+     */
+    targets: { runtime: "runtime", artifact: "artifact", test: "artifact" },
+    /** Build arg that carries the build environment by digest into the app's Dockerfile. */
+    buildImageArg: "BUILD_IMAGE",
+    /** Build arg that carries the runtime base image by digest into the app's Dockerfile. */
+    runtimeBaseImageArg: "RUNTIME_BASE_IMAGE",
 };
 
 /** AppDeployment defaults. */
@@ -59,4 +70,26 @@ export const APP_DEFAULTS = {
     ephemeralStorage: { request: "128Mi", limit: "256Mi" },
     /** Seconds a rollout may make no progress before Kubernetes (and then `pulumi up`) reports it failed. */
     rolloutTimeoutSeconds: 300,
+    /**
+     * HTTP probes on the `http` port: startup gives a slow start 30 s before liveness counts; readiness takes the pod out
+     * of rotation after 2 failures (10 s); liveness restarts it after 3 (30 s). Startup leaves `timeoutSeconds` to
+     * Kubernetes (1 s).
+     */
+    probes: {
+        startup: { path: "/healthz", periodSeconds: 1, failureThreshold: 30 } as ProbeDefaults,
+        readiness: { path: "/readyz", periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 } as ProbeDefaults,
+        liveness: { path: "/healthz", periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 } as ProbeDefaults,
+    },
+    /** The numeric, non-root user (and group) the container runs as: the sample's runtime image's `USER`. */
+    runAsUser: 10001,
+    /** The label of the request counter that carries the HTTP status code. */
+    statusLabel: "status",
 };
+
+/** One probe's settings, as the defaults hold them. */
+interface ProbeDefaults {
+    path: string;
+    periodSeconds: number;
+    failureThreshold: number;
+    timeoutSeconds?: number;
+}

@@ -4,6 +4,7 @@
  */
 export * from "./outputs";
 export * from "./pinned-image";
+export * from "./app-contract";
 export * from "./labels";
 export * from "./registry";
 export * from "./service-env";

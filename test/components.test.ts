@@ -248,6 +248,53 @@ describe("AppImage", () => {
         assert.equal(artifacts.inputs.tags, undefined);
     });
 
+    it("a Dockerfile of the app's own: its path, targets, build args and image arg names", async () => {
+        const { resources } = await withMocks(
+            () =>
+                new AppImage("app", {
+                    ...build,
+                    context: "services/api",
+                    dockerfile: "build/Dockerfile",
+                    target: "final",
+                    artifactTarget: "dist",
+                    buildArgs: { GO_VERSION: "1.26" },
+                    buildImageArg: "BUILDER",
+                    runtimeBaseImageArg: "BASE",
+                    exportArtifactsTo: "out",
+                }),
+        );
+        const images = ofType(resources, "docker-build:index:Image");
+        const image = images.find((r) => r.name === "app")!;
+        const artifacts = images.find((r) => r.name === "app-artifacts")!;
+        assert.equal(image.inputs.dockerfile.location, "services/api/build/Dockerfile");
+        assert.deepEqual([image.inputs.target, artifacts.inputs.target], ["final", "dist"]);
+        assert.deepEqual(image.inputs.buildArgs, {
+            GO_VERSION: "1.26",
+            BUILDER: BUILD_REF,
+            BASE: NODE_24_BOOKWORM_SLIM,
+            BUILD_NUMBER: "1042",
+            GIT_BRANCH: "feature/login page",
+            GIT_SHA: "9f2c4e1a7b3d5f6e",
+        });
+        assert.deepEqual(artifacts.inputs.buildArgs, image.inputs.buildArgs);
+    });
+
+    it("refuses bad build-arg names and targets, naming each, before any build", async () => {
+        const { resources } = await withMocks(() =>
+            assert.throws(
+                () => new AppImage("app", { ...build, target: "run time", buildArgs: { "GO-VERSION": "1", GIT_SHA: "x" } }),
+                (e: unknown) => {
+                    assert.ok(e instanceof pulumi.InputPropertyError);
+                    assert.match(e.message, /buildArgs\.GO-VERSION: expected a build arg name/);
+                    assert.match(e.message, /buildArgs\.GIT_SHA: is passed by Slipway itself/);
+                    assert.match(e.message, /target: expected a Dockerfile stage name/);
+                    return true;
+                },
+            ),
+        );
+        assert.equal(ofType(resources, "docker-build:index:Image").length, 0);
+    });
+
     it("names the buildx builder on every image when one is configured", async () => {
         const { resources } = await withMocks(() => new AppImage("app", { ...build, builder: "slipway", exportArtifactsTo: "out" }));
         assert.deepEqual(
@@ -406,6 +453,82 @@ describe("AppDeployment", () => {
         }
         const netpol = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.inputs.metadata.name === "hello")!;
         assert.equal(netpol.inputs.spec.ingress.length, 1, "no metrics port opened without monitoring");
+    });
+
+    it("an app without a metrics port or a named request metric: no ServiceMonitor, no metrics port, the kube-state alerts", async () => {
+        const { resources } = await withMocks(
+            () =>
+                new AppDeployment("app", {
+                    ...args,
+                    metricsPort: false,
+                    probes: {
+                        readiness: { path: "/ready" },
+                        liveness: { path: "/live" },
+                        startup: { path: "/live", failureThreshold: 60 },
+                    },
+                    runAsUser: 65532,
+                }),
+        );
+        assert.equal(ofType(resources, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length, 0);
+        const rules = single(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups[0].rules;
+        assert.deepEqual(
+            rules.map((r: any) => r.alert),
+            ["HelloNoReadyReplicas", "HelloRestarting"],
+        );
+        const service = single(resources, "kubernetes:core/v1:Service");
+        assert.deepEqual(
+            service.inputs.spec.ports.map((p: any) => p.name),
+            ["http"],
+        );
+        const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+        const container = pod.containers[0];
+        assert.deepEqual(
+            container.ports.map((p: any) => p.name),
+            ["http"],
+        );
+        assert.ok(!container.env.some((e: any) => e.name === "METRICS_PORT"));
+        assert.deepEqual(
+            [container.readinessProbe.httpGet.path, container.livenessProbe.httpGet.path, container.startupProbe.failureThreshold],
+            ["/ready", "/live", 60],
+        );
+        assert.deepEqual([pod.securityContext.runAsUser, pod.securityContext.runAsGroup], [65532, 65532]);
+        const netpol = ofType(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").find((r) => r.inputs.metadata.name === "hello")!;
+        assert.equal(netpol.inputs.spec.ingress.length, 1, "no metrics port to open to the monitoring namespace");
+    });
+
+    it("with a named request metric: the error-rate alert on that metric and status label", async () => {
+        const { resources } = await withMocks(
+            () =>
+                new AppDeployment("app", {
+                    ...args,
+                    metrics: { requestsTotal: "http_server_requests_seconds_count", statusLabel: "code" },
+                }),
+        );
+        const rules = single(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups[0].rules;
+        assert.match(rules[2].expr, /^sum\(rate\(http_server_requests_seconds_count\{namespace="hello-prod",service="hello",code=~"5.."\}/);
+    });
+
+    it("refuses a broken app contract, naming each bad argument, before any Kubernetes object", async () => {
+        const { resources } = await withMocks(() =>
+            assert.throws(
+                () =>
+                    new AppDeployment("app", {
+                        ...args,
+                        metricsPort: 8080,
+                        probes: { readiness: { path: "readyz" } },
+                        runAsUser: 0,
+                        env: { PORT: "1", SERVICE_NAME: "x" },
+                    }),
+                (e: unknown) => {
+                    assert.ok(e instanceof pulumi.InputPropertyError);
+                    for (const key of ["metricsPort", "probes.readiness.path", "runAsUser", "env.PORT", "env.SERVICE_NAME"]) {
+                        assert.match(e.message, new RegExp(`${key.replace(".", "\\.")}: `), key);
+                    }
+                    return true;
+                },
+            ),
+        );
+        assert.equal(resources.filter((r) => r.type.startsWith("kubernetes:")).length, 0);
     });
 
     for (const image of ["hello:latest", "registry.example.com/hello:1.0", "hello"]) {

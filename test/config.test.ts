@@ -27,6 +27,17 @@ async function runProgram(stack: string, raw: Record<string, unknown>): Promise<
     }
 }
 
+/**
+ * The problems of a bad-config stop as the program reports it: a RunError carrying the StackConfigError's message, so
+ * the engine prints the list without a stack trace (stacks/index.ts). Fails unless the error is exactly that.
+ */
+function configProblems(error: Error | undefined): string[] {
+    assert.ok(error instanceof pulumi.RunError, `expected the program to stop with a RunError, got ${error}`);
+    const [head, ...lines] = error.message.split("\n");
+    assert.match(head, /^Invalid Slipway stack config \(\d+ problems?\):$/);
+    return lines.map((l) => l.replace(/^ {2}/, ""));
+}
+
 describe("stack config: the shipped stack files", () => {
     for (const stack of STACKS) {
         it(`Pulumi.${stack}.yaml is valid and names its own stage`, () => {
@@ -149,11 +160,67 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
         says: /environment variable name/,
     },
     { name: "env value not text", config: dev((c) => (c.app.env.RETRIES = 3)), key: "slipway:app.env.RETRIES", says: /expected string/ },
+    { name: "port out of range", config: dev((c) => (c.app.port = 70000)), key: "slipway:app.port", says: /<= 65535/ },
     {
-        name: "log level the service does not know",
-        config: dev((c) => (c.app.env.LOG_LEVEL = "debug")),
-        key: "slipway:app.env.LOG_LEVEL",
-        says: /expected one of info, warn, error \(what the service accepts; got "debug"\)/,
+        name: "metrics port as text",
+        config: dev((c) => (c.app.metricsPort = "none")),
+        key: "slipway:app.metricsPort",
+        says: /port number in 1024-65535, or false/,
+    },
+    {
+        name: "probe path without a leading /",
+        config: dev((c) => (c.app.probes = { readiness: { path: "readyz" } })),
+        key: "slipway:app.probes.readiness.path",
+        says: /starting with \//,
+    },
+    {
+        name: "probe period of 0",
+        config: dev((c) => (c.app.probes = { liveness: { periodSeconds: 0 } })),
+        key: "slipway:app.probes.liveness.periodSeconds",
+        says: /at least 1 second/,
+    },
+    { name: "runAsUser root", config: dev((c) => (c.app.runAsUser = 0)), key: "slipway:app.runAsUser", says: /0 is root/ },
+    {
+        name: "request metric without a metrics port",
+        config: dev((c) => ((c.app.metricsPort = false), (c.app.metrics = { requestsTotal: "http_requests_total" }))),
+        key: "slipway:app.metrics",
+        says: /needs a metricsPort/,
+    },
+    {
+        name: "request metric name",
+        config: dev((c) => (c.app.metrics = { requestsTotal: "http-requests" })),
+        key: "slipway:app.metrics.requestsTotal",
+        says: /Prometheus metric name/,
+    },
+    {
+        name: "build arg name",
+        config: dev((c) => (c.image.buildArgs = { "GO-FLAGS": "-trimpath" })),
+        key: "slipway:image.buildArgs.GO-FLAGS",
+        says: /build arg name/,
+    },
+    {
+        name: "build arg Slipway passes",
+        config: dev((c) => (c.image.buildArgs = { BUILD_IMAGE: "x" })),
+        key: "slipway:image.buildArgs.BUILD_IMAGE",
+        says: /passed by Slipway itself/,
+    },
+    {
+        name: "both image args under one name",
+        config: dev((c) => ((c.image.buildImageArg = "BASE"), (c.image.runtimeBaseImageArg = "BASE"))),
+        key: "slipway:image.runtimeBaseImageArg",
+        says: /different from image.buildImageArg/,
+    },
+    {
+        name: "target name",
+        config: dev((c) => (c.image.targets = { runtime: "run time" })),
+        key: "slipway:image.targets.runtime",
+        says: /Dockerfile stage name/,
+    },
+    {
+        name: "absolute Dockerfile path",
+        config: dev((c) => (c.image.dockerfile = "/etc/Dockerfile")),
+        key: "slipway:image.dockerfile",
+        says: /relative to image.context/,
     },
     {
         name: "env shadows Slipway's",
@@ -427,9 +494,9 @@ describe("stack config: bad input is refused before any resource exists", () => 
     for (const bad of BAD) {
         it(`${bad.name}: names ${bad.key}`, async () => {
             const { error, mocks } = await runProgram(bad.stack ?? "dev", bad.config);
-            assert.ok(error instanceof StackConfigError, `expected a StackConfigError, got ${error}`);
-            const line = error.problems.find((p) => p.startsWith(`${bad.key}: `));
-            assert.ok(line, `no problem names ${bad.key}; got:\n${error.problems.join("\n")}`);
+            const problems = configProblems(error);
+            const line = problems.find((p) => p.startsWith(`${bad.key}: `));
+            assert.ok(line, `no problem names ${bad.key}; got:\n${problems.join("\n")}`);
             assert.match(line, bad.says);
             assert.deepEqual(mocks.resources, [], "no resource may be registered");
         });
@@ -462,6 +529,83 @@ describe("stack config: bad input is refused before any resource exists", () => 
                 return true;
             },
         );
+    });
+
+    it("names each bad key of the app contract in one error: probe path, ports, Slipway's env names, build arg, root", () => {
+        const raw = dev((c) => {
+            c.app.probes = { startup: { path: "healthz" } };
+            c.app.port = 70000;
+            c.app.env.PORT = "1";
+            c.app.env.GIT_SHA = "x";
+            c.image.buildArgs = { "1ST": "x" };
+            c.app.runAsUser = 0;
+        });
+        assert.throws(
+            () => parseStackConfig(raw),
+            (e: unknown) => {
+                assert.ok(e instanceof StackConfigError);
+                assert.deepEqual(e.problems.map((p) => p.split(": ")[0]).sort(), [
+                    "slipway:app.env.GIT_SHA",
+                    "slipway:app.env.PORT",
+                    "slipway:app.port",
+                    "slipway:app.probes.startup.path",
+                    "slipway:app.runAsUser",
+                    "slipway:image.buildArgs.1ST",
+                ]);
+                return true;
+            },
+        );
+        const equal = dev((c) => ((c.app.port = 9000), (c.app.metricsPort = 9000), (c.app.env.STAGE = "x")));
+        assert.throws(
+            () => parseStackConfig(equal),
+            (e: unknown) =>
+                e instanceof StackConfigError &&
+                e.problems
+                    .map((p) => p.split(": ")[0])
+                    .sort()
+                    .join() === "slipway:app.env.STAGE,slipway:app.metricsPort",
+        );
+    });
+
+    it("accepts a non-Node service's contract and keeps today's defaults where it says nothing", () => {
+        const defaults = parseStackConfig(readStackConfig("dev"));
+        assert.equal(defaults.app.runAsUser, 10001);
+        assert.equal(defaults.app.runAsGroup, undefined);
+        assert.deepEqual(defaults.app.probes.startup, { path: "/healthz", periodSeconds: 1, failureThreshold: 30 });
+        assert.deepEqual(defaults.app.probes.readiness, { path: "/readyz", periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 });
+        assert.ok(defaults.image.source === "build");
+        assert.deepEqual(
+            [defaults.image.dockerfile, defaults.image.targets, defaults.image.buildImageArg, defaults.image.runtimeBaseImageArg],
+            ["Dockerfile", { runtime: "runtime", artifact: "artifact", test: "artifact" }, "BUILD_IMAGE", "RUNTIME_BASE_IMAGE"],
+        );
+        const go = parseStackConfig(
+            dev((c) => {
+                c.app.port = 8000;
+                c.app.metricsPort = false;
+                delete c.app.metrics;
+                c.app.probes = {
+                    readiness: { path: "/ready" },
+                    liveness: { path: "/live", timeoutSeconds: 1 },
+                    startup: { path: "/live" },
+                };
+                c.app.runAsUser = 65532;
+                c.app.env = { GOMAXPROCS: "2", log_format: "json" };
+                c.image = {
+                    source: "build",
+                    context: "examples/go",
+                    dockerfile: "build/Dockerfile",
+                    targets: { runtime: "final", test: "test" },
+                    buildArgs: { GO_VERSION: "1.26" },
+                    buildImageArg: "BUILDER",
+                    runtimeBaseImageArg: "BASE",
+                };
+            }),
+        );
+        assert.equal(go.app.metricsPort, false);
+        assert.deepEqual(go.app.probes.readiness, { path: "/ready", periodSeconds: 5, failureThreshold: 2, timeoutSeconds: 2 });
+        assert.deepEqual(go.app.probes.liveness.timeoutSeconds, 1);
+        assert.ok(go.image.source === "build");
+        assert.deepEqual(go.image.targets, { runtime: "final", artifact: "artifact", test: "test" });
     });
 
     it("keeps provenance set by hand with `config set --path` (stored as numbers) as text", () => {

@@ -7,9 +7,10 @@ import { strict as assert } from "node:assert";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { SERVICE_ENV_VALUES } from "../contracts";
+import { pathToFileURL } from "node:url";
 import { appSchema } from "../stacks/config/app";
-import { stackConfigSchema } from "../stacks/config";
+import { imageSchema } from "../stacks/config/images";
+import { parseStackConfig, stackConfigSchema } from "../stacks/config";
 import { readStackConfig, REPO_ROOT, STACKS } from "./support/stacks";
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), "utf8");
@@ -40,10 +41,15 @@ describe("the docs tell the truth", () => {
         assert.doesNotMatch(read("README.md"), /stand-in|CI machines/i);
     });
 
-    it("no doc advertises an env value the service rejects (LOG_LEVEL)", () => {
+    it("no doc advertises an env value the service rejects (LOG_LEVEL)", async () => {
+        // The sample service's own schema decides (the platform checks env names only).
+        const url = pathToFileURL(path.join(REPO_ROOT, "app", "src", "config.ts")).href;
+        const { EnvSchema } = (await import(url)) as {
+            EnvSchema: { shape: { LOG_LEVEL: { safeParse(v: string): { success: boolean } } } };
+        };
         for (const file of DOCS) {
             for (const m of read(file).matchAll(/\bLOG_LEVEL[=: ]+([A-Za-z]+)/g)) {
-                assert.ok(SERVICE_ENV_VALUES.LOG_LEVEL.includes(m[1]), `${file} says LOG_LEVEL ${m[1]}`);
+                assert.ok(EnvSchema.shape.LOG_LEVEL.safeParse(m[1]).success, `${file} says LOG_LEVEL ${m[1]}`);
             }
         }
     });
@@ -95,11 +101,33 @@ describe("the docs tell the truth", () => {
         assert.match(row, /`pod-networkpolicy` \(ingress half only/);
     });
 
+    it("docs/app-contract.md shows the error the program really gives for its example of bad input", () => {
+        const shown = read("docs/app-contract.md").match(/```\n(Invalid Slipway stack config[^`]*)```/)?.[1];
+        assert.ok(shown, "an example error");
+        const raw = structuredClone(readStackConfig("dev")) as any;
+        raw.app.port = 70000;
+        raw.app.probes = { readiness: { path: "readyz" } };
+        raw.app.runAsUser = 0;
+        raw.image.buildArgs = { "GO-VERSION": "1.26" };
+        assert.throws(
+            () => parseStackConfig(raw),
+            (e: unknown) => e instanceof Error && `${e.message}\n` === shown,
+        );
+    });
+
     it("the configuration reference documents every key of the stack config schema", () => {
         const reference = read("docs/configuration.md");
         type Shaped = { shape: Record<string, unknown> };
         const top = (stackConfigSchema as unknown as { _zod: { def: { in: Shaped } } })._zod.def.in.shape;
-        const keys = [...Object.keys(top), ...Object.keys((appSchema as unknown as Shaped).shape).map((k) => `app.${k}`)];
+        const building = (imageSchema as unknown as { options: (Shaped & { shape: { source: { value: string } } })[] }).options.find(
+            (o) => o.shape.source.value === "build",
+        );
+        assert.ok(building);
+        const keys = [
+            ...Object.keys(top),
+            ...Object.keys((appSchema as unknown as Shaped).shape).map((k) => `app.${k}`),
+            ...Object.keys(building.shape).map((k) => `image.${k}`),
+        ];
         for (const key of keys) {
             assert.ok(reference.includes(`\`${key}\``) || reference.includes(`\`${key}.`), `docs/configuration.md documents ${key}`);
         }

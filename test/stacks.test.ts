@@ -251,6 +251,72 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
     });
 });
 
+describe("the app contract from stack config (a service that is not Node.js)", () => {
+    const dev = readStackConfig("dev") as { app: Record<string, unknown>; image: Record<string, unknown> };
+    const goService = {
+        app: {
+            ...dev.app,
+            name: "api",
+            port: 8000,
+            metricsPort: 9100,
+            probes: { startup: { path: "/livez" }, readiness: { path: "/readyz", timeoutSeconds: 1 }, liveness: { path: "/livez" } },
+            runAsUser: 65532,
+            env: { GOMAXPROCS: "2" },
+            metrics: { requestsTotal: "http_requests_total", statusLabel: "code" },
+        },
+        image: {
+            source: "build",
+            context: "examples/go-api",
+            targets: { runtime: "final" },
+            buildArgs: { GO_VERSION: "1.26" },
+            buildImageArg: "BUILDER",
+            runtimeBaseImageArg: "BASE",
+        },
+    };
+
+    it("reaches the image build, the pod, the Service, the ServiceMonitor and the alerts", async () => {
+        const resources = await evaluateStack("dev", { config: goService });
+        const app = ofType(resources, "docker-build:index:Image").find((r) => r.name === "app-image")!;
+        assert.equal(app.inputs.target, "final");
+        assert.equal(app.inputs.dockerfile.location.replace(/\\/g, "/").endsWith("examples/go-api/Dockerfile"), true);
+        assert.deepEqual(Object.keys(app.inputs.buildArgs).sort(), [
+            "BASE",
+            "BUILDER",
+            "BUILD_NUMBER",
+            "GIT_BRANCH",
+            "GIT_SHA",
+            "GO_VERSION",
+        ]);
+        const pod = single(resources, "kubernetes:apps/v1:Deployment").inputs.spec.template.spec;
+        const container = pod.containers[0];
+        assert.deepEqual(container.ports, [
+            { name: "http", containerPort: 8000, protocol: "TCP" },
+            { name: "metrics", containerPort: 9100, protocol: "TCP" },
+        ]);
+        assert.deepEqual(container.startupProbe, { httpGet: { path: "/livez", port: "http" }, periodSeconds: 1, failureThreshold: 30 });
+        assert.equal(container.readinessProbe.timeoutSeconds, 1);
+        assert.equal(pod.securityContext.runAsUser, 65532);
+        assert.equal(container.env.find((e: any) => e.name === "GOMAXPROCS").value, "2");
+        const rules = single(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups[0].rules;
+        assert.match(rules[2].expr, /http_requests_total\{namespace="api-dev",service="api",code=~"5.."\}/);
+    });
+
+    it("without a metrics port or a request metric: no ServiceMonitor, and the alerts read kube-state-metrics only", async () => {
+        const { metrics: _named, ...app } = goService.app;
+        const resources = await evaluateStack("dev", { config: { ...goService, app: { ...app, metricsPort: false } } });
+        assert.equal(ofType(resources, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length, 0);
+        const rules = single(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups[0].rules;
+        assert.deepEqual(
+            rules.map((r: any) => r.alert),
+            ["ApiNoReadyReplicas", "ApiRestarting"],
+        );
+        assert.deepEqual(
+            single(resources, "kubernetes:core/v1:Service").inputs.spec.ports.map((p: any) => p.name),
+            ["http"],
+        );
+    });
+});
+
 describe("secrets never appear in plain text", () => {
     const SECRET = "s3cr3t-Value-4242";
     const REGISTRY_PASSWORD = "registry-Pass-9191";

@@ -1,6 +1,6 @@
 import type * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { CACHE_TAG, type RegistryCredentials } from "../../contracts";
+import { BUILD_ARG_NAME, CACHE_TAG, SLIPWAY_BUILD_ARGS, type BuildMetadata, type RegistryCredentials } from "../../contracts";
 
 /**
  * Registry-backed layer cache for one repository. `imageManifest` and `ociMediaTypes` make the cache
@@ -48,5 +48,52 @@ export function ociLabels(labels: {
         ...(labels.revision === undefined ? {} : { "org.opencontainers.image.revision": labels.revision }),
         ...(labels.source === undefined ? {} : { "org.opencontainers.image.source": labels.source }),
         ...labels.extra,
+    };
+}
+
+/** How an app's Dockerfile receives what Slipway passes it, and what else it is given. */
+export interface AppBuildArgSettings {
+    /** Name of the build arg carrying the build environment by digest. */
+    buildImageArg: string;
+    /** Name of the build arg carrying the runtime base image by digest. */
+    runtimeBaseImageArg: string;
+    /** The app's own build args. */
+    buildArgs: Record<string, string>;
+}
+
+/**
+ * Every bad build-arg name, as `[property, reason]`: names must be ARG names, the two image args distinct, and the app's
+ * own args must not take a name Slipway passes (the image args, BUILD_NUMBER, GIT_BRANCH, GIT_SHA).
+ */
+export function buildArgProblems(s: AppBuildArgSettings): [string, string][] {
+    const problems: [string, string][] = [];
+    const grammar = "expected a build arg name ([A-Za-z_][A-Za-z0-9_]*)";
+    for (const key of ["buildImageArg", "runtimeBaseImageArg"] as const) {
+        if (!BUILD_ARG_NAME.test(s[key])) problems.push([key, `${grammar}, got ${JSON.stringify(s[key])}`]);
+    }
+    if (s.buildImageArg === s.runtimeBaseImageArg) {
+        problems.push(["runtimeBaseImageArg", `expected a name different from buildImageArg (${s.buildImageArg})`]);
+    }
+    const own = new Set<string>([s.buildImageArg, s.runtimeBaseImageArg, ...SLIPWAY_BUILD_ARGS]);
+    for (const name of Object.keys(s.buildArgs)) {
+        if (!BUILD_ARG_NAME.test(name)) problems.push([`buildArgs.${name}`, grammar]);
+        else if (own.has(name)) problems.push([`buildArgs.${name}`, "is passed by Slipway itself; choose another name"]);
+    }
+    return problems;
+}
+
+/** The app build's args: the app's own, then the images and the build metadata under Slipway's names. */
+export function appBuildArgs(
+    s: AppBuildArgSettings,
+    images: { buildImage: pulumi.Input<string>; runtimeBaseImage: string },
+    metadata: BuildMetadata,
+): Record<string, pulumi.Input<string>> {
+    return {
+        ...s.buildArgs,
+        [s.buildImageArg]: images.buildImage,
+        [s.runtimeBaseImageArg]: images.runtimeBaseImage,
+        BUILD_NUMBER: metadata.buildNumber,
+        GIT_BRANCH: metadata.gitBranch,
+        GIT_SHA: metadata.gitSha,
     };
 }

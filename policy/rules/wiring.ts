@@ -1,4 +1,5 @@
 import { PolicyResource, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { APP_PORT_NAMES } from "../../contracts";
 import { configWithDefaults } from "../lib/config";
 import {
     K8S,
@@ -119,7 +120,9 @@ function servicePortNames(service: KubeObject): string[] {
 
 /**
  * Monitoring for every service: each Deployment's Service is selected by a ServiceMonitor by its labels and on a
- * port name the Service defines; no ServiceMonitor selects nothing (a typo there means silent loss of metrics).
+ * port name the Service defines; no ServiceMonitor selects nothing (a typo there means silent loss of metrics). An app
+ * without a metrics port (`slipway:app.metricsPort: false`: no Service port named `metrics`) has nothing to scrape and
+ * needs no ServiceMonitor.
  */
 export const serviceMonitorTargetsService: StackValidationPolicy = {
     name: "slipway-servicemonitor-targets-service",
@@ -182,7 +185,8 @@ export const serviceMonitorTargetsService: StackValidationPolicy = {
         }
         for (const workload of workloads) {
             const own = servicesFor(workload, services);
-            if (own.length > 0 && !own.some((s) => monitors.some((m) => selects(m, s)))) {
+            const scrapable = own.some((s) => servicePortNames(s).includes(APP_PORT_NAMES.metrics));
+            if (scrapable && !own.some((s) => monitors.some((m) => selects(m, s)))) {
                 report(
                     `${describeObject(workload)} is not monitored: no ServiceMonitor selects its Service ` +
                         `${own.map((s) => `"${kubeNameOf(s.props, s.name)}"`).join(", ")}. Fix: enable slipway:monitoring ` +

@@ -5,7 +5,29 @@ import { z } from "zod";
 import { peakPods, TMP_SIZE_LIMIT } from "../../components/lib/manifests";
 import { isQuantity, parseQuantity } from "../../components/lib/quantity";
 import { APP_DEFAULTS } from "../../components/defaults";
-import { absolutePath, dnsLabel, envName, port, quantity } from "./primitives";
+import { isSlipwayEnv } from "../../contracts";
+import { absolutePath, dnsLabel, envName, labelName, metricName, nonRootUid, port, probePath, quantity } from "./primitives";
+
+/** Whole seconds of a probe's timing. */
+const probeSeconds = z.number().int("expected whole seconds").min(1, "expected at least 1 second").max(3600);
+
+/** One HTTP probe on the `http` port; each field defaults on its own, to today's values for this probe. */
+function probeSchema(defaults: { path: string; periodSeconds: number; failureThreshold: number; timeoutSeconds?: number }) {
+    return z
+        .strictObject({
+            path: probePath.default(defaults.path),
+            periodSeconds: probeSeconds.default(defaults.periodSeconds),
+            failureThreshold: z
+                .number()
+                .int("expected a whole number")
+                .min(1, "expected at least 1")
+                .max(1000)
+                .default(defaults.failureThreshold),
+            /** Absent where the default has none: Kubernetes' own (1 s). */
+            timeoutSeconds: defaults.timeoutSeconds === undefined ? probeSeconds.optional() : probeSeconds.default(defaults.timeoutSeconds),
+        })
+        .prefault({});
+}
 
 const resourcesSchema = z
     .strictObject({
@@ -48,7 +70,29 @@ export const appSchema = z
     .strictObject({
         name: dnsLabel.default("hello"),
         port: port.default(APP_DEFAULTS.port),
-        metricsPort: port.default(APP_DEFAULTS.metricsPort),
+        /** `false`: the app has no metrics port (no Service port, no ServiceMonitor, no METRICS_PORT). */
+        metricsPort: z
+            .union([port, z.literal(false)], { error: "expected a port number in 1024-65535, or false for no metrics port" })
+            .default(APP_DEFAULTS.metricsPort),
+        /** HTTP probes on the `http` port (docs/app-contract.md). */
+        probes: z
+            .strictObject({
+                startup: probeSchema(APP_DEFAULTS.probes.startup),
+                readiness: probeSchema(APP_DEFAULTS.probes.readiness),
+                liveness: probeSchema(APP_DEFAULTS.probes.liveness),
+            })
+            .prefault({}),
+        /** The numeric user the image runs as (its `USER`); never 0. */
+        runAsUser: nonRootUid.default(APP_DEFAULTS.runAsUser),
+        /** The numeric group; defaults to runAsUser. */
+        runAsGroup: z.number().int("expected a whole group ID").min(0, "expected a group ID >= 0").optional(),
+        /** The app's request counter: only with it is there an error-rate alert. */
+        metrics: z
+            .strictObject({
+                requestsTotal: metricName,
+                statusLabel: labelName.default(APP_DEFAULTS.statusLabel),
+            })
+            .optional(),
         replicas: z.number().int("expected a whole number of replicas").min(1, "expected at least 1 replica").max(100),
         env: z.record(envName, z.string()).default({}),
         configFile: z
@@ -128,10 +172,30 @@ export const appSchema = z
             pods: z.number().int().min(1),
         }),
     })
+    // The app contract's cross-key rules run even when other keys of the app are bad, so one error names them all: it
+    // reads the raw values, each only where it has the right type.
+    .superRefine(
+        (app, ctx) => {
+            const raw = app as Record<string, unknown>;
+            if (typeof raw.port === "number" && raw.port === raw.metricsPort) {
+                ctx.addIssue({ code: "custom", path: ["metricsPort"], message: "expected a port different from app.port" });
+            }
+            if (raw.metrics !== undefined && raw.metricsPort === false) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["metrics"],
+                    message: "needs a metricsPort: the request metric is scraped from it (or remove app.metrics)",
+                });
+            }
+            if (isObject(raw.env)) {
+                for (const name of Object.keys(raw.env).filter(isSlipwayEnv)) {
+                    ctx.addIssue({ code: "custom", path: ["env", name], message: "is set by Slipway itself; choose another name" });
+                }
+            }
+        },
+        { when: (payload) => isObject(payload.value) },
+    )
     .superRefine((app, ctx) => {
-        if (app.port === app.metricsPort) {
-            ctx.addIssue({ code: "custom", path: ["metricsPort"], message: "expected a port different from app.port" });
-        }
         if (app.ingress && app.allowFrom.length === 0) {
             ctx.addIssue({
                 code: "custom",
@@ -163,3 +227,5 @@ export const appSchema = z
             }
         }
     });
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

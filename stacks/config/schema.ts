@@ -4,8 +4,7 @@
  * Objects are strict so a misspelt key (`replica:`) is an error rather than a silent default.
  */
 import { z } from "zod";
-import { SLIPWAY_ENV } from "../../components/lib/manifests";
-import { isPinnedStage, PINNED_STAGES, SERVICE_ENV_VALUES, STAGES } from "../../contracts";
+import { isPinnedStage, isSlipwayEnv, PINNED_STAGES, STAGES } from "../../contracts";
 import { appSchema } from "./app";
 import { buildImageSchema, buildSchema, imageSchema } from "./images";
 import { monitoringSchema } from "./monitoring";
@@ -100,24 +99,14 @@ const checkedSchema = z
                 message: `would write secretEnv values in plain text to ${rendered}; deliver those secrets to the cluster another way`,
             });
         }
-        for (const [name, value] of Object.entries(config.app.env)) {
-            const accepted = SERVICE_ENV_VALUES[name];
-            if (accepted !== undefined && !accepted.includes(value)) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["app", "env", name],
-                    message: `expected one of ${accepted.join(", ")} (what the service accepts; got ${JSON.stringify(value)})`,
-                });
-            }
-            if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
-                ctx.addIssue({ code: "custom", path: ["app", "env", name], message: "is set by Slipway itself; choose another name" });
-            }
+        // Names only (Slipway's own are refused by the app schema): the values are the app's to check.
+        for (const name of Object.keys(config.app.env)) {
             if (name in config.secretEnv) {
                 ctx.addIssue({ code: "custom", path: ["secretEnv", name], message: "is also set in app.env; keep one" });
             }
         }
         for (const name of Object.keys(config.secretEnv)) {
-            if ((SLIPWAY_ENV as readonly string[]).includes(name)) {
+            if (isSlipwayEnv(name)) {
                 ctx.addIssue({ code: "custom", path: ["secretEnv", name], message: "is set by Slipway itself; choose another name" });
             }
         }

@@ -9,6 +9,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseAllDocuments, stringify as toYaml } from "yaml";
 import { prometheusRuleSpec } from "../../components/lib/manifests";
+import { parseStackConfig } from "../../stacks/config";
+import { readStackConfig } from "../support/stacks";
 import { kubectl, kubectlOk } from "./support/machine";
 import { stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
 import { fromEnv, ok, run } from "./support/workspace";
@@ -139,88 +141,121 @@ describe("issue 9: the API server's verdict on every object", function () {
         ok(await ws.pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"], { timeoutSeconds: 600 }), `destroy ${stack}`);
     });
 
-    it("promtool: each alert fires on series that should fire it, and stays silent on series that should not", async () => {
-        const dir = path.join(ws.dir, ".slipway", "promtool");
-        mkdirSync(dir, { recursive: true });
-        const id = { appName: "hello", stage: "prod", namespace: "hello-prod" };
-        const monitoring = {
-            namespace: "monitoring",
-            path: "/metrics",
-            interval: "30s",
-            selectorLabels: {},
-            alerts: { enabled: true, errorRateThreshold: 0.01, restartThreshold: 3 },
-        };
-        const spec = prometheusRuleSpec(id, monitoring) as { groups: { rules: any[] }[] };
-        writeFileSync(path.join(dir, "rules.yaml"), toYaml(spec));
-        const rule = (name: string) => spec.groups[0].rules.find((r) => r.alert === `Hello${name}`);
-        const fired = (name: string, extra: Record<string, string>) => ({
-            exp_labels: { ...rule(name).labels, ...extra },
-            exp_annotations: rule(name).annotations,
-        });
-        const ns = 'namespace="hello-prod"';
-        const requests = (status: string) => `http_request_duration_seconds_count{${ns},service="hello",status="${status}"}`;
-        const tests = {
-            rule_files: ["rules.yaml"],
-            evaluation_interval: "1m",
-            tests: [
-                {
-                    interval: "1m",
-                    input_series: [
-                        { series: `kube_deployment_status_replicas_available{${ns},deployment="hello"}`, values: "0x10" },
-                        { series: `kube_deployment_status_replicas_available{namespace="other",deployment="hello"}`, values: "3x10" },
-                    ],
-                    alert_rule_test: [
-                        { eval_time: "1m", alertname: "HelloNoReadyReplicas", exp_alerts: [] }, // pending: `for: 2m`
-                        {
-                            eval_time: "5m",
-                            alertname: "HelloNoReadyReplicas",
-                            exp_alerts: [fired("NoReadyReplicas", { namespace: "hello-prod", deployment: "hello" })],
-                        },
-                    ],
-                },
-                {
-                    interval: "1m",
-                    input_series: [
-                        { series: `kube_pod_container_status_restarts_total{${ns},container="hello",pod="a"}`, values: "0+1x30" },
-                        { series: `kube_pod_container_status_restarts_total{${ns},container="hello",pod="b"}`, values: "0+0x30" },
-                    ],
-                    alert_rule_test: [
-                        {
-                            eval_time: "25m",
-                            alertname: "HelloRestarting",
-                            exp_alerts: [fired("Restarting", { namespace: "hello-prod", container: "hello", pod: "a" })],
-                        },
-                    ],
-                },
-                {
-                    interval: "1m",
-                    input_series: [
-                        { series: requests("200"), values: "0+100x30" },
-                        { series: requests("500"), values: "0+5x30" },
-                    ],
-                    alert_rule_test: [{ eval_time: "20m", alertname: "HelloHighErrorRate", exp_alerts: [fired("HighErrorRate", {})] }],
-                },
-                {
-                    interval: "1m",
-                    input_series: [
-                        { series: requests("200"), values: "0+1000x30" },
-                        { series: requests("500"), values: "0+5x30" },
-                    ],
-                    // 0.5 % of requests fail: under prod's 1 % threshold.
-                    alert_rule_test: [{ eval_time: "20m", alertname: "HelloHighErrorRate", exp_alerts: [] }],
-                },
+    // The alerts any app gets (kube-state-metrics only), as promtool unit tests: fire on a broken Deployment, stay pending
+    // inside `for`, ignore another namespace.
+    const kubeStateTests = (ns: string) => [
+        {
+            interval: "1m",
+            input_series: [
+                { series: `kube_deployment_status_replicas_available{${ns},deployment="hello"}`, values: "0x10" },
+                { series: `kube_deployment_status_replicas_available{namespace="other",deployment="hello"}`, values: "3x10" },
             ],
-        };
-        writeFileSync(path.join(dir, "tests.yaml"), toYaml(tests));
+            alert_rule_test: [
+                { eval_time: "1m", alertname: "HelloNoReadyReplicas", exp_alerts: [] }, // pending: `for: 2m`
+                { eval_time: "5m", alertname: "HelloNoReadyReplicas", exp_alerts: [{ namespace: "hello-prod", deployment: "hello" }] },
+            ],
+        },
+        {
+            interval: "1m",
+            input_series: [
+                { series: `kube_pod_container_status_restarts_total{${ns},container="hello",pod="a"}`, values: "0+1x30" },
+                { series: `kube_pod_container_status_restarts_total{${ns},container="hello",pod="b"}`, values: "0+0x30" },
+            ],
+            alert_rule_test: [
+                { eval_time: "25m", alertname: "HelloRestarting", exp_alerts: [{ namespace: "hello-prod", container: "hello", pod: "a" }] },
+            ],
+        },
+    ];
+
+    /**
+     * Runs promtool's rule tests on `spec`; `exp_alerts` entries hold only the series labels, completed here with the
+     * rule's own labels and annotations. Then the same tests against rules that never fire must fail (promtool checks).
+     */
+    async function promtool(name: string, spec: { groups: { rules: any[] }[] }, tests: any[]): Promise<void> {
+        const dir = path.join(ws.dir, ".slipway", "promtool", name);
+        mkdirSync(dir, { recursive: true });
+        const rule = (alert: string) => spec.groups[0].rules.find((r) => r.alert === alert);
+        const complete = tests.map((t) => ({
+            ...t,
+            alert_rule_test: t.alert_rule_test.map((a: any) => ({
+                ...a,
+                exp_alerts: a.exp_alerts.map((extra: Record<string, string>) => ({
+                    exp_labels: { ...rule(a.alertname).labels, ...extra },
+                    exp_annotations: rule(a.alertname).annotations,
+                })),
+            })),
+        }));
+        writeFileSync(path.join(dir, "rules.yaml"), toYaml(spec));
+        writeFileSync(path.join(dir, "tests.yaml"), toYaml({ rule_files: ["rules.yaml"], evaluation_interval: "1m", tests: complete }));
         const ran = await run("promtool", ["test", "rules", "tests.yaml"], { cwd: dir });
         assert.equal(ran.code, 0, ran.stdout + ran.stderr);
         assert.match(ran.stdout, /SUCCESS/);
 
-        // The same tests against a rule that never fires must fail: promtool is really checking.
         const broken = structuredClone(spec);
         broken.groups[0].rules.forEach((r) => (r.expr = `${r.expr} and on() vector(0) > 1`));
         writeFileSync(path.join(dir, "rules.yaml"), toYaml(broken));
         const refused = await run("promtool", ["test", "rules", "tests.yaml"], { cwd: dir });
         assert.notEqual(refused.code, 0);
+    }
+
+    const id = { appName: "hello", stage: "prod", namespace: "hello-prod" };
+    const monitoring = {
+        namespace: "monitoring",
+        path: "/metrics",
+        interval: "30s",
+        selectorLabels: {},
+        alerts: { enabled: true, errorRateThreshold: 0.01, restartThreshold: 3 },
+    };
+    const ns = 'namespace="hello-prod"';
+
+    it("promtool, an app that names its request counter (the sample): each alert fires when it should, and only then", async () => {
+        // The counter prod names (Pulumi.prod.yaml app.metrics), with its status label.
+        const named = parseStackConfig(readStackConfig("prod")).app.metrics;
+        assert.ok(named, "prod names the sample's request counter");
+        const spec = prometheusRuleSpec(id, monitoring, named) as { groups: { rules: any[] }[] };
+        const requests = (status: string) => `${named.requestsTotal}{${ns},service="hello",${named.statusLabel}="${status}"}`;
+        await promtool("named", spec, [
+            ...kubeStateTests(ns),
+            {
+                interval: "1m",
+                input_series: [
+                    { series: requests("200"), values: "0+100x30" },
+                    { series: requests("500"), values: "0+5x30" },
+                ],
+                alert_rule_test: [{ eval_time: "20m", alertname: "HelloHighErrorRate", exp_alerts: [{}] }],
+            },
+            {
+                interval: "1m",
+                input_series: [
+                    { series: requests("200"), values: "0+1000x30" },
+                    { series: requests("500"), values: "0+5x30" },
+                ],
+                // 0.5 % of requests fail: under prod's 1 % threshold.
+                alert_rule_test: [{ eval_time: "20m", alertname: "HelloHighErrorRate", exp_alerts: [] }],
+            },
+        ]);
+    });
+
+    it("promtool, an app that names no metric: the kube-state-metrics alerts fire, and 5xx series raise nothing", async () => {
+        const spec = prometheusRuleSpec(id, monitoring) as { groups: { rules: any[] }[] };
+        assert.deepEqual(
+            spec.groups[0].rules.map((r) => r.alert),
+            ["HelloNoReadyReplicas", "HelloRestarting"],
+        );
+        const requests = (status: string) => `http_requests_total{${ns},service="hello",code="${status}"}`;
+        await promtool("unnamed", spec, [
+            ...kubeStateTests(ns),
+            {
+                interval: "1m",
+                input_series: [
+                    { series: requests("200"), values: "0+10x30" },
+                    { series: requests("500"), values: "0+50x30" },
+                ],
+                alert_rule_test: [
+                    { eval_time: "20m", alertname: "HelloHighErrorRate", exp_alerts: [] },
+                    { eval_time: "20m", alertname: "HelloNoReadyReplicas", exp_alerts: [] },
+                ],
+            },
+        ]);
     });
 });

@@ -50,6 +50,22 @@ describe("policy pack on the real stacks", () => {
         });
     }
 
+    it("qa running a service with its own contract (no metrics port, other probes, user 65532) passes every rule", async () => {
+        const app = { ...(readStackConfig("qa").app as Record<string, unknown>) };
+        delete app.metrics;
+        const config = {
+            app: {
+                ...app,
+                port: 8000,
+                metricsPort: false,
+                probes: { startup: { path: "/livez" }, readiness: { path: "/ready" }, liveness: { path: "/livez" } },
+                runAsUser: 65532,
+            },
+        };
+        const found = await violations("qa", { config });
+        assert.deepEqual(found, []);
+    });
+
     it("dev preview (digests unknown): no mandatory violation; digest checks become advisory can't-run notes", async () => {
         const found = await violations("dev", { preview: true });
         assert.deepEqual(

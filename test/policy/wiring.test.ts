@@ -85,6 +85,13 @@ describe("policy: slipway-servicemonitor-targets-service (stack)", () => {
         assert.equal((await runStack(serviceMonitorTargetsService, none)).violations.length, 1);
         assert.deepEqual((await runStack(serviceMonitorTargetsService, none, { requireServiceMonitor: false })).violations, []);
     });
+
+    it("requires no ServiceMonitor for an app without a metrics port (app.metricsPort: false): nothing to scrape", async () => {
+        const stack = stackWith("app-servicemonitor");
+        const service = stack.find((r) => r.name === "app-service")!;
+        service.props.spec.ports = service.props.spec.ports.filter((p: any) => p.name !== "metrics");
+        assert.deepEqual((await runStack(serviceMonitorTargetsService, stack)).violations, []);
+    });
 });
 
 describe("policy: slipway-selectors-match-pods (stack)", () => {

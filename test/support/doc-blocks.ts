@@ -129,6 +129,7 @@ export function missingOutput(expected: readonly string[], output: string): stri
 export const USER_DOCS = [
     "README.md",
     "docs/configuration.md",
+    "docs/app-contract.md",
     "docs/operations.md",
     "docs/architecture.md",
     "docs/CONTRACTS.md",

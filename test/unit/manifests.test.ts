@@ -9,6 +9,7 @@ import {
     dockerConfigJson,
     labelValue,
     limitRangeSpec,
+    podContractProblems,
     PodSettings,
     prometheusRuleSpec,
     renderConfigFile,
@@ -17,6 +18,7 @@ import {
     terminationGracePeriodSeconds,
     TMP_SIZE_LIMIT,
 } from "../../components/lib/manifests";
+import { APP_DEFAULTS } from "../../components/defaults";
 
 const IMAGE = `127.0.0.1:5001/hello@sha256:${"cd34".repeat(16)}`;
 
@@ -32,6 +34,9 @@ function settings(overrides: Partial<PodSettings> = {}): PodSettings & { replica
         gitSha: "9f2c4e1a7b3d",
         port: 8080,
         metricsPort: 9464,
+        probes: APP_DEFAULTS.probes,
+        runAsUser: 10001,
+        runAsGroup: 10001,
         env: { LOG_LEVEL: "info" },
         secretEnvNames: [],
         resources: {
@@ -226,8 +231,9 @@ describe("service and monitoring", () => {
         ]);
     });
 
-    it("alerts on no ready replica, restarts and the 5xx ratio of the app's own histogram", () => {
-        const rules = (prometheusRuleSpec(id, monitoring) as any).groups[0].rules;
+    it("alerts on no ready replica, restarts and the 5xx ratio of the request counter the app names", () => {
+        const sample = { requestsTotal: "http_request_duration_seconds_count", statusLabel: "status" };
+        const rules = (prometheusRuleSpec(id, monitoring, sample) as any).groups[0].rules;
         assert.deepEqual(
             rules.map((r: any) => r.alert),
             ["HelloNoReadyReplicas", "HelloRestarting", "HelloHighErrorRate"],
@@ -243,6 +249,40 @@ describe("service and monitoring", () => {
             'increase(kube_pod_container_status_restarts_total{namespace="hello-prod",container="hello"}[15m]) > 3',
         );
         assert.ok(rules.every((r: any) => r.labels.severity === "critical"));
+    });
+
+    it("an app that names no request metric gets the kube-state-metrics alerts only; a named one is used with its label", () => {
+        const named = (prometheusRuleSpec(id, monitoring) as any).groups[0].rules;
+        assert.deepEqual(
+            named.map((r: any) => r.alert),
+            ["HelloNoReadyReplicas", "HelloRestarting"],
+        );
+        assert.ok(
+            named.every((r: any) => /^(increase\()?kube_/.test(r.expr)),
+            "only kube-state-metrics series",
+        );
+        const own = (
+            prometheusRuleSpec(id, monitoring, { requestsTotal: "http_server_requests_seconds_count", statusLabel: "code" }) as any
+        ).groups[0].rules[2];
+        assert.equal(
+            own.expr,
+            'sum(rate(http_server_requests_seconds_count{namespace="hello-prod",service="hello",code=~"5.."}[5m])) / ' +
+                'clamp_min(sum(rate(http_server_requests_seconds_count{namespace="hello-prod",service="hello"}[5m])), 1e-9) > 0.01',
+        );
+    });
+
+    it("without a metrics port: no metrics port on the container or the Service, no METRICS_PORT, no metrics rule", () => {
+        const pod = deploymentSpec(settings({ metricsPort: undefined })).template as any;
+        const container = pod.spec.containers[0];
+        assert.deepEqual(container.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+        assert.ok(!container.env.some((e: any) => e.name === "METRICS_PORT"));
+        const service = serviceSpec({ ...id, port: 8080 }) as any;
+        assert.deepEqual(
+            service.ports.map((p: any) => p.name),
+            ["http"],
+        );
+        const policy = appNetworkPolicySpec({ ...id, port: 8080, allowFrom: [], monitoringNamespace: "monitoring" }) as any;
+        assert.equal(policy.ingress.length, 1, "no rule for a port that does not exist");
     });
 
     it("NetworkPolicy admits the app port from the namespace and allowed namespaces, metrics from monitoring only", () => {
@@ -335,5 +375,88 @@ describe("small manifest helpers", () => {
         assert.deepEqual(json, {
             auths: { "registry.example.com": { username: "ci", password: "s3cret", auth: Buffer.from("ci:s3cret").toString("base64") } },
         });
+    });
+});
+
+describe("the app contract in the pod template", () => {
+    it("renders the default probes exactly as before: startup without a timeout, the others with 2 s", () => {
+        const c = (deploymentSpec(settings()) as any).template.spec.containers[0];
+        assert.deepEqual(c.startupProbe, { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 1, failureThreshold: 30 });
+        assert.deepEqual(c.readinessProbe, {
+            httpGet: { path: "/readyz", port: "http" },
+            periodSeconds: 5,
+            failureThreshold: 2,
+            timeoutSeconds: 2,
+        });
+        assert.deepEqual(c.livenessProbe, {
+            httpGet: { path: "/healthz", port: "http" },
+            periodSeconds: 10,
+            failureThreshold: 3,
+            timeoutSeconds: 2,
+        });
+    });
+
+    it("takes an app's own probe paths and timings, its user and group", () => {
+        const probes = {
+            startup: { path: "/actuator/health/liveness", periodSeconds: 2, failureThreshold: 60, timeoutSeconds: 3 },
+            readiness: { path: "/actuator/health/readiness", periodSeconds: 5, failureThreshold: 3 },
+            liveness: { path: "/actuator/health/liveness", periodSeconds: 15, failureThreshold: 4, timeoutSeconds: 5 },
+        };
+        const pod = (deploymentSpec(settings({ probes, runAsUser: 65532, runAsGroup: 65533 })) as any).template.spec;
+        const c = pod.containers[0];
+        assert.deepEqual(c.startupProbe, {
+            httpGet: { path: "/actuator/health/liveness", port: "http" },
+            periodSeconds: 2,
+            failureThreshold: 60,
+            timeoutSeconds: 3,
+        });
+        assert.equal(c.readinessProbe.httpGet.path, "/actuator/health/readiness");
+        assert.equal(c.readinessProbe.timeoutSeconds, undefined);
+        assert.equal(c.livenessProbe.periodSeconds, 15);
+        assert.deepEqual(
+            [pod.securityContext.runAsUser, pod.securityContext.runAsGroup, pod.securityContext.fsGroup],
+            [65532, 65533, 65533],
+        );
+    });
+
+    it("names every broken rule of the contract at once, and none for the defaults", () => {
+        const good = { port: 8080, metricsPort: 9464, probes: APP_DEFAULTS.probes, runAsUser: 10001, runAsGroup: 10001, env: {} };
+        assert.deepEqual(podContractProblems(good), []);
+        const problems = podContractProblems({
+            ...good,
+            port: 80,
+            metricsPort: 80,
+            probes: { ...APP_DEFAULTS.probes, readiness: { path: "readyz", periodSeconds: 0, failureThreshold: 2 } },
+            runAsUser: 0,
+            env: { PORT: "1", "bad-name": "x", APP_MODE: "fast" },
+            secretEnv: { STAGE: "x" },
+            requestMetric: { requestsTotal: "http-requests", statusLabel: "__status" },
+        });
+        assert.deepEqual(
+            problems.map((p) => p.property),
+            [
+                "port",
+                "metricsPort",
+                "probes.readiness.path",
+                "probes.readiness.periodSeconds",
+                "runAsUser",
+                "env.PORT",
+                "env.bad-name",
+                "secretEnv.STAGE",
+                "metrics.requestsTotal",
+                "metrics.statusLabel",
+            ],
+        );
+        assert.match(problems.find((p) => p.property === "runAsUser")!.reason, /0 is root/);
+        assert.deepEqual(
+            podContractProblems({ ...good, metricsPort: undefined, requestMetric: { requestsTotal: "x_total", statusLabel: "code" } }).map(
+                (p) => p.property,
+            ),
+            ["metrics"],
+        );
+        assert.deepEqual(
+            podContractProblems({ ...good, port: 9464 }).map((p) => p.property),
+            ["metricsPort"],
+        );
     });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ecrLifecyclePolicy, MUTABLE_TAG_FILTERS } from "../../components/lib/ecr-lifecycle";
 import { isQuantity, parseQuantity, tryParseQuantity } from "../../components/lib/quantity";
+import { appBuildArgs, buildArgProblems } from "../../components/lib/build-settings";
 
 describe("quantities", () => {
     const cases: [string, number][] = [
@@ -66,5 +67,47 @@ describe("ECR lifecycle policy", () => {
     it("keeps build-<n> tags immutable: only moving pointers are excluded", () => {
         assert.deepEqual([...MUTABLE_TAG_FILTERS], ["sha-*", "branch-*", "buildcache*"]);
         assert.ok(!MUTABLE_TAG_FILTERS.some((f) => "build-1042".startsWith(f.replace("*", ""))));
+    });
+});
+
+describe("app build args", () => {
+    const defaults = { buildImageArg: "BUILD_IMAGE", runtimeBaseImageArg: "RUNTIME_BASE_IMAGE", buildArgs: {} };
+    const meta = { buildNumber: "42", gitBranch: "main", gitSha: "abc1234" };
+
+    it("passes the images under today's names by default, then the build metadata", () => {
+        assert.deepEqual(appBuildArgs(defaults, { buildImage: "b@sha256:1", runtimeBaseImage: "r@sha256:2" }, meta), {
+            BUILD_IMAGE: "b@sha256:1",
+            RUNTIME_BASE_IMAGE: "r@sha256:2",
+            BUILD_NUMBER: "42",
+            GIT_BRANCH: "main",
+            GIT_SHA: "abc1234",
+        });
+    });
+
+    it("passes the app's own args and the images under the names its Dockerfile uses", () => {
+        const args = appBuildArgs(
+            { buildImageArg: "BUILDER", runtimeBaseImageArg: "BASE", buildArgs: { GO_FLAGS: "-trimpath" } },
+            { buildImage: "b@sha256:1", runtimeBaseImage: "r@sha256:2" },
+            meta,
+        );
+        assert.deepEqual(Object.keys(args).sort(), ["BASE", "BUILDER", "BUILD_NUMBER", "GIT_BRANCH", "GIT_SHA", "GO_FLAGS"]);
+        assert.equal(args.GO_FLAGS, "-trimpath");
+    });
+
+    it("names every bad or colliding build-arg name, and none for the defaults", () => {
+        assert.deepEqual(buildArgProblems(defaults), []);
+        const problems = buildArgProblems({
+            buildImageArg: "BASE",
+            runtimeBaseImageArg: "BASE",
+            buildArgs: { "GO-FLAGS": "x", GIT_SHA: "y", BASE: "z", VERSION: "1" },
+        });
+        assert.deepEqual(
+            problems.map(([key]) => key),
+            ["runtimeBaseImageArg", "buildArgs.GO-FLAGS", "buildArgs.GIT_SHA", "buildArgs.BASE"],
+        );
+        assert.deepEqual(
+            buildArgProblems({ ...defaults, buildImageArg: "1BAD" }).map(([key]) => key),
+            ["buildImageArg"],
+        );
     });
 });

@@ -349,10 +349,18 @@ describe("GitHub workflows", () => {
             assert.match(read?.run ?? "", /\bpulumi stack output --stack "\$PULUMI_ORG\/slipway\/dev" buildImageRef\)/);
             assert.match(read?.run ?? "", /\*@sha256:\*\)/, "refuses a ref that is not digest-pinned");
             const build = usesOf(job, "docker/build-push-action")[0];
-            // `artifact` needs the compile stage (type-check) and the test stage; `test` alone would skip the type-check.
+            // CI builds the target dev's config names for the tests (image.targets.test), passing the build image under
+            // the arg name dev's config gives it, from the same context: the app contract, not names fixed in the
+            // workflow. The sample's `artifact` needs the compile stage (type-check) and the test stage; `test` alone
+            // would skip the type-check.
+            const dev = parseStackConfig(readStackConfig("dev"));
+            assert.ok(dev.image.source === "build");
+            assert.equal(build.with?.target, dev.image.targets.test);
             assert.equal(build.with?.target, "artifact");
+            assert.equal(build.with?.context, dev.image.context);
             assert.equal(build.with?.push, false);
-            assert.match(String(build.with?.["build-args"]), /^BUILD_IMAGE=\$\{\{ steps\.build-image\.outputs\.ref \}\}$/m);
+            const arg = new RegExp(`^${dev.image.buildImageArg}=\\$\\{\\{ steps\\.build-image\\.outputs\\.ref \\}\\}$`, "m");
+            assert.match(String(build.with?.["build-args"]), arg);
         });
 
         it("deploys dev with the build metadata, then promotes the same digest to qa and, approved, to prod", () => {

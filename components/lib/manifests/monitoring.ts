@@ -24,15 +24,27 @@ export function serviceMonitorSpec(id: AppIdentity, m: MonitoringSettings): Reco
     };
 }
 
-/** PrometheusRule spec: no ready replica, restart loops, server error rate. */
-export function prometheusRuleSpec(id: AppIdentity, m: MonitoringSettings): Record<string, unknown> {
+/** The app's request counter, named by the app: what the error-rate alert divides. */
+export interface RequestMetric {
+    /** A counter of handled requests (a histogram's `_count` series does too), e.g. `http_requests_total`. */
+    requestsTotal: string;
+    /** Its label carrying the HTTP status code (`500`, …): the alert counts `5..` as errors. */
+    statusLabel: string;
+}
+
+/**
+ * PrometheusRule spec. Always: no ready replica and restart loops, from kube-state-metrics alone (any app). The server
+ * error rate only with a {@link RequestMetric}: Slipway cannot guess an app's metric names.
+ */
+export function prometheusRuleSpec(id: AppIdentity, m: MonitoringSettings, requestMetric?: RequestMetric): Record<string, unknown> {
     const ns = `namespace="${id.namespace}"`;
     const alertName = id.appName
         .split("-")
         .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
         .join("");
     const labels = { severity: id.stage === "prod" ? "critical" : "warning", stage: id.stage };
-    const requests = `http_request_duration_seconds_count{${ns},service="${id.appName}"}`;
+    // `service` is the target label the ServiceMonitor gives every scraped series: the app's Service name.
+    const requests = (extra = "") => `${requestMetric?.requestsTotal}{${ns},service="${id.appName}"${extra}}`;
     return {
         groups: [
             {
@@ -58,18 +70,23 @@ export function prometheusRuleSpec(id: AppIdentity, m: MonitoringSettings): Reco
                             description: "More than the allowed restarts in 15 minutes: check liveness failures and OOM kills.",
                         },
                     },
-                    {
-                        alert: `${alertName}HighErrorRate`,
-                        expr:
-                            `sum(rate(${requests.replace("}", ',status=~"5.."}')}[5m])) / ` +
-                            `clamp_min(sum(rate(${requests}[5m])), 1e-9) > ${m.alerts.errorRateThreshold}`,
-                        for: "5m",
-                        labels,
-                        annotations: {
-                            summary: `${id.appName} answers more than ${m.alerts.errorRateThreshold * 100}% of requests with 5xx`,
-                            description: "Compare with the last deploy (slipway.dev/image annotation); roll back if it started there.",
-                        },
-                    },
+                    ...(requestMetric === undefined
+                        ? []
+                        : [
+                              {
+                                  alert: `${alertName}HighErrorRate`,
+                                  expr:
+                                      `sum(rate(${requests(`,${requestMetric.statusLabel}=~"5.."`)}[5m])) / ` +
+                                      `clamp_min(sum(rate(${requests()}[5m])), 1e-9) > ${m.alerts.errorRateThreshold}`,
+                                  for: "5m",
+                                  labels,
+                                  annotations: {
+                                      summary: `${id.appName} answers more than ${m.alerts.errorRateThreshold * 100}% of requests with 5xx`,
+                                      description:
+                                          "Compare with the last deploy (slipway.dev/image annotation); roll back if it started there.",
+                                  },
+                              },
+                          ]),
                 ],
             },
         ],

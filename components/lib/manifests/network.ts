@@ -10,12 +10,12 @@ export function denyAllIngressSpec(): k8sInput.networking.v1.NetworkPolicySpec {
 }
 
 /**
- * Admits the app port from the namespace itself and the configured namespaces, and the metrics port
- * from the monitoring namespace only. With `openAppPort` (a NodePort Service) the app port admits every source:
+ * Admits the app port from the namespace itself and the configured namespaces, and the metrics port (where the app
+ * has one) from the monitoring namespace only. With `openAppPort` (a NodePort Service) the app port admits every source:
  * node ports are reached from outside the cluster, through the nodes' addresses, which no selector matches.
  */
 export function appNetworkPolicySpec(
-    id: AppIdentity & { port: number; metricsPort: number; allowFrom: string[]; monitoringNamespace?: string; openAppPort?: boolean },
+    id: AppIdentity & { port: number; metricsPort?: number; allowFrom: string[]; monitoringNamespace?: string; openAppPort?: boolean },
 ): k8sInput.networking.v1.NetworkPolicySpec {
     const fromNamespace = (name: string) => ({
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
@@ -24,7 +24,7 @@ export function appNetworkPolicySpec(
     const rules: k8sInput.networking.v1.NetworkPolicyIngressRule[] = [
         id.openAppPort ? { ports: appPort } : { from: [{ podSelector: {} }, ...id.allowFrom.map(fromNamespace)], ports: appPort },
     ];
-    if (id.monitoringNamespace !== undefined) {
+    if (id.monitoringNamespace !== undefined && id.metricsPort !== undefined) {
         rules.push({ from: [fromNamespace(id.monitoringNamespace)], ports: [{ port: id.metricsPort, protocol: "TCP" }] });
     }
     return { podSelector: { matchLabels: selectorLabels(id) }, policyTypes: ["Ingress"], ingress: rules };

@@ -5,7 +5,20 @@ import type { input as k8sInput } from "@pulumi/kubernetes/types";
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
+import {
+    APP_PORT_NAMES,
+    ENV_NAME,
+    isAppPort,
+    isNonRootUid,
+    isSlipwayEnv,
+    LABEL_NAME,
+    METRIC_NAME,
+    PROBE_PATH,
+    SLIPWAY_ENV,
+} from "../../../contracts";
 import { AppIdentity, commonLabels, ImageProvenance, provenanceAnnotations, selectorLabels } from "./labels";
+
+export { SLIPWAY_ENV };
 
 type Input<T> = pulumi.Input<T>;
 
@@ -35,11 +48,109 @@ export function resourceAmounts(a: ResourceAmounts): Record<string, string> {
     return { cpu: a.cpu, memory: a.memory, "ephemeral-storage": a.ephemeralStorage };
 }
 
-/** Port names the Service, probes, NetworkPolicy and ServiceMonitor agree on. */
-export const HTTP_PORT_NAME = "http";
-export const METRICS_PORT_NAME = "metrics";
-/** The numeric user and group the runtime image is built with. */
-export const RUNTIME_UID = 10001;
+/** Port names the Service, probes, NetworkPolicy and ServiceMonitor agree on (contracts/service-env.ts). */
+export const HTTP_PORT_NAME = APP_PORT_NAMES.http;
+export const METRICS_PORT_NAME = APP_PORT_NAMES.metrics;
+
+/** One HTTP probe on the `http` port. */
+export interface ProbeSettings {
+    /** Path the kubelet GETs; any status 200-399 passes. Starts with `/`. */
+    path: string;
+    /** Seconds between two probes. */
+    periodSeconds: number;
+    /** Failures in a row before the probe counts as failed. */
+    failureThreshold: number;
+    /** Seconds one probe may take; omitted: Kubernetes' default (1). */
+    timeoutSeconds?: number;
+}
+
+/** The three probes of the app container. */
+export interface ProbesSettings {
+    /** Holds liveness and readiness off until it passes once: `periodSeconds` × `failureThreshold` is the start budget. */
+    startup: ProbeSettings;
+    /** Failing takes the pod out of the Service's endpoints (no restart). */
+    readiness: ProbeSettings;
+    /** Failing restarts the container. */
+    liveness: ProbeSettings;
+}
+
+/** One broken rule of the app contract: the argument (a dotted path) and what was wrong. */
+export interface ContractProblem {
+    property: string;
+    reason: string;
+}
+
+/**
+ * Every way these settings break the app contract (docs/app-contract.md), in argument order; empty when they keep it.
+ * Ports 1024-65535 and distinct, probe paths absolute and timings whole and positive, a non-root numeric user, env names
+ * that are names and not Slipway's own, and a request metric only with a metrics port.
+ */
+export function podContractProblems(s: {
+    port: number;
+    metricsPort?: number;
+    probes: ProbesSettings;
+    runAsUser: number;
+    runAsGroup: number;
+    env: Record<string, unknown>;
+    secretEnv?: Record<string, unknown>;
+    requestMetric?: { requestsTotal: string; statusLabel: string };
+}): ContractProblem[] {
+    const problems: ContractProblem[] = [];
+    const problem = (property: string, reason: string) => problems.push({ property, reason });
+    const positive = (n: number | undefined) => n === undefined || (Number.isInteger(n) && n >= 1);
+    if (!isAppPort(s.port)) problem("port", `expected a whole port in 1024-65535, got ${s.port}`);
+    if (s.metricsPort !== undefined && !isAppPort(s.metricsPort)) {
+        problem("metricsPort", `expected a whole port in 1024-65535, got ${s.metricsPort}`);
+    } else if (s.metricsPort === s.port) {
+        problem("metricsPort", `expected a port different from port (${s.port})`);
+    }
+    for (const kind of ["startup", "readiness", "liveness"] as const) {
+        const probe = s.probes[kind];
+        if (!PROBE_PATH.test(probe.path))
+            problem(`probes.${kind}.path`, `expected a path starting with /, got ${JSON.stringify(probe.path)}`);
+        for (const field of ["periodSeconds", "failureThreshold", "timeoutSeconds"] as const) {
+            if (!positive(probe[field])) problem(`probes.${kind}.${field}`, `expected a whole number >= 1, got ${probe[field]}`);
+        }
+    }
+    if (!isNonRootUid(s.runAsUser)) {
+        problem(
+            "runAsUser",
+            s.runAsUser === 0
+                ? "0 is root: expected the image's non-root numeric user"
+                : `expected a whole number >= 1, got ${s.runAsUser}`,
+        );
+    }
+    if (!Number.isInteger(s.runAsGroup) || s.runAsGroup < 0) problem("runAsGroup", `expected a whole number >= 0, got ${s.runAsGroup}`);
+    for (const [where, env] of [
+        ["env", s.env],
+        ["secretEnv", s.secretEnv ?? {}],
+    ] as const) {
+        for (const name of Object.keys(env)) {
+            if (!ENV_NAME.test(name)) problem(`${where}.${name}`, "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+            else if (isSlipwayEnv(name)) problem(`${where}.${name}`, "is set by Slipway itself; choose another name");
+        }
+    }
+    if (s.requestMetric !== undefined) {
+        if (s.metricsPort === undefined) problem("metrics", "needs a metricsPort: the request metric is scraped from it");
+        if (!METRIC_NAME.test(s.requestMetric.requestsTotal)) {
+            problem("metrics.requestsTotal", `expected a Prometheus metric name, got ${JSON.stringify(s.requestMetric.requestsTotal)}`);
+        }
+        if (!LABEL_NAME.test(s.requestMetric.statusLabel)) {
+            problem("metrics.statusLabel", `expected a Prometheus label name, got ${JSON.stringify(s.requestMetric.statusLabel)}`);
+        }
+    }
+    return problems;
+}
+
+/** An HTTP probe on the named `http` port. */
+export function httpProbe(p: ProbeSettings): k8sInput.core.v1.Probe {
+    return {
+        httpGet: { path: p.path, port: HTTP_PORT_NAME },
+        periodSeconds: p.periodSeconds,
+        failureThreshold: p.failureThreshold,
+        ...(p.timeoutSeconds === undefined ? {} : { timeoutSeconds: p.timeoutSeconds }),
+    };
+}
 
 /**
  * Seconds Kubernetes waits between starting termination and SIGKILL: the preStop sleep, the app's
@@ -70,7 +181,14 @@ export interface PodSettings extends AppIdentity, ImageProvenance {
     /** The pods' `app.kubernetes.io/version` label: the build number as a valid label value ({@link labelValue}). */
     versionLabel: Input<string>;
     port: number;
-    metricsPort: number;
+    /** Container port of the metrics endpoint; undefined: the app has none (no port, no `METRICS_PORT`). */
+    metricsPort?: number;
+    /** HTTP probes on the `http` port. */
+    probes: ProbesSettings;
+    /** Numeric, non-root user the container runs as. */
+    runAsUser: number;
+    /** Numeric group the container runs as, and the group of mounted volumes (`fsGroup`). */
+    runAsGroup: number;
     /** Plain environment variables (never secrets). */
     env: Record<string, string>;
     /** Names of secret variables, read from {@link PodSettings.secretName}. */
@@ -87,26 +205,12 @@ export interface PodSettings extends AppIdentity, ImageProvenance {
     imagePullSecretName?: Input<string>;
 }
 
-/** Variables Slipway sets on the container itself; stack config must not shadow them. */
-export const SLIPWAY_ENV = [
-    "PORT",
-    "METRICS_PORT",
-    "SERVICE_NAME",
-    "STAGE",
-    "BUILD_NUMBER",
-    "GIT_BRANCH",
-    "GIT_SHA",
-    "DRAIN_DELAY_MS",
-    "SHUTDOWN_TIMEOUT_MS",
-    "CONFIG_FILE",
-] as const;
-
 /** The container's environment: Slipway's own variables first, then config, then secrets by reference. */
 export function containerEnv(s: PodSettings): k8sInput.core.v1.EnvVar[] {
     // Typed by SLIPWAY_ENV, so a variable set here is always one the config schema refuses to shadow.
     const own: Partial<Record<(typeof SLIPWAY_ENV)[number], Input<string>>> = {
         PORT: String(s.port),
-        METRICS_PORT: String(s.metricsPort),
+        ...(s.metricsPort === undefined ? {} : { METRICS_PORT: String(s.metricsPort) }),
         SERVICE_NAME: s.appName,
         STAGE: s.stage,
         BUILD_NUMBER: s.buildNumber,
@@ -159,9 +263,9 @@ export function podTemplate(s: PodSettings): k8sInput.core.v1.PodTemplateSpec {
             terminationGracePeriodSeconds: terminationGracePeriodSeconds(s),
             securityContext: {
                 runAsNonRoot: true,
-                runAsUser: RUNTIME_UID,
-                runAsGroup: RUNTIME_UID,
-                fsGroup: RUNTIME_UID,
+                runAsUser: s.runAsUser,
+                runAsGroup: s.runAsGroup,
+                fsGroup: s.runAsGroup,
                 seccompProfile: { type: "RuntimeDefault" },
             },
             ...(s.imagePullSecretName === undefined ? {} : { imagePullSecrets: [{ name: s.imagePullSecretName }] }),
@@ -174,27 +278,15 @@ export function podTemplate(s: PodSettings): k8sInput.core.v1.PodTemplateSpec {
                     imagePullPolicy: "IfNotPresent",
                     ports: [
                         { name: HTTP_PORT_NAME, containerPort: s.port, protocol: "TCP" },
-                        { name: METRICS_PORT_NAME, containerPort: s.metricsPort, protocol: "TCP" },
+                        ...(s.metricsPort === undefined
+                            ? []
+                            : [{ name: METRICS_PORT_NAME, containerPort: s.metricsPort, protocol: "TCP" }]),
                     ],
                     env: containerEnv(s),
                     resources: { requests: resourceAmounts(s.resources.requests), limits: resourceAmounts(s.resources.limits) },
-                    startupProbe: {
-                        httpGet: { path: "/healthz", port: HTTP_PORT_NAME },
-                        periodSeconds: 1,
-                        failureThreshold: 30,
-                    },
-                    readinessProbe: {
-                        httpGet: { path: "/readyz", port: HTTP_PORT_NAME },
-                        periodSeconds: 5,
-                        failureThreshold: 2,
-                        timeoutSeconds: 2,
-                    },
-                    livenessProbe: {
-                        httpGet: { path: "/healthz", port: HTTP_PORT_NAME },
-                        periodSeconds: 10,
-                        failureThreshold: 3,
-                        timeoutSeconds: 2,
-                    },
+                    startupProbe: httpProbe(s.probes.startup),
+                    readinessProbe: httpProbe(s.probes.readiness),
+                    livenessProbe: httpProbe(s.probes.liveness),
                     // The kubelet waits here while endpoints stop sending traffic, then sends SIGTERM.
                     lifecycle: s.preStopSeconds > 0 ? { preStop: { sleep: { seconds: s.preStopSeconds } } } : undefined,
                     securityContext: {

@@ -31,10 +31,11 @@ export function deploymentCustomTimeouts(rolloutTimeoutSeconds: number): { creat
 }
 
 /**
- * Service with named ports; the ServiceMonitor selects it by {@link selectorLabels} and `metrics`. With a `nodePort`
- * it is a NodePort Service whose `http` port listens on that port of every node; the metrics port gets no fixed one.
+ * Service with named ports; the ServiceMonitor selects it by {@link selectorLabels} and `metrics` (a port only where the
+ * app has a metrics port). With a `nodePort` it is a NodePort Service whose `http` port listens on that port of every
+ * node; the metrics port gets no fixed one.
  */
-export function serviceSpec(s: AppIdentity & { port: number; metricsPort: number; nodePort?: number }): k8sInput.core.v1.ServiceSpec {
+export function serviceSpec(s: AppIdentity & { port: number; metricsPort?: number; nodePort?: number }): k8sInput.core.v1.ServiceSpec {
     return {
         type: s.nodePort === undefined ? "ClusterIP" : "NodePort",
         selector: selectorLabels(s),
@@ -46,7 +47,9 @@ export function serviceSpec(s: AppIdentity & { port: number; metricsPort: number
                 protocol: "TCP",
                 ...(s.nodePort === undefined ? {} : { nodePort: s.nodePort }),
             },
-            { name: METRICS_PORT_NAME, port: s.metricsPort, targetPort: METRICS_PORT_NAME, protocol: "TCP" },
+            ...(s.metricsPort === undefined
+                ? []
+                : [{ name: METRICS_PORT_NAME, port: s.metricsPort, targetPort: METRICS_PORT_NAME, protocol: "TCP" }]),
         ],
     };
 }
