@@ -18,10 +18,14 @@
 #   PULUMI_SKIP_UPDATE_CHECK  true
 # One line on stderr says which CLI, backend and kubeconfig it found.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Slipway's own files (this repository, or the installed package) and the project whose local stage this is (this
+# repository too, unless a command of the installed package names the user's project in SLIPWAY_PROJECT_DIR).
+SLIPWAY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="${SLIPWAY_PROJECT_DIR:-$SLIPWAY_ROOT}"
+export SLIPWAY_PROJECT_DIR="$ROOT"
 
 # Quiet when every binary is cached (the line below says what was found); a first run still reports its builds.
-tools_env="$(SLIPWAY_TOOLCHAIN_QUIET=1 "$ROOT/scripts/toolchain.sh" engine)"
+tools_env="$(SLIPWAY_TOOLCHAIN_QUIET=1 "$SLIPWAY_ROOT/scripts/toolchain.sh" engine)"
 eval "$tools_env"
 
 # Whatever the toolchain exports (PATH, the transpile-only tsconfig, no plugin downloads), then the stage's own.

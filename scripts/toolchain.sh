@@ -178,7 +178,7 @@ engine() {
         # This host predates runtime options sent over RPC: it only knows the environment variable it would set
         # itself for Pulumi.yaml's `tsconfig` option. Set that, so engine runs use the same (transpile-only) config.
         local tsconfig
-        tsconfig="$(sed -n 's/^    tsconfig: *//p' "$ROOT/Pulumi.yaml")"
+        tsconfig="$(sed -n 's/^    tsconfig: *//p' "${SLIPWAY_PROJECT_DIR:-$ROOT}/Pulumi.yaml" 2>/dev/null || true)"
         [[ -z "$tsconfig" ]] || EXPORTS+=("PULUMI_NODEJS_TSCONFIG_PATH=$tsconfig")
         # Providers the CLI cannot download here; on PATH, the engine uses them as ambient plugins.
         cached pulumi-resource-kubernetes "$PULUMI_KUBERNETES_PROVIDER_VERSION" build_kubernetes_provider

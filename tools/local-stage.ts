@@ -33,23 +33,50 @@ export function isLocalStack(stackName: string): boolean {
 }
 
 /**
- * Runs scripts/local-env.sh of the project in `projectDir` and returns the environment the local stack's
- * commands run with. Its one line on stderr (which CLI, backend and kubeconfig) goes to `note`.
+ * The Pulumi project a command works on: `SLIPWAY_WORK_DIR` when set, else the nearest folder from `start` upwards
+ * that holds a `Pulumi.yaml` (as `pulumi` itself finds it), else `start`.
  */
-export function localStageEnv(projectDir: string, note: (line: string) => void): Promise<Record<string, string>> {
-    const script = path.join(projectDir, "scripts", "local-env.sh");
+export function projectDir(start: string, env: Record<string, string | undefined>, exists: (file: string) => boolean): string {
+    if (env.SLIPWAY_WORK_DIR) {
+        return path.resolve(start, env.SLIPWAY_WORK_DIR);
+    }
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+        if (exists(path.join(dir, "Pulumi.yaml"))) return dir;
+        if (path.dirname(dir) === dir) return path.resolve(start);
+    }
+}
+
+/** Where scripts/local-env.sh is: beside this file's package, in this repository (tools/) and installed (dist/tools/). */
+export function localEnvScript(fromDir: string, exists: (file: string) => boolean): string {
+    for (let dir = fromDir; ; dir = path.dirname(dir)) {
+        const script = path.join(dir, "scripts", "local-env.sh");
+        if (exists(script)) return script;
+        if (path.dirname(dir) === dir) throw new Error(`scripts/local-env.sh not found above ${fromDir}`);
+    }
+}
+
+/**
+ * Runs scripts/local-env.sh for the project in `project` and returns the environment the local stack's commands run
+ * with. Its one line on stderr (which CLI, backend and kubeconfig) goes to `note`.
+ */
+export function localStageEnv(script: string, project: string, note: (line: string) => void): Promise<Record<string, string>> {
     return new Promise((resolve, reject) => {
-        execFile("bash", [script, "--env0"], { cwd: projectDir, encoding: "utf8", maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-            if (stderr) note(stderr);
-            if (err) {
-                reject(new Error(`the local stage's setup could not be found (${script} exited ${err.code ?? err.message})`));
-                return;
-            }
-            try {
-                resolve(parseEnv0(stdout));
-            } catch (parseErr) {
-                reject(parseErr);
-            }
-        });
+        execFile(
+            "bash",
+            [script, "--env0"],
+            { cwd: project, env: { ...process.env, SLIPWAY_PROJECT_DIR: project }, encoding: "utf8", maxBuffer: 1024 * 1024 },
+            (err, stdout, stderr) => {
+                if (stderr) note(stderr);
+                if (err) {
+                    reject(new Error(`the local stage's setup could not be found (${script} exited ${err.code ?? err.message})`));
+                    return;
+                }
+                try {
+                    resolve(parseEnv0(stdout));
+                } catch (parseErr) {
+                    reject(parseErr);
+                }
+            },
+        );
     });
 }

@@ -1,19 +1,19 @@
 /**
  * Entry point of `npm run promote | rollback | status`: wires the CLI to the Automation API and the registry.
  */
-import * as path from "node:path";
+import { existsSync } from "node:fs";
 import { run } from "./cli";
-import { isLocalStack, localStageEnv } from "./local-stage";
+import { isLocalStack, localEnvScript, localStageEnv, projectDir } from "./local-stage";
 import { HttpRegistryClient, registryOptionsFromEnv } from "./registry";
 import { selectStageStack } from "./stage-stack";
 
-/** The Pulumi project directory: the repo root (where `Pulumi.yaml` is) unless `SLIPWAY_WORK_DIR` says otherwise. */
-const workDir = process.env.SLIPWAY_WORK_DIR ?? path.resolve(__dirname, "..");
+/** The Pulumi project: `SLIPWAY_WORK_DIR`, else the nearest folder with a Pulumi.yaml from here upwards. */
+const workDir = projectDir(process.cwd(), process.env, existsSync);
 
 /** The local stage's environment, looked up once and only when a command touches the local stack. */
 let localEnv: Promise<Record<string, string>> | undefined;
 function localStageEnvOnce(): Promise<Record<string, string>> {
-    localEnv ??= localStageEnv(workDir, (line) => process.stderr.write(line)).then((env) => {
+    localEnv ??= localStageEnv(localEnvScript(__dirname, existsSync), workDir, (line) => process.stderr.write(line)).then((env) => {
         // The CLI the workspace starts is looked up on this process's PATH.
         if (env.PATH) process.env.PATH = env.PATH;
         return env;
