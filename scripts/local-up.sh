@@ -34,6 +34,15 @@ while (($#)); do
     esac
 done
 
+# One up:local at a time per project: a second one says who runs, instead of failing later on Pulumi's stack lock
+# with advice (`pulumi cancel`) that would break the update still running.
+mkdir -p .slipway
+exec 9>>.slipway/up.lock
+if ! flock -n 9; then
+    fail "another npm run up:local runs in this project ($(cat .slipway/up.owner 2>/dev/null || echo "pid unknown")): wait for it to finish"
+fi
+echo "pid $$, since $(date -u +%FT%TZ)" >.slipway/up.owner
+
 [[ -x node_modules/.bin/node ]] || npm ci --no-audit --no-fund
 # The toolchain, the backend and the passphrase: the same for every command of the local loop. The cluster is
 # chosen from the user's own kube contexts, so their KUBECONFIG goes to cluster.sh as it was.
