@@ -120,6 +120,12 @@ describe("issue 21: every shell block of the docs runs as written, from a fresh 
         }
     });
 
+    it("the local loop wrote no tracked file: after the docs put back what they changed by hand, git sees no change", () => {
+        // up:local keeps this machine's choices (the offline base, the kubeconfig) under .slipway/, never in
+        // Pulumi.local.yaml: a dirty tree would mark every later update as built from uncommitted changes.
+        assert.equal(ws.git("status", "--porcelain"), "");
+    });
+
     it("the docs' down:local, run from a fresh shell, left the host as it was found", async () => {
         const before = readFileSync(path.join(fromEnv("SLIPWAY_E2E_WORK"), "host-before"), "utf8");
         const after = ok(await run("bash", [path.join(ws.dir, "scripts", "host-fingerprint.sh")]), "fingerprint").stdout;
