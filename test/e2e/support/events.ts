@@ -9,6 +9,8 @@ export interface EngineEvent {
     timestamp: number;
     resourcePreEvent?: { metadata: { urn: string; op: string } };
     resOutputsEvent?: { metadata: { urn: string; op: string } };
+    resOpFailedEvent?: { metadata: { urn: string; op: string } };
+    diagnosticEvent?: { urn?: string; message: string; severity: string };
 }
 
 /** The events of an event-log file's text, in order. */
@@ -31,4 +33,16 @@ export function stepWindow(events: EngineEvent[], name: string): { startMs: numb
         if (e.resOutputsEvent?.metadata.urn.endsWith(`::${name}`)) endMs = e.timestamp * 1000;
     }
     return { startMs, endMs };
+}
+
+/** The messages the engine reported with `severity` (error, warning, …) on the resource named `name`. */
+export function diagnostics(events: EngineEvent[], name: string, severity: string): string[] {
+    return events
+        .filter((e) => e.diagnosticEvent?.severity === severity && e.diagnosticEvent.urn?.endsWith(`::${name}`))
+        .map((e) => e.diagnosticEvent!.message);
+}
+
+/** Names (the URN's last part) of the resources whose step failed. */
+export function failedSteps(events: EngineEvent[]): string[] {
+    return events.filter((e) => e.resOpFailedEvent).map((e) => e.resOpFailedEvent!.metadata.urn.split("::").pop()!);
 }

@@ -1,10 +1,13 @@
 /**
  * A bounded, open-loop HTTP load against 127.0.0.1 only: a fixed request rate for at most a fixed time (or until
- * stopped), each request on a fresh connection, the way new clients reach a Service through its NodePort. Every
- * request is recorded with its start time, latency and outcome, so a caller can cut the run into windows (steady
- * state, during a rollout) and count failures in each. A failure is any error or any non-2xx status.
+ * stopped). By default each request is on a fresh connection, the way new clients reach a Service through its
+ * NodePort; with `keepAliveClients` the requests go round-robin over that many keep-alive clients (one persistent
+ * connection each, the way a proxy or a pooled client holds connections to a pod and only learns from the pod
+ * itself that it is going away). Every request is recorded with its start time, latency, outcome and whether it
+ * reused a connection, so a caller can cut the run into windows (steady state, during a rollout) and count failures
+ * in each. A failure is any error or any non-2xx status.
  */
-import { request } from "node:http";
+import { Agent, request } from "node:http";
 
 /** One request's outcome. */
 export interface Sample {
@@ -16,6 +19,8 @@ export interface Sample {
     status: number;
     /** Error code (ECONNRESET, ETIMEDOUT, …) when it failed below HTTP. */
     error?: string;
+    /** Sent on a connection an earlier request had used (keep-alive at work). */
+    reused: boolean;
 }
 
 /** Options of {@link startLoad}. */
@@ -28,6 +33,12 @@ export interface LoadOptions {
     maxSeconds: number;
     /** Requests in flight at most; a request due while this many are open waits. Defaults to 64. */
     maxInFlight?: number;
+    /**
+     * Keep-alive clients to spread the requests over, each an `Agent({ keepAlive: true, maxSockets: 1 })`: one
+     * connection each, reopened (to whichever pod the Service picks) only when the server closed it. Absent: every
+     * request opens and closes its own connection.
+     */
+    keepAliveClients?: number;
 }
 
 /** Counts and latency percentiles of a window of samples. */
@@ -36,6 +47,8 @@ export interface LoadSummary {
     failed: number;
     non2xx: number;
     errors: Record<string, number>;
+    /** Requests sent on a reused connection: near `sent` for keep-alive clients, 0 for fresh connections. */
+    reused: number;
     p50Ms: number;
     p99Ms: number;
 }
@@ -55,11 +68,15 @@ export function startLoad(options: LoadOptions): RunningLoad {
     let inFlight = 0;
     let stopped = false;
     const pending = new Set<Promise<void>>();
+    const agents = Array.from({ length: options.keepAliveClients ?? 0 }, () => new Agent({ keepAlive: true, maxSockets: 1 }));
+    // Connections that have carried a request. Tracked here rather than read from `req.reusedSocket`, which Node
+    // leaves false when a queued request is handed a socket that just freed up.
+    const used = new WeakSet<object>();
 
-    const once = (at: number) =>
+    const once = (at: number, n: number) =>
         new Promise<void>((resolve) => {
             const t0 = performance.now();
-            const sample: Sample = { at, ms: 0, status: 0 };
+            const sample: Sample = { at, ms: 0, status: 0, reused: false };
             samples.push(sample);
             const finish = (status: number, error?: string) => {
                 sample.ms = performance.now() - t0;
@@ -72,9 +89,8 @@ export function startLoad(options: LoadOptions): RunningLoad {
                     host: "127.0.0.1",
                     port: options.port,
                     path: options.path ?? "/",
-                    agent: false,
                     timeout: 10_000,
-                    headers: { connection: "close" },
+                    ...(agents.length ? { agent: agents[n % agents.length] } : { agent: false, headers: { connection: "close" } }),
                 },
                 (res) => {
                     res.resume();
@@ -84,6 +100,12 @@ export function startLoad(options: LoadOptions): RunningLoad {
             );
             req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
             req.on("error", (err: NodeJS.ErrnoException) => finish(0, err.code ?? err.message));
+            // A request that fails on a reused connection is the keep-alive race a draining server must avoid: it is
+            // recorded as a failure like any other, never retried.
+            req.on("socket", (socket) => {
+                sample.reused = used.has(socket);
+                used.add(socket);
+            });
             req.end();
         });
 
@@ -96,7 +118,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
             while (inFlight >= maxInFlight) await Promise.race(pending);
             if (stopped) break;
             inFlight++;
-            const p = once(Date.now() - startedAt).finally(() => {
+            const p = once(Date.now() - startedAt, n).finally(() => {
                 inFlight--;
                 pending.delete(p);
             });
@@ -110,6 +132,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
             stopped = true;
             await loop;
             await Promise.all(pending);
+            for (const agent of agents) agent.destroy();
             return samples;
         },
     };
@@ -121,7 +144,9 @@ export function summarize(samples: Sample[], fromMs = 0, toMs = Number.POSITIVE_
     const errors: Record<string, number> = {};
     let failed = 0;
     let non2xx = 0;
+    let reused = 0;
     for (const s of window) {
+        if (s.reused) reused++;
         if (s.status >= 200 && s.status < 300) continue;
         failed++;
         const key = s.status === 0 ? (s.error ?? "error") : `HTTP ${s.status}`;
@@ -135,6 +160,7 @@ export function summarize(samples: Sample[], fromMs = 0, toMs = Number.POSITIVE_
         failed,
         non2xx,
         errors,
+        reused,
         p50Ms: Number(pct(0.5).toFixed(1)),
         p99Ms: Number(pct(0.99).toFixed(1)),
     };
