@@ -19,6 +19,10 @@
 # API server, the kubelet and every pod live on addresses this script made. NodePorts are served on 127.0.0.1
 # only (kube-proxy nodePortAddresses), which is where tests send traffic. Pods pull from the registry on
 # 127.0.0.1:${SLIPWAY_REGISTRY_PORT:-5001} over plain HTTP, as a real node pulls; only the pause image is imported.
+#
+# Locked down the way kubeadm sets a control plane up: etcd speaks TLS and wants a client certificate on its client
+# and peer URLs (from a CA of its own, so no certificate the cluster CA signs, the kubelet's or a CSR's, opens it),
+# Secrets are encrypted at rest (secretbox), and BuildKit's build network is shut out of this host's addresses.
 set -euo pipefail
 SLIPWAY_LOG_NAME=cluster
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +30,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/lib/daemon.sh"
 # shellcheck source=lib/oci.sh
 source "$HERE/lib/oci.sh"
+# shellcheck source=lib/build-network.sh
+source "$HERE/lib/build-network.sh"
 
 S="$SLIPWAY_STATE_DIR/node"
 PKI="$S/pki"
@@ -241,6 +247,17 @@ network() {
             iptables -I FORWARD 1 "$dir" "$POD_CIDR" -m comment --comment slipway-node -j ACCEPT
     done
     # No masquerading: pods have no way off this machine, which is what an offline test node wants.
+    #
+    # BuildKit's RUN steps have a network namespace of their own, so the host's loopback (etcd, the registry) is not
+    # theirs; but their default route is this host, which answers on each of its addresses: 10.244.0.1 (the API
+    # server, the kubelet), and 127.0.0.1 too for a crafted packet once kube-proxy sets route_localnet. Refuse the
+    # build network every address of this host. Its DNS server and the npm registry are elsewhere: still reachable.
+    iptables -C INPUT -s "$BUILD_SUBNET" -m addrtype --dst-type LOCAL -m comment --comment slipway-node -j REJECT 2>/dev/null ||
+        iptables -I INPUT 1 -s "$BUILD_SUBNET" -m addrtype --dst-type LOCAL -m comment --comment slipway-node -j REJECT
+    # And the pods, directly or through a Service's DNAT. In mangle, which the kernel runs before filter: BuildKit's
+    # CNI firewall plugin puts its ACCEPT for the build network first in filter's FORWARD when it starts after us.
+    iptables -t mangle -C FORWARD -s "$BUILD_SUBNET" -d "$POD_CIDR" -m comment --comment slipway-node -j DROP 2>/dev/null ||
+        iptables -t mangle -I FORWARD 1 -s "$BUILD_SUBNET" -d "$POD_CIDR" -m comment --comment slipway-node -j DROP
 }
 
 etcd_and_apiserver() {
