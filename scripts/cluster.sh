@@ -469,12 +469,18 @@ stop_node() {
 }
 
 restore_host() {
-    # kube-proxy's and the kubelet's iptables chains (KUBE-SERVICES, KUBE-FIREWALL, canaries, …) and our own rules.
-    local table rule chain
+    # Our own rules (tagged slipway-node), always. kube-proxy's and the kubelet's chains (KUBE-SERVICES,
+    # KUBE-FIREWALL, canaries, …) carry no tag, so every KUBE-* chain goes, but only while host-settings says our
+    # node ran since the last restore: start_node writes that file only after refusing a host where another
+    # kube-proxy's chains exist, so until this restore every KUBE-* chain is our kubelet's or kube-proxy's. A `down`
+    # with no such run behind it (and k3s or kubeadm started on this host since) leaves theirs alone.
+    local table rule chain kube=""
+    [[ -f "$S/host-settings" ]] && kube="-j $KUBE_CHAINS( |\$)|"
     for table in filter nat mangle; do
-        { iptables -t "$table" -S 2>/dev/null | grep -E -- "-j $KUBE_CHAINS( |$)|--comment \"?slipway-node" |
+        { iptables -t "$table" -S 2>/dev/null | grep -E -- "$kube--comment \"?slipway-node" |
             grep -E '^-A ' | grep -vE "^-A $KUBE_CHAINS " || true; } |
             while read -r rule; do eval iptables -t "$table" "${rule/#-A/-D}" 2>/dev/null || true; done
+        [[ -n "$kube" ]] || continue
         for chain in $(iptables -t "$table" -S 2>/dev/null | sed -n "s/^-N \($KUBE_CHAINS\)$/\1/p"); do
             iptables -t "$table" -F "$chain" 2>/dev/null || true
         done
