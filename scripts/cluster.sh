@@ -273,6 +273,15 @@ etcd_and_apiserver() {
         --peer-client-cert-auth --peer-trusted-ca-file "$PKI/etcd-ca.crt" \
         --initial-cluster "$NODE_NAME=https://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 --log-level warn
     DAEMON_WATCH="$RUN:etcd" wait_until etcd 60 curl -fsS http://127.0.0.1:2381/health
+    # A node made before etcd had TLS recorded its member's peer URL as http://, and the membership (not the flags)
+    # is what etcd advertises on a data folder it already has: correct it once.
+    local tls=(--cacert "$PKI/etcd-ca.crt" --cert "$PKI/apiserver-etcd-client.crt" --key "$PKI/apiserver-etcd-client.key") member
+    member="$(curl -fsS "${tls[@]}" -X POST -d '{}' https://127.0.0.1:2379/v3/cluster/member/list)"
+    if [[ "$member" == *'"peerURLs":["http://'* ]]; then
+        curl -fsS "${tls[@]}" -X POST https://127.0.0.1:2379/v3/cluster/member/update >/dev/null \
+            -d "{\"ID\":\"$(sed -n 's/.*"members":\[{"ID":"\([0-9]*\)".*/\1/p' <<<"$member")\",\"peerURLs\":[\"https://127.0.0.1:2380\"]}"
+        say "etcd's member now advertises https://127.0.0.1:2380 (it was made before etcd had TLS)"
+    fi
     daemon_start "$RUN" kube-apiserver "$bin/kube-apiserver" \
         --etcd-servers https://127.0.0.1:2379 --etcd-cafile "$PKI/etcd-ca.crt" \
         --etcd-certfile "$PKI/apiserver-etcd-client.crt" --etcd-keyfile "$PKI/apiserver-etcd-client.key" \
