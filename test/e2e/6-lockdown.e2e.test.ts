@@ -20,18 +20,21 @@ const API_SERVER = "10.244.0.1:6443";
 /** scripts/lib/build-network.sh */
 const BUILD_SUBNET = "10.246.0.0/24";
 
-/** curl to etcd's client URL, trusting etcd's CA; with the API server's client certificate or with none. */
-function curlEtcd(urlPath: string, withCertificate: boolean, body?: string): Promise<Ran> {
-    const cert = withCertificate
-        ? ["--cert", path.join(PKI, "apiserver-etcd-client.crt"), "--key", path.join(PKI, "apiserver-etcd-client.key")]
-        : [];
-    const post = body === undefined ? [] : ["-X", "POST", "-d", body];
+/** curl to etcd's client URL, trusting etcd's CA, with a client certificate from pki/ (none: undefined). */
+function curlEtcd(urlPath: string, certificate: string | undefined, options: { body?: string; tls12?: boolean } = {}): Promise<Ran> {
+    const cert =
+        certificate === undefined ? [] : ["--cert", path.join(PKI, `${certificate}.crt`), "--key", path.join(PKI, `${certificate}.key`)];
+    const post = options.body === undefined ? [] : ["-X", "POST", "-d", options.body];
+    // TLS 1.3 ends the handshake before the server checks the client's certificate (curl then reports a broken
+    // pipe); TLS 1.2 shows the refusal as what it is, a handshake failure.
+    const tls = options.tls12 ? ["--tls-max", "1.2"] : [];
     return run("curl", [
         "-sS",
         "--max-time",
         "5",
         "--cacert",
         path.join(PKI, "etcd-ca.crt"),
+        ...tls,
         ...cert,
         ...post,
         `https://${ETCD}${urlPath}`,
@@ -40,7 +43,8 @@ function curlEtcd(urlPath: string, withCertificate: boolean, body?: string): Pro
 
 /** The raw value etcd holds under a key, read through its v3 JSON gateway (etcdctl is not built). */
 async function etcdValue(key: string): Promise<Buffer> {
-    const ran = ok(await curlEtcd("/v3/kv/range", true, JSON.stringify({ key: Buffer.from(key).toString("base64") })), `etcd range ${key}`);
+    const body = JSON.stringify({ key: Buffer.from(key).toString("base64") });
+    const ran = ok(await curlEtcd("/v3/kv/range", "apiserver-etcd-client", { body }), `etcd range ${key}`);
     const kvs = (JSON.parse(ran.stdout) as { kvs?: { value: string }[] }).kvs ?? [];
     assert.equal(kvs.length, 1, `etcd holds ${key}: ${ran.stdout}`);
     return Buffer.from(kvs[0].value, "base64");
@@ -122,19 +126,28 @@ async function script(name: string, ...args: string[]): Promise<string> {
 }
 
 describe("the node locked down (etcd TLS, Secrets encrypted at rest, builds off the control plane)", function () {
-    it("etcd refuses a client without a certificate and answers one with the API server's", async () => {
-        const bare = await curlEtcd("/health", false);
-        const withCert = await curlEtcd("/health", true);
+    it("etcd refuses a client without a certificate, or with one from the cluster CA, and answers the API server's", async () => {
+        const bare = await curlEtcd("/health", undefined, { tls12: true });
+        const bare13 = await curlEtcd("/health", undefined);
+        // The admin's certificate is signed by the cluster CA, which etcd does not trust.
+        const admin = await curlEtcd("/health", "admin", { tls12: true });
+        const apiServer = await curlEtcd("/health", "apiserver-etcd-client", { tls12: true });
         const plain = await run("curl", ["-sS", "--max-time", "5", `http://${ETCD}/health`]);
-        console.log(`      no certificate: exit ${bare.code}, ${bare.stderr.trim()}`);
-        console.log(`      the API server's certificate: exit ${withCert.code}, ${withCert.stdout.trim()}`);
-        console.log(`      plain HTTP: exit ${plain.code}, ${(plain.stdout + plain.stderr).trim().slice(0, 120)}`);
-        assert.notEqual(bare.code, 0);
-        // TLS 1.3 sends the "certificate required" alert after the handshake, so curl may report it on the first read.
-        assert.match(bare.stderr, /certificate required|handshake failure|alert/i);
-        assert.equal(withCert.code, 0, withCert.stderr);
-        assert.equal(JSON.parse(withCert.stdout).health, "true");
-        assert.doesNotMatch(plain.stdout, /"health"/, "etcd's client port must not answer plain HTTP");
+        const show = (r: Ran) => `exit ${r.code}, ${(r.stdout + r.stderr).trim().slice(0, 140)}`;
+        console.log(`      no certificate (TLS 1.2): ${show(bare)}`);
+        console.log(`      no certificate (TLS 1.3): ${show(bare13)}`);
+        console.log(`      the admin's certificate (cluster CA): ${show(admin)}`);
+        console.log(`      the API server's etcd client certificate: ${show(apiServer)}`);
+        console.log(`      plain HTTP: ${show(plain)}`);
+        assert.equal(bare.code, 35, "curl: TLS handshake failed");
+        assert.match(bare.stderr, /alert handshake failure/);
+        assert.notEqual(bare13.code, 0);
+        assert.notEqual(admin.code, 0);
+        assert.doesNotMatch(admin.stdout, /"health"/);
+        assert.equal(apiServer.code, 0, apiServer.stderr);
+        assert.equal(JSON.parse(apiServer.stdout).health, "true");
+        assert.notEqual(plain.code, 0, "etcd's client port must not answer plain HTTP");
+        assert.doesNotMatch(plain.stdout, /"health"/);
     });
 
     it("stores a Secret encrypted (k8s:enc:secretbox) while a ConfigMap, read the same way, is plain text", async () => {
