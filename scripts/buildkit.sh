@@ -33,6 +33,12 @@ answers() { buildctl --addr "$SOCKET" debug workers >/dev/null 2>&1; }
 
 up() {
     command -v buildkitd >/dev/null || fail "buildkitd is not on PATH: eval \"\$(scripts/toolchain.sh engine)\" first"
+    # Ours, started before builds had a network of their own, would go on running them on the host's: restart it.
+    local workers
+    if workers="$(buildctl --addr "$SOCKET" debug workers -v 2>/dev/null)" && ! grep -qE 'worker\.network:[[:space:]]+cni$' <<<"$workers"; then
+        say "buildkitd runs build steps on the host's network: restarting it with their own"
+        down
+    fi
     if ! answers; then
         command -v runc >/dev/null || need_packages runc
         command -v iptables >/dev/null || need_packages iptables
