@@ -19,6 +19,10 @@
 # API server, the kubelet and every pod live on addresses this script made. NodePorts are served on 127.0.0.1
 # only (kube-proxy nodePortAddresses), which is where tests send traffic. Pods pull from the registry on
 # 127.0.0.1:${SLIPWAY_REGISTRY_PORT:-5001} over plain HTTP, as a real node pulls; only the pause image is imported.
+#
+# Locked down the way kubeadm sets a control plane up: etcd speaks TLS and wants a client certificate on its client
+# and peer URLs (from a CA of its own, so no certificate the cluster CA signs, the kubelet's or a CSR's, opens it),
+# Secrets are encrypted at rest (secretbox), and BuildKit's build network is shut out of this host's addresses.
 set -euo pipefail
 SLIPWAY_LOG_NAME=cluster
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,12 +30,19 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/lib/daemon.sh"
 # shellcheck source=lib/oci.sh
 source "$HERE/lib/oci.sh"
+# shellcheck source=lib/build-network.sh
+source "$HERE/lib/build-network.sh"
 
 S="$SLIPWAY_STATE_DIR/node"
 PKI="$S/pki"
 RUN="$S/run"            # pid files and logs of the node's processes
 CD="$S/containerd"
 KUBECONFIG_FILE="$S/admin.kubeconfig"
+# Made once and kept across restarts and new certificates: without its key the Secrets in etcd are unreadable.
+ENCRYPTION_CONFIG="$S/encryption-config.yaml"
+# What .complete in the PKI folder says. A folder that says anything else (an empty marker: a node made before etcd
+# had certificates) is made again, so an older node's state starts with every certificate this script passes.
+PKI_LAYOUT="pki 2: etcd CA, etcd server and peer, apiserver-etcd-client"
 CONTEXT=slipway
 NODE_NAME=slipway
 BRIDGE=slipway0
@@ -110,6 +121,7 @@ start_node() {
     fi
     record_host_settings
     certificates
+    encryption_config
     for user in admin controller-manager scheduler kubelet kube-proxy; do kubeconfig "$user"; done
     network
     etcd_and_apiserver
@@ -137,34 +149,66 @@ record_host_settings() {
 }
 
 certificates() {
-    [[ -f "$PKI/.complete" ]] && return 0
+    [[ "$(cat "$PKI/.complete" 2>/dev/null)" == "$PKI_LAYOUT" ]] && return 0
+    [[ -f "$PKI/.complete" ]] && say "the node's certificates predate '$PKI_LAYOUT': making them again"
     rm -rf "$PKI"
     mkdir -p "$PKI"
     # P-256 keys: instant, where RSA-2048 for ten certificates costs seconds on a busy machine.
     key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI/$1.key" 2>/dev/null; }
-    key ca
-    openssl req -x509 -new -key "$PKI/ca.key" -subj /CN=slipway-node-ca -days 3650 -out "$PKI/ca.crt" \
-        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
-    cert() { # NAME SUBJECT EXTENDED-USAGE [SUBJECT-ALT-NAMES]
+    ca() { # NAME COMMON-NAME
         key "$1"
-        openssl req -new -key "$PKI/$1.key" -subj "$2" 2>/dev/null |
-            openssl x509 -req -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -days 3650 -out "$PKI/$1.crt" \
-                -extfile <(printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n%s' "$3" "${4:+subjectAltName=$4}") 2>/dev/null
+        openssl req -x509 -new -key "$PKI/$1.key" -subj "/CN=$2" -days 3650 -out "$PKI/$1.crt" \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
     }
+    cert() { # CA NAME SUBJECT EXTENDED-USAGE [SUBJECT-ALT-NAMES]
+        key "$2"
+        openssl req -new -key "$PKI/$2.key" -subj "$3" 2>/dev/null |
+            openssl x509 -req -CA "$PKI/$1.crt" -CAkey "$PKI/$1.key" -CAcreateserial -days 3650 -out "$PKI/$2.crt" \
+                -extfile <(printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n%s' "$4" "${5:+subjectAltName=$5}") 2>/dev/null
+    }
+    ca ca slipway-node-ca
     local svc_ip="${SERVICE_CIDR%.*/*}.1"
-    cert apiserver /CN=kube-apiserver serverAuth \
+    cert ca apiserver /CN=kube-apiserver serverAuth \
         "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:$NODE_IP,IP:$svc_ip"
-    cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
-    cert admin "/O=system:masters/CN=slipway-admin" clientAuth
-    cert controller-manager /CN=system:kube-controller-manager clientAuth
-    cert scheduler /CN=system:kube-scheduler clientAuth
-    cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
-    cert kubelet-serving "/O=system:nodes/CN=system:node:$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$NODE_IP"
-    cert kube-proxy /CN=system:kube-proxy clientAuth
+    cert ca apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+    cert ca admin "/O=system:masters/CN=slipway-admin" clientAuth
+    cert ca controller-manager /CN=system:kube-controller-manager clientAuth
+    cert ca scheduler /CN=system:kube-scheduler clientAuth
+    cert ca kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
+    cert ca kubelet-serving "/O=system:nodes/CN=system:node:$NODE_NAME" serverAuth "DNS:$NODE_NAME,IP:$NODE_IP"
+    cert ca kube-proxy /CN=system:kube-proxy clientAuth
+    # etcd trusts a CA of its own: the controller-manager signs approved CSRs with the cluster CA, and such a
+    # certificate must not open etcd. The API server is etcd's one client.
+    ca etcd-ca slipway-etcd-ca
+    cert etcd-ca etcd-server /CN=slipway-etcd serverAuth,clientAuth "DNS:localhost,IP:127.0.0.1"
+    cert etcd-ca etcd-peer /CN=slipway-etcd-peer serverAuth,clientAuth "DNS:localhost,IP:127.0.0.1"
+    cert etcd-ca apiserver-etcd-client /CN=kube-apiserver-etcd-client clientAuth
     key service-accounts
     openssl pkey -in "$PKI/service-accounts.key" -pubout -out "$PKI/service-accounts.pub" 2>/dev/null
     chmod 600 "$PKI"/*.key
-    touch "$PKI/.complete"
+    echo "$PKI_LAYOUT" >"$PKI/.complete"
+}
+
+# Secrets encrypted at rest with a random 32-byte key. identity comes last so that Secrets an older node wrote in
+# plain text stay readable (each is encrypted when next written).
+encryption_config() {
+    [[ -f "$ENCRYPTION_CONFIG" ]] && return 0
+    (
+        umask 077
+        cat >"$ENCRYPTION_CONFIG.tmp" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+- resources: [secrets]
+  providers:
+  - secretbox:
+      keys:
+      - name: key1
+        secret: $(head -c 32 /dev/urandom | base64 -w0)
+  - identity: {}
+EOF
+    )
+    mv "$ENCRYPTION_CONFIG.tmp" "$ENCRYPTION_CONFIG"
 }
 
 kubeconfig() {
@@ -203,18 +247,46 @@ network() {
             iptables -I FORWARD 1 "$dir" "$POD_CIDR" -m comment --comment slipway-node -j ACCEPT
     done
     # No masquerading: pods have no way off this machine, which is what an offline test node wants.
+    #
+    # BuildKit's RUN steps have a network namespace of their own, so the host's loopback (etcd, the registry) is not
+    # theirs; but their default route is this host, which answers on each of its addresses: 10.244.0.1 (the API
+    # server, the kubelet), and 127.0.0.1 too for a crafted packet once kube-proxy sets route_localnet. Refuse the
+    # build network every address of this host. Its DNS server and the npm registry are elsewhere: still reachable.
+    iptables -C INPUT -s "$BUILD_SUBNET" -m addrtype --dst-type LOCAL -m comment --comment slipway-node -j REJECT 2>/dev/null ||
+        iptables -I INPUT 1 -s "$BUILD_SUBNET" -m addrtype --dst-type LOCAL -m comment --comment slipway-node -j REJECT
+    # And the pods, directly or through a Service's DNAT. In mangle, which the kernel runs before filter: BuildKit's
+    # CNI firewall plugin puts its ACCEPT for the build network first in filter's FORWARD when it starts after us.
+    iptables -t mangle -C FORWARD -s "$BUILD_SUBNET" -d "$POD_CIDR" -m comment --comment slipway-node -j DROP 2>/dev/null ||
+        iptables -t mangle -I FORWARD 1 -s "$BUILD_SUBNET" -d "$POD_CIDR" -m comment --comment slipway-node -j DROP
 }
 
 etcd_and_apiserver() {
     local bin
     bin="$(dirname "$(command -v kube-apiserver)")"
+    # Health and metrics stay plain HTTP on loopback (2381): they carry no key and no value.
     daemon_start "$RUN" etcd "$(command -v etcd)" --name "$NODE_NAME" --data-dir "$S/etcd" \
-        --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
-        --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-        --initial-cluster "$NODE_NAME=http://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 --log-level warn
+        --listen-client-urls https://127.0.0.1:2379 --advertise-client-urls https://127.0.0.1:2379 \
+        --cert-file "$PKI/etcd-server.crt" --key-file "$PKI/etcd-server.key" \
+        --client-cert-auth --trusted-ca-file "$PKI/etcd-ca.crt" \
+        --listen-peer-urls https://127.0.0.1:2380 --initial-advertise-peer-urls https://127.0.0.1:2380 \
+        --peer-cert-file "$PKI/etcd-peer.crt" --peer-key-file "$PKI/etcd-peer.key" \
+        --peer-client-cert-auth --peer-trusted-ca-file "$PKI/etcd-ca.crt" \
+        --initial-cluster "$NODE_NAME=https://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 --log-level warn
     DAEMON_WATCH="$RUN:etcd" wait_until etcd 60 curl -fsS http://127.0.0.1:2381/health
+    # A node made before etcd had TLS recorded its member's peer URL as http://, and the membership (not the flags)
+    # is what etcd advertises on a data folder it already has: correct it once.
+    local tls=(--cacert "$PKI/etcd-ca.crt" --cert "$PKI/apiserver-etcd-client.crt" --key "$PKI/apiserver-etcd-client.key") member
+    member="$(curl -fsS "${tls[@]}" -X POST -d '{}' https://127.0.0.1:2379/v3/cluster/member/list)"
+    if [[ "$member" == *'"peerURLs":["http://'* ]]; then
+        curl -fsS "${tls[@]}" -X POST https://127.0.0.1:2379/v3/cluster/member/update >/dev/null \
+            -d "{\"ID\":\"$(sed -n 's/.*"members":\[{"ID":"\([0-9]*\)".*/\1/p' <<<"$member")\",\"peerURLs\":[\"https://127.0.0.1:2380\"]}"
+        say "etcd's member now advertises https://127.0.0.1:2380 (it was made before etcd had TLS)"
+    fi
     daemon_start "$RUN" kube-apiserver "$bin/kube-apiserver" \
-        --etcd-servers http://127.0.0.1:2379 --bind-address "$NODE_IP" --advertise-address "$NODE_IP" --secure-port 6443 \
+        --etcd-servers https://127.0.0.1:2379 --etcd-cafile "$PKI/etcd-ca.crt" \
+        --etcd-certfile "$PKI/apiserver-etcd-client.crt" --etcd-keyfile "$PKI/apiserver-etcd-client.key" \
+        --encryption-provider-config "$ENCRYPTION_CONFIG" \
+        --bind-address "$NODE_IP" --advertise-address "$NODE_IP" --secure-port 6443 \
         --service-cluster-ip-range "$SERVICE_CIDR" --client-ca-file "$PKI/ca.crt" \
         --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
         --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
@@ -406,12 +478,18 @@ stop_node() {
 }
 
 restore_host() {
-    # kube-proxy's and the kubelet's iptables chains (KUBE-SERVICES, KUBE-FIREWALL, canaries, …) and our own rules.
-    local table rule chain
+    # Our own rules (tagged slipway-node), always. kube-proxy's and the kubelet's chains (KUBE-SERVICES,
+    # KUBE-FIREWALL, canaries, …) carry no tag, so every KUBE-* chain goes, but only while host-settings says our
+    # node ran since the last restore: start_node writes that file only after refusing a host where another
+    # kube-proxy's chains exist, so until this restore every KUBE-* chain is our kubelet's or kube-proxy's. A `down`
+    # with no such run behind it (and k3s or kubeadm started on this host since) leaves theirs alone.
+    local table rule chain kube=""
+    [[ -f "$S/host-settings" ]] && kube="-j $KUBE_CHAINS( |\$)|"
     for table in filter nat mangle; do
-        { iptables -t "$table" -S 2>/dev/null | grep -E -- "-j $KUBE_CHAINS( |$)|--comment \"?slipway-node" |
+        { iptables -t "$table" -S 2>/dev/null | grep -E -- "$kube--comment \"?slipway-node" |
             grep -E '^-A ' | grep -vE "^-A $KUBE_CHAINS " || true; } |
             while read -r rule; do eval iptables -t "$table" "${rule/#-A/-D}" 2>/dev/null || true; done
+        [[ -n "$kube" ]] || continue
         for chain in $(iptables -t "$table" -S 2>/dev/null | sed -n "s/^-N \($KUBE_CHAINS\)$/\1/p"); do
             iptables -t "$table" -F "$chain" 2>/dev/null || true
         done

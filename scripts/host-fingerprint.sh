@@ -2,10 +2,32 @@
 # Prints, one line each, the parts of this host that Slipway's node touches: its processes, mounts, iptables chains
 # and rules, network links, kernel settings and pod cgroups. Two fingerprints, one before `cluster.sh up` and one
 # after `cluster.sh down`, must be equal: `down` leaves the host as `up` found it.
+#
+#   scripts/host-fingerprint.sh                   the node's traces (its rules include the one that shuts the build
+#                                                 network out, tagged slipway-node)
+#   scripts/host-fingerprint.sh --build-network   BuildKit's build network instead: its bridge and veths, the CNI
+#                                                 plugins' rules and chains, its namespaces and address reservations;
+#                                                 the same before `buildkit.sh up` and after `buildkit.sh down`
 set -uo pipefail
+HERE="$(dirname "${BASH_SOURCE[0]}")"
 # shellcheck source=lib/daemon.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
+source "$HERE/lib/daemon.sh"
+# shellcheck source=lib/build-network.sh
+source "$HERE/lib/build-network.sh"
 S="$SLIPWAY_STATE_DIR/node"
+
+if [[ "${1:-}" == --build-network ]]; then
+    ip -o link show 2>/dev/null | awk -F': ' -v b="$BUILD_BRIDGE" '$2 == b || $0 ~ "master " b " " {print "link: " $2}'
+    for table in filter nat; do
+        iptables -t "$table" -S 2>/dev/null | grep -vF slipway-node |
+            grep -E -e '^-N CNI-' -e "-j CNI-" -e "$BUILD_BRIDGE" -e "${BUILD_SUBNET%.*}\\." | sed "s/^/iptables $table: /"
+    done
+    awk -v s="$SLIPWAY_STATE_DIR/buildkit/" 'index($5, s) == 1 {print "mount: " $5 " (" $9 ")"}' /proc/self/mountinfo | sort
+    find /var/lib/cni/networks/buildkit /var/lib/cni/results -maxdepth 1 -mindepth 1 2>/dev/null | sort | sed 's/^/cni: /'
+    [[ -d /var/lib/cni ]] && echo "cni: /var/lib/cni exists"
+    echo "sysctl: net.ipv4.ip_forward=$(sysctl -n net.ipv4.ip_forward 2>/dev/null || echo unset)"
+    exit 0
+fi
 
 for pid in $(pgrep -f -- "$S/|containerd-shim-runc-v2 .*$S" 2>/dev/null); do
     [[ $pid == "$$" ]] || echo "process: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)"

@@ -2,7 +2,7 @@
 # Put Slipway's pinned toolchain on PATH: the Pulumi engine and its plugins ("engine"), and the parts of a
 # single-node Kubernetes ("node"). Versions live in toolchain/versions.env, nowhere else.
 #
-#   eval "$(scripts/toolchain.sh engine)"     # or: node | all
+#   eval "$(scripts/toolchain.sh engine)"     # or: node | all | cni (the CNI plugins alone, for BuildKit)
 #
 # For each binary, in this order:
 #   1. one already on PATH at an acceptable version (a normal Pulumi install, a BuildKit you run yourself);
@@ -245,14 +245,28 @@ build_containerd() {
         "$c/containerd" "$c/ctr" "$c/containerd-shim-runc-v2"
 }
 
+# The pods' network (bridge, host-local, loopback, portmap) and BuildKit's bridge network for RUN steps, which
+# also runs `firewall`.
+CNI_PLUGINS=(main/bridge main/loopback ipam/host-local meta/portmap meta/firewall)
+
 build_cni_plugins() {
     local m="$WORK/cni-plugins" p=github.com/containernetworking/plugins/plugins
     module "$m" 1.26
     cd "$m"
-    printf 'tool %s\n' "$p/main/bridge" "$p/main/loopback" "$p/ipam/host-local" "$p/meta/portmap" >>go.mod
+    printf 'tool %s\n' "${CNI_PLUGINS[@]/#/$p/}" >>go.mod
     go get "github.com/containernetworking/plugins@v$CNI_PLUGINS_VERSION"
     go mod tidy
-    go build -o "$1/" -ldflags "-s -w" "$p/main/bridge" "$p/main/loopback" "$p/ipam/host-local" "$p/meta/portmap"
+    go build -o "$1/" -ldflags "-s -w" "${CNI_PLUGINS[@]/#/$p/}"
+}
+
+# Its own part, so a machine that only builds images (engine + BuildKit) gets the CNI plugins without the node.
+cni_part() {
+    local dir="$TOOLS/cni-plugins/$CNI_PLUGINS_VERSION" p
+    # A cache made before `firewall` was on the list counts as complete but cannot run BuildKit's network.
+    for p in "${CNI_PLUGINS[@]}"; do [[ -x "$dir/${p##*/}" ]] || rm -f "$dir/.complete"; done
+    # Found through containerd's and buildkitd's config, never on PATH (`bridge` would shadow iproute2's).
+    cached cni-plugins "$CNI_PLUGINS_VERSION" build_cni_plugins off-path
+    EXPORTS+=("SLIPWAY_CNI_BIN=$dir")
 }
 
 build_crictl() {
@@ -308,14 +322,12 @@ node_parts() {
     cached kubernetes "$KUBERNETES_VERSION" build_kubernetes
     cached etcd "$ETCD_VERSION" build_etcd
     cached containerd "$CONTAINERD_VERSION" build_containerd
-    # CNI plugins are found through containerd's config, never on PATH (`bridge` would shadow iproute2's).
-    cached cni-plugins "$CNI_PLUGINS_VERSION" build_cni_plugins off-path
+    cni_part
     cached crictl "$CRI_TOOLS_VERSION" build_crictl
     cached coredns "$COREDNS_VERSION" build_coredns off-path
     cached pause "$KUBERNETES_VERSION" build_pause off-path
     cached promtool "$PROMETHEUS_VERSION" build_promtool
     cached prometheus-operator-crds "$PROMETHEUS_OPERATOR_VERSION" fetch_prometheus_operator_crds off-path
-    EXPORTS+=("SLIPWAY_CNI_BIN=$TOOLS/cni-plugins/$CNI_PLUGINS_VERSION")
     EXPORTS+=("SLIPWAY_PAUSE_BIN=$TOOLS/pause/$KUBERNETES_VERSION/pause")
     EXPORTS+=("SLIPWAY_COREDNS_BIN=$TOOLS/coredns/$COREDNS_VERSION/coredns")
     EXPORTS+=("SLIPWAY_PROMETHEUS_CRDS=$TOOLS/prometheus-operator-crds/$PROMETHEUS_OPERATOR_VERSION")
@@ -324,11 +336,12 @@ node_parts() {
 case "${1:-engine}" in
 engine) engine ;;
 node) node_parts ;;
+cni) cni_part ;;
 all)
     engine
     node_parts
     ;;
-*) die "usage: $0 [engine|node|all]" ;;
+*) die "usage: $0 [engine|node|all|cni]" ;;
 esac
 
 # Built binaries were reported one by one; cached ones only by count, so a warm run says one line.
