@@ -109,7 +109,8 @@ async function main(): Promise<void> {
     change(3);
     const outputs = JSON.parse(ok(await ws.pulumi(["stack", "output", "--stack", "local", "--json"]), "outputs").stdout);
     const registry = String(outputs.registryServer);
-    const base = String((ws.git("show", "HEAD:Pulumi.local.yaml").match(/runtimeBaseImage: (\S+)/) ?? [])[1]);
+    // The offline base up:local chose on this machine (it keeps it out of the tracked stack file).
+    const base = readFileSync(path.join(ws.dir, ".slipway", "base-image"), "utf8").trim();
     const handStart = process.hrtime.bigint();
     const build = ok(
         await run(

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify as toYaml } from "yaml";
-import { buildkitBuilds, kubectlOk, registryDigest, get } from "./support/machine";
+import { buildkitBuilds, deployedImage, get, kubectlOk, registryDigest } from "./support/machine";
 import { changeAppSource, stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
 import { fromEnv, ok } from "./support/workspace";
 
@@ -27,11 +27,6 @@ function changes(previewJson: string): string[] {
             return `${s.op} ${type.split("$").pop()}::${name}`;
         })
         .sort();
-}
-
-/** The image the Deployment of a namespace runs. */
-async function deployedImage(namespace: string): Promise<string> {
-    return kubectlOk(["-n", namespace, "get", "deploy", "hello", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
 }
 
 /** The newest history entry's `resourceChanges` without zero counts. */

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { diagnostics, engineEvents, failedSteps, stepWindow } from "./support/events";
-import { buildkitBuilds, get, kubectlOk, registryDigest } from "./support/machine";
+import { buildkitBuilds, deployedImage, get, kubectlOk, registryDigest } from "./support/machine";
 import { startLoad, summarize, type LoadSummary, type Sample } from "./support/load";
 import { watchRollout, type RolloutWindow } from "./support/rollout";
 import { stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
@@ -254,15 +254,7 @@ describe("issue 9: Slipway's promises on a real node", function () {
         // The image is the one that ran before: same digest in the outputs and the Deployment, and nothing built.
         const refAfter = String((await stackOutputs(ws, LOCAL)).appImageRef);
         assert.equal(refAfter, refBefore, "a config-only change keeps the image digest");
-        const template = await kubectlOk([
-            "-n",
-            NAMESPACE,
-            "get",
-            "deploy",
-            "hello",
-            "-o",
-            "jsonpath={.spec.template.spec.containers[0].image}",
-        ]);
+        const template = await deployedImage(NAMESPACE);
         assert.equal(template, refBefore);
         assert.deepEqual(await buildkitBuilds(), builds, "a config-only change builds nothing");
 
@@ -384,15 +376,7 @@ describe("issue 9: Slipway's promises on a real node", function () {
         const repository = `${fromEnv("SLIPWAY_E2E_REGISTRY")}/hello`;
         const pushed = await registryDigest(repository, `sha-${ws.git("rev-parse", "HEAD").slice(0, 7)}`);
         assert.ok(pushed, "the broken commit's image is in the registry");
-        const template = await kubectlOk([
-            "-n",
-            NAMESPACE,
-            "get",
-            "deploy",
-            "hello",
-            "-o",
-            "jsonpath={.spec.template.spec.containers[0].image}",
-        ]);
+        const template = await deployedImage(NAMESPACE);
         assert.equal(template, `${repository}@${pushed}`);
         assert.notEqual(template, goodRef);
 

@@ -46,3 +46,8 @@ export async function get(port: number, urlPath: string): Promise<{ status: numb
         return { status: 0, body: "" };
     }
 }
+
+/** The image the app's Deployment in a namespace runs (its pod template's container image). */
+export async function deployedImage(namespace: string, deployment = "hello"): Promise<string> {
+    return kubectlOk(["-n", namespace, "get", "deploy", deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+}
