@@ -37,7 +37,7 @@ done
 # One up:local at a time per project: a second one says who runs, instead of failing later on Pulumi's stack lock
 # with advice (`pulumi cancel`) that would break the update still running.
 mkdir -p .slipway
-exec 9>>.slipway/up.lock
+exec 9>>.slipway/up.lock # fd SLIPWAY_LOCK_FD (scripts/lib/daemon.sh): daemons started below never inherit it
 if ! flock -n 9; then
     fail "another npm run up:local runs in this project ($(cat .slipway/up.owner 2>/dev/null || echo "pid unknown")): wait for it to finish"
 fi

@@ -6,6 +6,17 @@
 # Where all of it lives: one folder, so `down --purge` can remove every trace.
 SLIPWAY_STATE_DIR="${SLIPWAY_STATE_DIR:-$([[ $(id -u) == 0 ]] && echo /var/lib/slipway || echo "${XDG_STATE_HOME:-$HOME/.local/state}/slipway")}"
 
+# Root's tools (iptables, sysctl, modprobe, ip) live in the sbin folders, which a PATH made for users (a fresh
+# `env -i` shell, a desktop terminal) lacks: every script of the local loop sources this file.
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" ;;
+esac
+
+# The file descriptor scripts/local-up.sh holds its one-run-per-project lock on: daemons must not inherit it, or
+# the lock would outlive the run that took it.
+SLIPWAY_LOCK_FD=9
+
 say() { printf '[%s] %s\n' "${SLIPWAY_LOG_NAME:-slipway}" "$*" >&2; }
 fail() {
     printf '[%s] error: %s\n' "${SLIPWAY_LOG_NAME:-slipway}" "$*" >&2
@@ -32,7 +43,7 @@ daemon_start() {
     fi
     mkdir -p "$dir"
     printf '%s' "$1" >"$dir/$name.cmd"
-    setsid "$@" >>"$dir/$name.log" 2>&1 </dev/null &
+    setsid "$@" >>"$dir/$name.log" 2>&1 </dev/null {SLIPWAY_LOCK_FD}>&- &
     local pid=$! i
     echo "$pid" >"$dir/$name.pid"
     # Until the forked shell has exec'd the command, its command line is this script's, and daemon_pid (which

@@ -30,4 +30,37 @@ describe("scripts/lib/daemon.sh", () => {
             rmSync(dir, { recursive: true, force: true });
         }
     });
+
+    it("a daemon does not inherit the lock up:local holds, so the lock ends with the run that took it", () => {
+        const dir = mkdtempSync(path.join(tmpdir(), "slipway-daemon-"));
+        try {
+            const script = `
+                source "${DAEMON_SH}"
+                exec 9>>"${dir}/up.lock"
+                flock -n 9 || { echo "could not lock"; exit 1; }
+                daemon_start "${dir}" held /bin/sleep 30
+                exec 9>&-
+                # The run is over: its lock must be free although its daemon still runs.
+                if flock -n "${dir}/up.lock" true; then echo "lock free"; else echo "lock held by the daemon"; fi
+                daemon_stop "${dir}" held 2>/dev/null
+                true`;
+            writeFileSync(path.join(dir, "run.sh"), script);
+            const r = spawnSync("bash", [path.join(dir, "run.sh")], { encoding: "utf8", timeout: 30_000 });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(r.stdout.trim(), "lock free");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("puts root's sbin folders on a PATH made for users, once", () => {
+        const r = spawnSync("bash", ["-c", `source "${DAEMON_SH}"; source "${DAEMON_SH}"; echo "$PATH"; command -v sysctl`], {
+            encoding: "utf8",
+            env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: tmpdir() },
+        });
+        assert.equal(r.status, 0, r.stderr);
+        const [pathLine, sysctl] = r.stdout.trim().split("\n");
+        assert.equal(pathLine, "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin");
+        assert.match(sysctl, /\/s?bin\/sysctl$/);
+    });
 });
