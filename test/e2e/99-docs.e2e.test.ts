@@ -109,7 +109,9 @@ describe("issue 21: every shell block of the docs runs as written, from a fresh 
         });
     });
 
-    describe("the docs, in reading order", () => {
+    describe("the docs, in reading order", function () {
+        // A reader stops at the first command that fails; so does this (the rest would fail for the same reason).
+        this.bail(true);
         for (const block of runnable) {
             it(`${block.file}:${block.line}: ${block.steps.map((s) => s.command.split("\n")[0]).join(" ; ")}`, async function () {
                 this.timeout(1_800_000);
@@ -120,15 +122,18 @@ describe("issue 21: every shell block of the docs runs as written, from a fresh 
         }
     });
 
-    it("the local loop wrote no tracked file: after the docs put back what they changed by hand, git sees no change", () => {
-        // up:local keeps this machine's choices (the offline base, the kubeconfig) under .slipway/, never in
-        // Pulumi.local.yaml: a dirty tree would mark every later update as built from uncommitted changes.
-        assert.equal(ws.git("status", "--porcelain"), "");
-    });
+    // Mocha runs a suite's own tests before its nested suites: these come last, as a suite of their own.
+    describe("after the docs", () => {
+        it("the local loop wrote no tracked file: after the docs put back what they changed by hand, git sees no change", () => {
+            // up:local keeps this machine's choices (the offline base, the kubeconfig) under .slipway/, never in
+            // Pulumi.local.yaml: a dirty tree would mark every later update as built from uncommitted changes.
+            assert.equal(ws.git("status", "--porcelain"), "");
+        });
 
-    it("the docs' down:local, run from a fresh shell, left the host as it was found", async () => {
-        const before = readFileSync(path.join(fromEnv("SLIPWAY_E2E_WORK"), "host-before"), "utf8");
-        const after = ok(await run("bash", [path.join(ws.dir, "scripts", "host-fingerprint.sh")]), "fingerprint").stdout;
-        assert.equal(after, before);
+        it("the docs' down:local, run from a fresh shell, left the host as it was found", async () => {
+            const before = readFileSync(path.join(fromEnv("SLIPWAY_E2E_WORK"), "host-before"), "utf8");
+            const after = ok(await run("bash", [path.join(ws.dir, "scripts", "host-fingerprint.sh")]), "fingerprint").stdout;
+            assert.equal(after, before);
+        });
     });
 });
