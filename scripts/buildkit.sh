@@ -46,8 +46,8 @@ up() {
         tools_env="$(SLIPWAY_TOOLCHAIN_QUIET=1 "$HERE/toolchain.sh" cni)"
         eval "$tools_env"
         mkdir -p "$DIR"
-        # The CNI bridge plugin turns IP forwarding on for its gateway; `down` puts back what it was.
-        [[ -f "$DIR/host-settings" ]] || echo "net.ipv4.ip_forward=$(sysctl -n net.ipv4.ip_forward)" >"$DIR/host-settings"
+        # The CNI bridge plugin turns IP forwarding on for its gateway; `down` puts back what it was (net.ipv4.ip_forward).
+        [[ -f "$DIR/host-settings" ]] || cp /proc/sys/net/ipv4/ip_forward "$DIR/host-settings"
         [[ -d /var/lib/cni ]] || touch "$DIR/made-var-lib-cni"
         # No insecure-entitlements: a Dockerfile's `RUN --network=host` is refused, so the bridge is the only network.
         # A small namespace pool: each one costs a CNI setup (a few iptables calls) when the daemon starts.
@@ -124,7 +124,9 @@ remove_build_network() {
         rm -f "$DIR/made-var-lib-cni"
     fi
     if [[ -f "$DIR/host-settings" ]]; then
-        sysctl -qw "$(<"$DIR/host-settings")" 2>/dev/null || true
+        local forward
+        forward="$(<"$DIR/host-settings")"
+        echo "${forward##*=}" >/proc/sys/net/ipv4/ip_forward 2>/dev/null || true # also a first version's key=value
         rm -f "$DIR/host-settings"
     fi
 }

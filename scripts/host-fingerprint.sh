@@ -23,8 +23,9 @@ if [[ "${1:-}" == --build-network ]]; then
             grep -E -e '^-N CNI-' -e "-j CNI-" -e "$BUILD_BRIDGE" -e "${BUILD_SUBNET%.*}\\." | sed "s/^/iptables $table: /"
     done
     awk -v s="$SLIPWAY_STATE_DIR/buildkit/" 'index($5, s) == 1 {print "mount: " $5 " (" $9 ")"}' /proc/self/mountinfo | sort
-    find /var/lib/cni/networks/buildkit /var/lib/cni/results -maxdepth 1 -mindepth 1 2>/dev/null | sort | sed 's/^/cni: /'
-    [[ -d /var/lib/cni ]] && echo "cni: /var/lib/cni exists"
+    # The node's pods have results of their own there (network slipway): only BuildKit's network (buildkit) counts.
+    find /var/lib/cni/networks/buildkit /var/lib/cni/results -maxdepth 1 -mindepth 1 \( -path '*/networks/buildkit/*' -o -name 'buildkit-*' \) \
+        2>/dev/null | sort | sed 's/^/cni: /'
     echo "sysctl: net.ipv4.ip_forward=$(sysctl -n net.ipv4.ip_forward 2>/dev/null || echo unset)"
     exit 0
 fi

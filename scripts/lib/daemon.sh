@@ -3,6 +3,10 @@
 # in its own session, logs to <dir>/<name>.log and is recorded in <dir>/<name>.pid, so `down` stops exactly what
 # `up` started and nothing else. Sourced by scripts/{registry,buildkit,cluster}.sh.
 
+# iptables, sysctl and modprobe live in /usr/sbin, which a shell's PATH need not have (a non-login one, `env -i`),
+# and the CNI plugins that BuildKit and containerd run look iptables up on the PATH they inherit from us.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" ;; esac
+
 # Where all of it lives: one folder, so `down --purge` can remove every trace.
 SLIPWAY_STATE_DIR="${SLIPWAY_STATE_DIR:-$([[ $(id -u) == 0 ]] && echo /var/lib/slipway || echo "${XDG_STATE_HOME:-$HOME/.local/state}/slipway")}"
 
