@@ -3,15 +3,12 @@
 # in its own session, logs to <dir>/<name>.log and is recorded in <dir>/<name>.pid, so `down` stops exactly what
 # `up` started and nothing else. Sourced by scripts/{registry,buildkit,cluster}.sh.
 
-# iptables, sysctl and modprobe live in /usr/sbin, which a shell's PATH need not have (a non-login one, `env -i`),
-# and the CNI plugins that BuildKit and containerd run look iptables up on the PATH they inherit from us.
-case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" ;; esac
-
 # Where all of it lives: one folder, so `down --purge` can remove every trace.
 SLIPWAY_STATE_DIR="${SLIPWAY_STATE_DIR:-$([[ $(id -u) == 0 ]] && echo /var/lib/slipway || echo "${XDG_STATE_HOME:-$HOME/.local/state}/slipway")}"
 
 # Root's tools (iptables, sysctl, modprobe, ip) live in the sbin folders, which a PATH made for users (a fresh
-# `env -i` shell, a desktop terminal) lacks: every script of the local loop sources this file.
+# `env -i` shell, a desktop terminal) lacks; the CNI plugins BuildKit and containerd run look iptables up on the
+# PATH they inherit from us. Every script of the local loop sources this file.
 case ":$PATH:" in
 *:/usr/sbin:*) ;;
 *) export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" ;;
