@@ -18,6 +18,11 @@
 #   PULUMI_SKIP_UPDATE_CHECK  true
 # One line on stderr says which CLI, backend and kubeconfig it found.
 set -euo pipefail
+# The output holds the passphrase (yours, where the environment has one): for eval or a program, never a terminal.
+if [[ -t 1 ]]; then
+    echo "usage: eval \"\$($0)\"   or   $0 --env0 | …   (it prints the passphrase, so not to a terminal)" >&2
+    exit 2
+fi
 # Slipway's own files (this repository, or the installed package) and the project whose local stage this is (this
 # repository too, unless a command of the installed package names the user's project in SLIPWAY_PROJECT_DIR).
 SLIPWAY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -59,6 +59,7 @@ mkdir -p .slipway .pulumi
 # cluster's admin credentials: readable by its owner only.
 (
     umask 077
+    rm -f .slipway/kubeconfig.new # a leftover of an interrupted run keeps its mode through `>`
     kubectl config view --minify --flatten --context "$SLIPWAY_KUBE_CONTEXT" >.slipway/kubeconfig.new
 )
 mv .slipway/kubeconfig.new .slipway/kubeconfig

@@ -214,6 +214,11 @@ export interface RollbackTarget {
     current: UpdateSummary;
     /** How this stack's updates are named (version or start time). */
     naming: UpdateNaming;
+    /**
+     * Newer successful updates passed over because their image cannot be found any more (why, one each): the target is
+     * then further back than "the previous image", and the person rolling back must be told.
+     */
+    skipped: string[];
 }
 
 /**
@@ -286,7 +291,7 @@ export async function pickRollbackTarget(
         if (resolved.digest === undefined) {
             throw refused(`cannot restore ${naming.describe(chosen)} of stack ${stackName}: ${resolved.reason}`);
         }
-        return { update: chosen, image: image as KnownImage, resolved, current, naming };
+        return { update: chosen, image: image as KnownImage, resolved, current, naming, skipped: [] };
     }
 
     let earlier = all.slice(1);
@@ -316,7 +321,7 @@ export async function pickRollbackTarget(
         if (resolved.digest === currentDigest) {
             continue;
         }
-        return { update, image: image as KnownImage, resolved, current, naming };
+        return { update, image: image as KnownImage, resolved, current, naming, skipped };
     }
     const runsNow = `it would only redeploy the image that runs now (${currentDigest ? shortDigest(currentDigest) : naming.describe(current)})`;
     const why = !all.some((u) => u.result === "succeeded")

@@ -117,6 +117,7 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
 
     let pin: ImagePin;
     let what: string;
+    let skippedUpdates: string[] = [];
     if (digest !== undefined) {
         const repo = await repository();
         if (options.registryCheck && (await ctx.registry.resolve(repo, digest)) === undefined) {
@@ -129,6 +130,7 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         pin = await pinForTarget(ctx, target);
         const { describe } = target.naming;
         what = `the image of ${describe(target.update)} (current: ${describe(target.current)}, ${target.current.result})`;
+        skippedUpdates = target.skipped;
     }
 
     if (currentPinnedRef(current) === pin.ref) {
@@ -141,6 +143,9 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
             return;
         }
         ctx.out(`${reason}: re-deploying ${pin.ref}\n`);
+    }
+    for (const reason of skippedUpdates) {
+        ctx.out(`passed over a newer update whose image cannot be found: ${reason}\n`);
     }
     ctx.out(`rollback ${options.stack} to ${what}: ${describePin(pin)}\n`);
     if (options.dryRun) {

@@ -334,6 +334,26 @@ describe("tools/rollback", () => {
             assert.equal(stack.object("slipway:image")?.ref, `${REPO}@${digest("8")}`);
         });
 
+        it("says so when it passes over a newer update whose image cannot be found, before going further back", async () => {
+            const stack = new FakeStageStack("dev", {
+                config: { "slipway:image": devConfig },
+                outputs: outputsFor(digest("e"), { stageName: "dev" }),
+                // Update 30's state is gone and its tag expired; update 29 recorded its digest.
+                stateOutputs: { [startedAt(29)]: outputsFor(digest("1")) },
+                history: [
+                    update({ version: 31, stage: "dev", build: { gitSha: "3333333333333333333333333333333333333333", buildNumber: "90" } }),
+                    update({ version: 30, stage: "dev", build: { gitSha: "2222222222222222222222222222222222222222", buildNumber: "89" } }),
+                    update({ version: 29, stage: "dev", build: { gitSha: "1111111111111111111111111111111111111111", buildNumber: "88" } }),
+                ],
+            });
+            const { ctx, io } = fakeContext([stack]);
+            await rollback(ctx, opts({ stack: "dev", dryRun: true }));
+            const lines = io.out.split("\n");
+            const passed = lines.findIndex((l) => l.startsWith("passed over a newer update whose image cannot be found: update 30 "));
+            const target = lines.findIndex((l) => l.startsWith("rollback dev to the image of update 29 "));
+            assert.ok(passed >= 0 && target > passed, io.out);
+        });
+
         it("explains when the registry no longer has the image", async () => {
             const stack = dev();
             const { ctx } = fakeContext([stack]);
