@@ -9,6 +9,7 @@ import { describeError } from "./errors";
 import { deployedImage, describeResolved, type ResolvedImage } from "./history";
 import type { StageStack } from "./stage-stack";
 import { deployments, updateNaming } from "./updates";
+import { formatColumns } from "./columns";
 
 /** One line of the listing. */
 export interface DeploymentRow {
@@ -45,15 +46,7 @@ export function deploymentRow(update: UpdateSummary, history: UpdateSummary[], i
 export function formatDeploymentList(rows: DeploymentRow[]): string {
     const header = ["ID", "RESULT", "IMAGE", "BUILD", "SHA", "MESSAGE"];
     const cells = rows.map((r) => [r.id, r.result, r.image, r.buildNumber ?? "-", r.gitSha ?? "-", r.message]);
-    const widths = header.map((h, i) =>
-        Math.max(h.length, ...cells.map((c) => (i === 2 && c[i].startsWith("unknown:") ? 0 : c[i].length))),
-    );
-    const line = (c: string[]) =>
-        c
-            .map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i])))
-            .join("  ")
-            .trimEnd();
-    return [line(header), ...cells.map(line)].join("\n") + "\n";
+    return formatColumns(header, cells, (row, column) => column === 2 && cells[row][2].startsWith("unknown:"));
 }
 
 /**

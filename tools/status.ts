@@ -7,6 +7,7 @@ import type { ToolContext } from "./context";
 import { describeError, ExitCode, type ExitCodeValue } from "./errors";
 import { lastDeployment, updateNaming, updateTime, formatTime } from "./updates";
 import { shortDigest } from "./image-ref";
+import { formatColumns } from "./columns";
 
 /** The stages `status` shows when no `--stack` is given: those CI deploys. */
 export const DEFAULT_STAGES = DEPLOYED_STAGES;
@@ -90,14 +91,7 @@ export function formatStatusTable(rows: StageStatus[]): string {
               ],
     );
     // Error rows span the table: they do not widen the digest column.
-    const measured = cells.filter((_, i) => !rows[i].error);
-    const widths = header.map((h, i) => Math.max(h.length, ...measured.map((c) => c[i].length)));
-    const line = (c: string[]) =>
-        c
-            .map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i])))
-            .join("  ")
-            .trimEnd();
-    return [line(header), ...cells.map(line)].join("\n") + "\n";
+    return formatColumns(header, cells, (row) => rows[row].error !== undefined);
 }
 
 /** Options of {@link status}. */
