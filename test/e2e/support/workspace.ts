@@ -23,7 +23,7 @@ export interface Ran {
 export interface RunOptions {
     cwd?: string;
     env?: NodeJS.ProcessEnv;
-    /** Text for stdin. */
+    /** Text for stdin; without it stdin is /dev/null. */
     input?: string;
     /** Kill after this many seconds (default 900) and report code 124. */
     timeoutSeconds?: number;
@@ -35,7 +35,11 @@ export interface RunOptions {
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<Ran> {
     const started = process.hrtime.bigint();
     return new Promise((resolve, reject) => {
-        const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(command, args, {
+            cwd: options.cwd,
+            env: options.env,
+            stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         let timedOut = false;
@@ -46,11 +50,11 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
             },
             (options.timeoutSeconds ?? 900) * 1000,
         );
-        child.stdout.on("data", (d: Buffer) => {
+        child.stdout!.on("data", (d: Buffer) => {
             stdout += d;
             options.onOutput?.(String(d));
         });
-        child.stderr.on("data", (d: Buffer) => {
+        child.stderr!.on("data", (d: Buffer) => {
             stderr += d;
             options.onOutput?.(String(d));
         });
@@ -60,7 +64,11 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
             resolve({ code: timedOut ? 124 : (code ?? 1), stdout, stderr, seconds });
         });
-        child.stdin.end(options.input ?? "");
+        if (options.input !== undefined) {
+            // A command may exit before reading its input; its exit code, not EPIPE, is the result.
+            child.stdin!.on("error", () => undefined);
+            child.stdin!.end(options.input);
+        }
     });
 }
 
