@@ -47,6 +47,7 @@ CONTEXT=slipway
 NODE_NAME=slipway
 BRIDGE=slipway0
 NODE_IP=10.244.0.1      # the bridge's own address: API server, kubelet and the node's InternalIP live here
+# The API server reaches the kubelet (kubectl logs, exec, port-forward) by that InternalIP: the node's name is in no DNS.
 POD_CIDR=10.244.0.0/24
 SERVICE_CIDR=10.96.0.0/24
 DNS_IP=10.96.0.10
@@ -291,6 +292,7 @@ etcd_and_apiserver() {
         --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
         --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
         --kubelet-certificate-authority "$PKI/ca.crt" \
+        --kubelet-preferred-address-types InternalIP,Hostname \
         --service-account-key-file "$PKI/service-accounts.pub" --service-account-signing-key-file "$PKI/service-accounts.key" \
         --service-account-issuer https://kubernetes.default.svc.cluster.local \
         --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction --profiling=false --v=1

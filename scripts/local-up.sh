@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: `pulumi up` of the local stack, on this machine only, then the app answers.
 #
-#   npm run up:local [-- --context NAME] [-- <more pulumi up flags>]
+#   npm run up:local [-- --context NAME] [-- --diff] [-- --message TEXT]
 #
 # In order: the pinned toolchain (scripts/toolchain.sh), the registry on 127.0.0.1:5001, a BuildKit builder,
 # a cluster (scripts/cluster.sh: a local kube context, or Slipway's own node), the base images, then
@@ -20,7 +20,7 @@ source scripts/lib/stack-lock.sh
 T0=$SECONDS
 
 cluster_args=()
-pulumi_args=()
+up_args=()
 while (($#)); do
     case "$1" in
     --context)
@@ -28,7 +28,7 @@ while (($#)); do
         shift 2
         ;;
     *)
-        pulumi_args+=("$1")
+        up_args+=("$1")
         shift
         ;;
     esac
@@ -87,8 +87,9 @@ fi
 
 stack_lock_check "$PULUMI_BACKEND_URL" local
 
-# One pass, no separate preview: the update prints each change as it makes it (CI deploys keep their preview).
-pulumi up --stack local --yes --skip-preview "${pulumi_args[@]}"
+# One pass, no separate preview: the update prints each change as it makes it (CI deploys keep their preview). It
+# is Slipway's `up`: a new pod that cannot start fails it within seconds, naming the pod, the reason and its logs.
+node_modules/.bin/ts-node --transpile-only tools/main.ts up --stack local "${up_args[@]}"
 
 url="$(scripts/app-url.sh)"
 check() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url$1")" == 200 ]]; }

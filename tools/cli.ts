@@ -8,6 +8,7 @@ import { preview } from "./preview";
 import { promote } from "./promote";
 import { rollback } from "./rollback";
 import { DEFAULT_STAGES, status } from "./status";
+import { up } from "./up";
 import { UPDATE_ADDRESS } from "./updates";
 
 const EXIT_CODES_HELP = `
@@ -104,6 +105,20 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
         .addHelpText("after", EXIT_CODES_HELP)
         .action(async (opts: { stack?: string[]; json: boolean }) => {
             setExit(await status(ctx, { stacks: opts.stack ?? [...DEFAULT_STAGES], json: opts.json }));
+        });
+
+    program
+        .command("up")
+        .description(
+            "Deploy a stage (pulumi up). Fails within seconds when a new pod of the rollout crash-loops, cannot pull its image " +
+                "or lacks its config, naming the pod, the reason and its last log lines, instead of waiting out the rollout timeout.",
+        )
+        .requiredOption("--stack <stack>", "stack to deploy, e.g. local", stackName)
+        .option("--message <text>", "message recorded with the update (pulumi stack history)")
+        .option("--diff", "show each resource's changed properties", false)
+        .addHelpText("after", EXIT_CODES_HELP)
+        .action(async (opts: { stack: string; message?: string; diff: boolean }) => {
+            await up(ctx, opts);
         });
 
     program

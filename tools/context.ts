@@ -1,5 +1,6 @@
 /** What the commands need from the outside world; tests pass fakes, `main.ts` passes the real things. */
 import type { RegistryClient } from "./registry";
+import type { PodSource } from "./rollout-watch";
 import type { StageStack } from "./stage-stack";
 import type { OpMap } from "@pulumi/pulumi/automation";
 
@@ -9,6 +10,11 @@ export interface ToolContext {
     openStack(name: string): Promise<StageStack>;
     /** Manifest lookups for rollback of building stacks and for `--digest`. */
     registry: RegistryClient;
+    /**
+     * Reads the pods of a stack's cluster, so that a deploy fails fast on a pod that cannot start. Without it,
+     * deploys wait out their rollout timeout as plain `pulumi up` does.
+     */
+    podsFor?(stack: string): Promise<PodSource>;
     /** Writes to stdout (results). */
     out(text: string): void;
     /** Writes to stderr (progress notes, warnings, errors). */

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { run } from "./cli";
 import { isLocalStack, localEnvScript, localStageEnv, projectDir } from "./local-stage";
 import { HttpRegistryClient, registryOptionsFromEnv } from "./registry";
+import { KubectlPodSource } from "./rollout-watch";
 import { selectStageStack } from "./stage-stack";
 
 /** The Pulumi project: `SLIPWAY_WORK_DIR`, else the nearest folder with a Pulumi.yaml from here upwards. */
@@ -24,6 +25,7 @@ function localStageEnvOnce(): Promise<Record<string, string>> {
 run(process.argv.slice(2), {
     openStack: async (name) => selectStageStack(name, workDir, isLocalStack(name) ? await localStageEnvOnce() : undefined),
     registry: new HttpRegistryClient(registryOptionsFromEnv(process.env)),
+    podsFor: async (name) => new KubectlPodSource(isLocalStack(name) ? { ...process.env, ...(await localStageEnvOnce()) } : process.env),
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
 }).then(

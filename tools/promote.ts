@@ -5,6 +5,7 @@
 import type { OutputMap } from "@pulumi/pulumi/automation";
 import { StackOutput, type StackOutputName } from "../contracts";
 import { formatChanges, type ToolContext } from "./context";
+import { deploy } from "./deploy";
 import { refused } from "./errors";
 import { recordedImages } from "./deployed-image";
 import { deployedImage, redeployReason, requireLastDeploymentSucceeded } from "./history";
@@ -88,7 +89,7 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
     const message = `promote ${options.from} → ${options.to}: ${pin.ref}`;
     const onOutput = (s: string) => ctx.err(s);
     if (options.yes) {
-        const result = await target.up({ message, onOutput });
+        const result = await deploy(target, { message, onOutput, pods: await ctx.podsFor?.(options.to), note: onOutput });
         ctx.out(
             `promoted ${options.from} → ${options.to}: ${describePin(pin)}\n` +
                 `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`,

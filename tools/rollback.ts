@@ -7,6 +7,7 @@
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import { metadataFromLabels, StackOutput } from "../contracts";
 import { formatChanges, type ToolContext } from "./context";
+import { deploy } from "./deploy";
 import { refused } from "./errors";
 import { imageResolver } from "./deployed-image";
 import { listDeployments } from "./list";
@@ -158,7 +159,12 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         return;
     }
     await writeImagePin(stack, pin);
-    const result = await stack.up({ message: `${ROLLBACK_MESSAGE_PREFIX} ${options.stack} to ${what}`, onOutput: (s) => ctx.err(s) });
+    const result = await deploy(stack, {
+        message: `${ROLLBACK_MESSAGE_PREFIX} ${options.stack} to ${what}`,
+        onOutput: (s) => ctx.err(s),
+        pods: await ctx.podsFor?.(options.stack),
+        note: (s) => ctx.err(s),
+    });
     ctx.out(
         `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n` +
             `commit Pulumi.${options.stack}.yaml so the repository matches what runs\n`,

@@ -4,7 +4,7 @@
  * The tools depend on {@link StageStack} only, so tests drive them with a fake that records every call and never
  * needs a Pulumi CLI.
  */
-import type { ConfigValue, OutputMap, PreviewResult, Stack, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
+import type { ConfigValue, EngineEvent, OutputMap, PreviewResult, Stack, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
 import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -19,6 +19,12 @@ export interface OperationOptions {
     message?: string;
     /** Receives Pulumi's progress output as it is produced (Pulumi masks secrets in it). */
     onOutput?: (text: string) => void;
+    /** Receives the engine's events as they happen (the steps, with each resource's inputs). */
+    onEvent?: (event: EngineEvent) => void;
+    /** Show each resource's changed properties (`--diff`). Default true. */
+    diff?: boolean;
+    /** Cancels the operation as Ctrl-C does: Pulumi stops waiting, records what it did, and exits with an error. */
+    signal?: AbortSignal;
 }
 
 /** Options of {@link StageStack.history}. */
@@ -68,6 +74,16 @@ export interface StageStack {
     preview(options?: OperationOptions): Promise<PreviewResult>;
     /** `pulumi up --diff --yes`. */
     up(options?: OperationOptions): Promise<UpResult>;
+    /** `pulumi refresh --target …`: records what the cluster runs for these resources, changing nothing there. */
+    refresh(options: RefreshOptions): Promise<void>;
+}
+
+/** Options of {@link StageStack.refresh}. */
+export interface RefreshOptions {
+    /** URNs of the resources to read back. */
+    target: string[];
+    /** Receives Pulumi's progress output. */
+    onOutput?: (text: string) => void;
 }
 
 /** {@link StageStack} over an Automation API {@link Stack} (a local workspace running the project's program). */
@@ -180,11 +196,15 @@ export class AutomationStageStack implements StageStack {
     }
 
     preview(options: OperationOptions = {}): Promise<PreviewResult> {
-        return this.stack.preview({ diff: true, message: options.message, onOutput: options.onOutput });
+        return this.stack.preview({ diff: true, color: "never", ...options });
     }
 
     up(options: OperationOptions = {}): Promise<UpResult> {
-        return this.stack.up({ diff: true, message: options.message, onOutput: options.onOutput });
+        return this.stack.up({ diff: true, color: "never", ...options });
+    }
+
+    async refresh(options: RefreshOptions): Promise<void> {
+        await this.stack.refresh({ target: options.target, onOutput: options.onOutput, color: "never" });
     }
 }
 

@@ -52,6 +52,32 @@ async function settledPods(count: number): Promise<any[]> {
     }
 }
 
+/**
+ * Watches the namespace's pods (every 500 ms) for the first one not in `serving` whose container has crashed: waiting
+ * in CrashLoopBackOff, or stopped with an error. `stop()` gives the wall-clock ms it was first seen, if it was.
+ */
+function watchFirstCrash(serving: string[]) {
+    let seenAt: number | undefined;
+    let stopped = false;
+    const crashed = (c: any) =>
+        c.state?.waiting?.reason === "CrashLoopBackOff" || (c.state?.terminated ?? c.lastState?.terminated)?.exitCode > 0;
+    const loop = (async () => {
+        while (!stopped && seenAt === undefined) {
+            const pods = await activePods().catch(() => []);
+            if (pods.some((p) => !serving.includes(p.metadata.name) && (p.status?.containerStatuses ?? []).some(crashed)))
+                seenAt = Date.now();
+            await sleep(500);
+        }
+    })();
+    return {
+        async stop(): Promise<number | undefined> {
+            stopped = true;
+            await loop;
+            return seenAt;
+        },
+    };
+}
+
 /** The figures the README quotes; printed at the end of the suite. */
 const figures: Record<string, unknown> = {};
 
@@ -434,5 +460,45 @@ describe("issue 9: Slipway's promises on a real node", function () {
             load: whole,
             upAfter: again.seconds,
         };
+    });
+
+    it("a release whose pods crash at start fails npm run up:local within 30 s, naming the pod, the reason and its logs; the old pods keep serving", async () => {
+        const serving = (await activePods()).map((p) => p.metadata.name as string).sort();
+        assert.equal(serving.length, 3);
+        // A value the service refuses at start (it accepts info, warn and error): a typo a person makes at 3 a.m.
+        ok(await ws.pulumi(["config", "set", "--stack", LOCAL, "--path", "app.env.LOG_LEVEL", "verbose"]), "config set LOG_LEVEL");
+        const firstCrash = watchFirstCrash(serving);
+        const up = await ws.npm("up:local", [], { timeoutSeconds: 600 });
+        const ended = Date.now();
+        const crashedAt = await firstCrash.stop();
+        const output = up.stdout + up.stderr;
+        console.log(
+            `      up:local exited ${up.code} after ${up.seconds.toFixed(1)} s, ${crashedAt === undefined ? "no crash seen" : `${((ended - crashedAt) / 1000).toFixed(1)} s after the first crash the test saw`}`,
+        );
+        assert.notEqual(up.code, 0, "up:local must fail");
+        assert.ok(crashedAt !== undefined, "a new pod crashed");
+        assert.ok(ended - crashedAt <= 30_000, `up:local ended ${(ended - crashedAt) / 1000} s after the first crash`);
+        // The report: the pod, the reason, and the service's own words from its log (kubectl logs through the node).
+        assert.match(
+            output,
+            /error: the rollout of local failed: pod hello-local\/hello-[a-z0-9]+-[a-z0-9]+, container hello: (CrashLoopBackOff|exited before ready)/,
+        );
+        assert.match(output, /last log lines of hello[^\n]*:\n {2}[^\n]*LOG_LEVEL/);
+        const [last] = await stackHistory(ws, LOCAL);
+        assert.equal(last.result, "failed");
+        // Nothing the cancel touched stopped the old release: the same three pods serve.
+        assert.deepEqual((await activePods()).filter((p) => serving.includes(p.metadata.name)).length, 3);
+        assert.equal((await get(nodePort(), "/")).status, 200);
+        figures.failFast = { upSeconds: up.seconds, afterFirstCrashSeconds: (ended - crashedAt) / 1000 };
+
+        // Negative control: plain `pulumi up` of the same stack (the kubernetes provider alone) is still waiting at
+        // 45 s, with the crash loop in plain sight; Ctrl-C ends it.
+        const plain = await ws.pulumi(["up", "--stack", LOCAL, "--yes", "--skip-preview"], { timeoutSeconds: 45, killSignal: "SIGINT" });
+        assert.equal(plain.code, 124, `plain pulumi up was still waiting at 45 s:\n${plain.stdout.slice(-1500)}`);
+
+        // The fix: the right value, and the Deployment goes back to the template that ran; its pods never restarted.
+        ok(await ws.pulumi(["config", "set", "--stack", LOCAL, "--path", "app.env.LOG_LEVEL", "info"]), "config set LOG_LEVEL back");
+        ok(await ws.npm("up:local", [], { timeoutSeconds: 600 }), "up:local with the fix");
+        assert.deepEqual((await settledPods(3)).map((p) => p.metadata.name).sort(), serving);
     });
 });

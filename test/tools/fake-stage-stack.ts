@@ -4,7 +4,7 @@
  */
 import type { ConfigValue, OpMap, OutputMap, PreviewResult, UpResult, UpdateSummary } from "@pulumi/pulumi/automation";
 import type { StackOutputName } from "../../contracts";
-import type { ConfigOptions, HistoryOptions, OperationOptions, StageStack } from "../../tools/stage-stack";
+import type { ConfigOptions, HistoryOptions, OperationOptions, RefreshOptions, StageStack } from "../../tools/stage-stack";
 import type { ToolContext } from "../../tools/context";
 import type { RegistryClient } from "../../tools/registry";
 import { ExitCode, ToolError } from "../../tools/errors";
@@ -20,7 +20,7 @@ export const SECRET = "hunter2-db-password-9f8e7d";
 
 /** One recorded call. */
 export interface Call {
-    method: "history" | "getConfig" | "setConfig" | "setObjectConfig" | "outputs" | "outputsOf" | "preview" | "up";
+    method: "history" | "getConfig" | "setConfig" | "setObjectConfig" | "outputs" | "outputsOf" | "preview" | "up" | "refresh";
     args: unknown[];
 }
 
@@ -252,6 +252,10 @@ export class FakeStageStack implements StageStack {
             resourceChanges: this.options.changes ?? { same: 14, update: 2 },
         };
         return { stdout: "", stderr: "", outputs: {}, summary };
+    }
+
+    async refresh(options: RefreshOptions): Promise<void> {
+        this.calls.push({ method: "refresh", args: [options] });
     }
 }
 

@@ -27,6 +27,8 @@ export interface RunOptions {
     input?: string;
     /** Kill after this many seconds (default 900) and report code 124. */
     timeoutSeconds?: number;
+    /** The signal that timeout sends (default SIGTERM); SIGINT lets the Pulumi CLI cancel and record its update. */
+    killSignal?: NodeJS.Signals;
     /** Receives stdout and stderr as they arrive (progress of long engine runs). */
     onOutput?: (text: string) => void;
 }
@@ -46,7 +48,7 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
         const timer = setTimeout(
             () => {
                 timedOut = true;
-                child.kill("SIGTERM");
+                child.kill(options.killSignal ?? "SIGTERM");
             },
             (options.timeoutSeconds ?? 900) * 1000,
         );
