@@ -128,6 +128,7 @@ export function missingOutput(expected: readonly string[], output: string): stri
  */
 export const USER_DOCS = [
     "README.md",
+    "docs/local.md",
     "docs/configuration.md",
     "docs/app-contract.md",
     "docs/operations.md",
