@@ -60,7 +60,8 @@ describe("the docs tell the truth", () => {
             EnvSchema: { shape: { LOG_LEVEL: { safeParse(v: string): { success: boolean } } } };
         };
         for (const file of DOCS) {
-            for (const m of read(file).matchAll(/\bLOG_LEVEL[=: ]+([A-Za-z]+)/g)) {
+            // "LOG_LEVEL: Invalid option" is the service's own refusal, quoted where a doc shows a failed rollout.
+            for (const m of read(file).matchAll(/\bLOG_LEVEL[=: ]+(?!Invalid option)([A-Za-z]+)/g)) {
                 assert.ok(EnvSchema.shape.LOG_LEVEL.safeParse(m[1]).success, `${file} says LOG_LEVEL ${m[1]}`);
             }
         }

@@ -230,7 +230,7 @@ describe("GitHub workflows", () => {
                     }
                 }
             }
-            assert.deepEqual([...seen].sort(), ["promote", "rollback", "status", "test", "test:images"]);
+            assert.deepEqual([...seen].sort(), ["promote", "rollback", "status", "test", "test:images", "up"]);
         });
 
         it("every previewed or rolled-back stack has its Pulumi.<stack>.yaml and the kube context the workflows create", () => {
@@ -364,13 +364,22 @@ describe("GitHub workflows", () => {
         });
 
         it("deploys dev with the build metadata, then promotes the same digest to qa and, approved, to prod", () => {
-            const dev = usesOf(main.jobs["deploy-dev"], "pulumi/actions")[0];
-            assert.equal(dev.with?.command, "up");
-            assert.deepEqual(dev.env, {
+            // Through Slipway's up (fail fast on a pod that cannot start), with the CLI the action installs.
+            const dev = main.jobs["deploy-dev"].steps.find((s) => s.name === "Deploy");
+            assert.match(
+                dev?.run ?? "",
+                /^npm run up -- --stack dev --diff --message "build \$\{SLIPWAY_BUILD_NUMBER\} of \$\{SLIPWAY_GIT_SHA\}"$/m,
+            );
+            assert.deepEqual(dev?.env, {
+                PULUMI_ORG: "${{ vars.PULUMI_ORG }}",
                 SLIPWAY_BUILD_NUMBER: "${{ github.run_number }}",
                 SLIPWAY_GIT_BRANCH: "${{ github.ref_name }}",
                 SLIPWAY_GIT_SHA: "${{ github.sha }}",
             });
+            const install = usesOf(main.jobs["deploy-dev"], "pulumi/actions");
+            assert.equal(install.length, 1);
+            assert.equal(install[0].with?.command, undefined, "the action only installs the CLI");
+            assert.equal(pkg.scripts.up, "ts-node --transpile-only tools/main.ts up");
             const promoteRun = (job: string) => main.jobs[job].steps.find((s) => s.name === "Promote")?.run ?? "";
             assert.match(promoteRun("promote-qa"), /^npm run promote -- --from dev --to qa --yes$/m);
             assert.match(promoteRun("promote-prod"), /^npm run promote -- --from qa --to prod --yes$/m);
