@@ -15,6 +15,10 @@ export interface ToolContext {
      * deploys wait out their rollout timeout as plain `pulumi up` does.
      */
     podsFor?(stack: string): Promise<PodSource>;
+    /**
+     * Registers a Ctrl-C handler for the time a deploy runs and returns its removal (see `DeployOptions.onInterrupt`).
+     */
+    onInterrupt?(handler: () => void): () => void;
     /** Writes to stdout (results). */
     out(text: string): void;
     /** Writes to stderr (progress notes, warnings, errors). */

@@ -12,51 +12,80 @@ import type { OperationOptions, StageStack } from "./stage-stack";
 export interface DeployOptions extends OperationOptions {
     /** Where the rollout's pods are read; without it the update waits out its rollout timeout as plain `pulumi up` does. */
     pods?: PodSource;
-    /** Notes of the watch (a failure found, the cluster unreadable). */
+    /** Notes of the watch (a failure found, the cluster unreadable, an interrupt). */
     note(text: string): void;
+    /** What the error tells the operator to do next, after a pod failed (the command's own advice). */
+    nextStep: string;
+    /**
+     * Registers a handler for Ctrl-C and returns its removal. The terminal sends Ctrl-C to the Pulumi CLI too, which
+     * then cancels and records its update: this process must outlive it, not die first and take its output pipe along.
+     */
+    onInterrupt?(handler: () => void): () => void;
     /** Milliseconds between two reads of a rollout's pods (tests). */
     intervalMs?: number;
 }
 
 /** Runs `stack.up`, cancelling it when a rollout pod fails for good; throws a {@link ToolError} naming that pod. */
 export async function deploy(stack: StageStack, options: DeployOptions): Promise<UpResult> {
-    const { pods, note, intervalMs, ...operation } = options;
-    if (pods === undefined) return stack.up(operation);
+    const { pods, note, nextStep, onInterrupt, intervalMs, ...operation } = options;
+    const removeInterrupt = onInterrupt?.(() =>
+        note("\ninterrupted: Pulumi cancels the update and records what it did; waiting for it (Ctrl-C again to stop waiting)\n"),
+    );
+    try {
+        if (pods === undefined) return await stack.up(operation);
+        return await watched(stack, pods, operation, note, nextStep, intervalMs);
+    } finally {
+        removeInterrupt?.();
+    }
+}
+
+async function watched(
+    stack: StageStack,
+    pods: PodSource,
+    operation: OperationOptions,
+    note: (text: string) => void,
+    nextStep: string,
+    intervalMs: number | undefined,
+): Promise<UpResult> {
     const abort = new AbortController();
-    let failure: { report: string; urn: string } | undefined;
-    const watch = new RolloutWatch(pods, {
+    let failure: { report: string; unfinished: string[] } | undefined;
+    const watch: RolloutWatch = new RolloutWatch(pods, {
         intervalMs,
         warn: (text) => note(`warning: ${text}`),
-        onFailure: (report, urn) => {
-            failure = { report, urn };
+        onFailure: (report) => {
+            failure = { report, unfinished: watch.unfinished() };
             note(`\n${report.split("\n")[0]}: the rollout cannot succeed; cancelling the update\n`);
             abort.abort();
         },
     });
     try {
-        return await stack.up({ ...operation, signal: abort.signal, onEvent: (e) => watch.onEvent(e) });
+        const result = await stack.up({ ...operation, signal: abort.signal, onEvent: (e) => watch.onEvent(e) });
+        if (failure !== undefined) note("the update had finished before the cancel reached it: it stands\n");
+        return result;
     } catch (err) {
         if (failure === undefined) throw err;
-        await recordWhatRuns(stack, failure.urn, note);
+        await recordWhatRuns(stack, failure.unfinished, note);
         throw new ToolError(
-            `the rollout of ${stack.name} failed: ${failure.report}\n` +
-                `the update was cancelled; the pods that ran before keep serving. Fix the change and deploy again, or roll ` +
-                `back to an earlier image (npm run rollback -- --stack ${stack.name})`,
+            `the rollout of ${stack.name} failed: ${failure.report}\nthe update was cancelled. ${nextStep}`,
             ExitCode.Failed,
         );
     } finally {
         await watch.stop();
+        pods.dispose?.();
     }
 }
 
 /**
- * A cancelled update records the Deployment as it was before, while the cluster already runs the new template: the
- * state would then say the old release runs, and the fix (setting the old value back) would change nothing. Reading
- * the Deployment back records the failed template, so the next `up` or `rollback` rolls away from it.
+ * A cancelled update records a Deployment whose step had not ended as it was before, while the cluster already runs
+ * its new template: the state would say the old release runs, and the fix (setting the old value back) would change
+ * nothing. A refresh of those Deployments records what the cluster runs (the kubernetes provider reads the live
+ * object back, with its init errors), so the next `up` or `rollback` rolls away from it; the e2e suite checks this
+ * on the real engine.
  */
-async function recordWhatRuns(stack: StageStack, urn: string, note: (text: string) => void): Promise<void> {
+async function recordWhatRuns(stack: StageStack, urns: string[], note: (text: string) => void): Promise<void> {
+    if (urns.length === 0) return;
     try {
-        await stack.refresh({ target: [urn] });
+        await stack.refresh({ target: urns });
     } catch (err) {
         note(`warning: could not record the failed template in the stack's state (${String(err).split("\n")[0]}): run pulumi refresh\n`);
     }

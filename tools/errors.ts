@@ -49,6 +49,8 @@ export function describeError(err: unknown): string {
     if (m[1] !== "-2") return stderr || `pulumi exited with code ${m[1]}`;
     // Code -2 is the SDK's "unknown": its process runner throws on every non-zero exit, with a message of its own
     // followed by the CLI's stderr and stdout. Only when that message is missing did the CLI not run at all.
+    const killed = /^Command was killed with (\w+)/.exec(stderr);
+    if (killed) return `the pulumi CLI was stopped by ${killed[1]}`;
     const exited = /^Command failed with exit code (\d+): [^\n]*\n([\s\S]*)$/.exec(stderr);
     if (!exited) return `the pulumi CLI could not be run (${stderr.split("\n").pop()})`;
     const errorLines = exited[2].split("\n").filter((line) => line.startsWith("error: "));

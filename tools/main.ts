@@ -1,5 +1,6 @@
 /**
- * Entry point of `npm run promote | rollback | status`: wires the CLI to the Automation API and the registry.
+ * Entry point of `npm run up | preview | promote | rollback | status`: wires the CLI to the Automation API, the
+ * registry and kubectl.
  */
 import { existsSync } from "node:fs";
 import { run } from "./cli";
@@ -25,6 +26,16 @@ function localStageEnvOnce(): Promise<Record<string, string>> {
 run(process.argv.slice(2), {
     openStack: async (name) => selectStageStack(name, workDir, isLocalStack(name) ? await localStageEnvOnce() : undefined),
     registry: new HttpRegistryClient(registryOptionsFromEnv(process.env)),
+    onInterrupt: (handler) => {
+        let interrupts = 0;
+        const listener = () => {
+            interrupts += 1;
+            if (interrupts > 1) process.exit(130);
+            handler();
+        };
+        process.on("SIGINT", listener);
+        return () => process.off("SIGINT", listener);
+    },
     podsFor: async (name) => new KubectlPodSource(isLocalStack(name) ? { ...process.env, ...(await localStageEnvOnce()) } : process.env),
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),

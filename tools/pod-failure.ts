@@ -1,21 +1,43 @@
 /**
  * Which pods of a rollout have failed for good: the states Kubernetes keeps retrying but that no wait will fix
- * (a crash loop, an image that cannot be pulled, a missing ConfigMap or Secret key), read from pod status alone.
+ * (a crash loop, an image that cannot be pulled, a missing ConfigMap or Secret key), read from the Deployment, its
+ * ReplicaSets and their pods as the API server returns them.
  */
+
+/** A container's last exit (`state.terminated`, `lastState.terminated`). */
+export interface TerminatedJson {
+    exitCode?: number;
+    reason?: string;
+    /** RFC 3339, the cluster's clock. */
+    finishedAt?: string;
+}
 
 /** The part of a container's status this module reads (`status.containerStatuses[]`). */
 export interface ContainerStatusJson {
     name: string;
     ready?: boolean;
     restartCount?: number;
-    state?: { waiting?: { reason?: string; message?: string }; terminated?: { exitCode?: number; reason?: string } };
-    lastState?: { terminated?: { exitCode?: number; reason?: string } };
+    state?: { waiting?: { reason?: string; message?: string }; terminated?: TerminatedJson };
+    lastState?: { terminated?: TerminatedJson };
 }
 
 /** The part of a pod this module reads. */
 export interface PodJson {
     metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
     status?: { containerStatuses?: ContainerStatusJson[]; initContainerStatuses?: ContainerStatusJson[] };
+}
+
+/** The part of a Deployment or ReplicaSet this module reads. */
+export interface WorkloadJson {
+    metadata: {
+        name: string;
+        uid?: string;
+        generation?: number;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+        ownerReferences?: { uid: string }[];
+    };
+    status?: { observedGeneration?: number };
 }
 
 /** A pod that will not become ready however long the rollout waits. */
@@ -32,8 +54,7 @@ export interface PodFailure {
 
 /**
  * Waiting reasons the kubelet only leaves by a change to the pod's spec or to what it names. `ErrImagePull` is not
- * one: the kubelet retries a failed pull once before backing off (`ImagePullBackOff`), which rides out a registry's
- * restart.
+ * one: the kubelet retries a failed pull before it backs off (`ImagePullBackOff`).
  */
 export const FAILED_WAITING_REASONS: ReadonlySet<string> = new Set([
     "CrashLoopBackOff",
@@ -46,9 +67,15 @@ export const FAILED_WAITING_REASONS: ReadonlySet<string> = new Set([
 
 /** The label the Deployment controller gives each pod template's pods (and its ReplicaSet). */
 export const TEMPLATE_HASH_LABEL = "pod-template-hash";
+/** The annotation that numbers a Deployment's templates; its ReplicaSets carry the revision of theirs. */
+export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 
-/** Why `pod` cannot become ready, or `undefined` while it still may. A pod being deleted never counts. */
-export function podFailure(pod: PodJson): PodFailure | undefined {
+/**
+ * Why `pod` cannot become ready, or `undefined` while it still may. A pod being deleted never counts, and an earlier
+ * exit (`lastState`) only when it happened at or after `sinceMs` (ms since the epoch): a long-running pod that was
+ * OOM-killed last week is not this rollout's failure.
+ */
+export function podFailure(pod: PodJson, sinceMs = Number.NEGATIVE_INFINITY): PodFailure | undefined {
     if (pod.metadata.deletionTimestamp !== undefined) return undefined;
     const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
     for (const c of statuses) {
@@ -57,70 +84,69 @@ export function podFailure(pod: PodJson): PodFailure | undefined {
         if (waiting?.reason !== undefined && FAILED_WAITING_REASONS.has(waiting.reason)) {
             return { pod: pod.metadata.name, container: c.name, reason: waiting.reason, detail: waiting.message ?? "", restarted };
         }
-        // A container that stopped with an error before it was ever ready: the kubelet restarts it at once, and backs
-        // off (CrashLoopBackOff) only from the second exit on. Exit code 0 is left to that back-off.
-        const exited = c.state?.terminated ?? (c.ready ? undefined : c.lastState?.terminated);
-        if (exited !== undefined && (exited.exitCode ?? 0) !== 0 && !c.ready) {
+        // A container that stopped with an error and is not ready: the kubelet restarts it at once, and backs off
+        // (CrashLoopBackOff) only from the second exit on. Exit code 0 is left to that back-off.
+        const stopped = c.state?.terminated;
+        const earlier = c.lastState?.terminated;
+        const exit = stopped ?? (earlier !== undefined && exitedSince(earlier, sinceMs) ? earlier : undefined);
+        if (exit !== undefined && (exit.exitCode ?? 0) !== 0 && !c.ready) {
             return {
                 pod: pod.metadata.name,
                 container: c.name,
                 reason: "exited before ready",
-                detail: `exit code ${exited.exitCode}${exited.reason ? ` (${exited.reason})` : ""}`,
-                restarted: c.state?.terminated === undefined,
+                detail: `exit code ${exit.exitCode}${exit.reason ? ` (${exit.reason})` : ""}`,
+                restarted: stopped === undefined,
             };
         }
     }
     return undefined;
 }
 
-/** The part of a ReplicaSet this module reads. */
-export interface ReplicaSetJson {
-    metadata: { name: string; labels?: Record<string, string> };
-    spec?: { template?: unknown };
+/** Whether an exit happened at or after `sinceMs`; one with no time counts only when there is no bound. */
+function exitedSince(exit: TerminatedJson, sinceMs: number): boolean {
+    const finished = Date.parse(exit.finishedAt ?? "");
+    return Number.isNaN(finished) ? sinceMs === Number.NEGATIVE_INFINITY : finished >= sinceMs;
 }
 
-/** What Pulumi's event log shows in place of a secret input. */
-const SECRET_PLACEHOLDER = "[secret]";
-
-/**
- * Whether `actual` (an object as the API server returns it) has every value `desired` (the inputs Pulumi applies)
- * names. The server adds defaults and labels, so `actual` may hold more; a secret input matches anything, and an empty
- * object matches an absent one (the server drops it).
- */
-export function hasEvery(desired: unknown, actual: unknown): boolean {
-    if (desired === SECRET_PLACEHOLDER || desired === null || desired === undefined) return true;
-    if (Array.isArray(desired)) {
-        return Array.isArray(actual) && actual.length === desired.length && desired.every((d, i) => hasEvery(d, actual[i]));
-    }
-    if (typeof desired === "object") {
-        const entries = Object.entries(desired as Record<string, unknown>);
-        if (actual === undefined || actual === null) return entries.length === 0;
-        if (typeof actual !== "object") return false;
-        return entries.every(([key, value]) => hasEvery(value, (actual as Record<string, unknown>)[key]));
-    }
-    return String(desired) === String(actual);
+/** What the Deployment's step tells about the rollout to expect. */
+export interface RolloutStart {
+    /** The Deployment's template revision when the update began (from its state); 0 for a new Deployment. */
+    revision: number;
+    /** Whether the update changes the pod template; when not, the template running is the rollout's. */
+    newTemplate: boolean;
 }
 
+const revisionOf = (o: WorkloadJson): number => Number(o.metadata.annotations?.[REVISION_ANNOTATION] ?? Number.NaN);
+
 /**
- * The rollout's own pod templates: the hashes of the ReplicaSets whose template has everything the Deployment's new
- * template names. That is the new ReplicaSet of a release, an earlier one a rollback brings back, or the one already
- * running when an update retries a rollout that failed; never a template the update moves away from.
+ * The pod template hash of the rollout's own ReplicaSet, or `undefined` until the Deployment controller has made it:
+ * the Deployment's current revision once the controller has seen the latest spec, provided that revision is newer
+ * than the one before the update when the update brings a new template. That is the new ReplicaSet of a release,
+ * the earlier one a rollback brings back (the controller gives it the next revision), or the one already running
+ * when an update retries a rollout that failed; never a template the update moves away from.
  */
-export function rolloutTemplates(replicaSets: ReplicaSetJson[], desiredTemplate: unknown): Set<string> {
-    return new Set(
-        replicaSets.flatMap((rs) => {
-            const hash = rs.metadata.labels?.[TEMPLATE_HASH_LABEL];
-            return hash !== undefined && hasEvery(desiredTemplate, rs.spec?.template) ? [hash] : [];
-        }),
+export function rolloutTemplateHash(
+    deployment: WorkloadJson | undefined,
+    replicaSets: WorkloadJson[],
+    start: RolloutStart,
+): string | undefined {
+    if (deployment === undefined) return undefined;
+    const generation = deployment.metadata.generation ?? 0;
+    if ((deployment.status?.observedGeneration ?? 0) < generation) return undefined;
+    const revision = revisionOf(deployment);
+    if (!Number.isFinite(revision) || (start.newTemplate && revision <= start.revision)) return undefined;
+    const own = replicaSets.find(
+        (rs) => rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid) && revisionOf(rs) === revision,
     );
+    return own?.metadata.labels?.[TEMPLATE_HASH_LABEL];
 }
 
-/** The first failure among pods of the rollout's own templates (see {@link rolloutTemplates}). */
-export function rolloutFailure(pods: PodJson[], templates: ReadonlySet<string>): PodFailure | undefined {
+/** The first failure among the pods of template `hash` (see {@link rolloutTemplateHash}). */
+export function rolloutFailure(pods: PodJson[], hash: string | undefined, sinceMs?: number): PodFailure | undefined {
+    if (hash === undefined) return undefined;
     for (const pod of pods) {
-        const hash = pod.metadata.labels?.[TEMPLATE_HASH_LABEL];
-        if (hash === undefined || !templates.has(hash)) continue;
-        const failure = podFailure(pod);
+        if (pod.metadata.labels?.[TEMPLATE_HASH_LABEL] !== hash) continue;
+        const failure = podFailure(pod, sinceMs);
         if (failure !== undefined) return failure;
     }
     return undefined;

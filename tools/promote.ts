@@ -89,7 +89,16 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
     const message = `promote ${options.from} → ${options.to}: ${pin.ref}`;
     const onOutput = (s: string) => ctx.err(s);
     if (options.yes) {
-        const result = await deploy(target, { message, onOutput, pods: await ctx.podsFor?.(options.to), note: onOutput });
+        const result = await deploy(target, {
+            message,
+            onOutput,
+            pods: await ctx.podsFor?.(options.to),
+            note: onOutput,
+            onInterrupt: ctx.onInterrupt,
+            nextStep:
+                `${options.to}'s earlier pods keep serving. The image cannot start in ${options.to}: fix it in ${options.from}, or ` +
+                `restore the pin (git checkout Pulumi.${options.to}.yaml) and deploy it`,
+        });
         ctx.out(
             `promoted ${options.from} → ${options.to}: ${describePin(pin)}\n` +
                 `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`,

@@ -164,6 +164,8 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         onOutput: (s) => ctx.err(s),
         pods: await ctx.podsFor?.(options.stack),
         note: (s) => ctx.err(s),
+        onInterrupt: ctx.onInterrupt,
+        nextStep: `The image rolled back to cannot start either: choose another (npm run rollback -- --stack ${options.stack} --list)`,
     });
     ctx.out(
         `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n` +

@@ -2,33 +2,54 @@
  * Fail fast: while `pulumi up` waits for a Deployment to become ready (up to its rollout timeout), watch the
  * rollout's own pods and report the first one that has failed for good (tools/pod-failure.ts), so the update can be
  * cancelled within seconds instead of minutes. What to watch comes from the engine's events, not from config: the
- * Deployment's step names its namespace, selector and the pod template it applies, whatever the program.
+ * Deployment's step names it, its namespace, selector and revision before the update, whatever the program.
  */
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { execFile } from "node:child_process";
-import { describePodFailure, rolloutFailure, rolloutTemplates, type PodFailure, type PodJson, type ReplicaSetJson } from "./pod-failure";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import {
+    describePodFailure,
+    REVISION_ANNOTATION,
+    rolloutFailure,
+    rolloutTemplateHash,
+    type PodFailure,
+    type PodJson,
+    type RolloutStart,
+    type WorkloadJson,
+} from "./pod-failure";
 
-/** Where one Deployment's pods are. */
+/** Where one Deployment and its pods are. */
 export interface PodQuery {
-    namespace: string;
-    /** Label selector (`spec.selector.matchLabels`). */
+    /** The Deployment's name. */
+    deployment: string;
+    /** Its namespace; the kube context's own when the program names none. */
+    namespace?: string;
+    /** Label selector of its pods (`spec.selector.matchLabels`). */
     selector: Record<string, string>;
     /** The kube context the stack's Kubernetes provider names, if any. */
     context?: string;
+    /** The kubeconfig the stack's Kubernetes provider names (a path, or the file's content), if any. */
+    kubeconfig?: string;
 }
 
-/** The ReplicaSets and pods one {@link PodQuery} selects. */
+/** The Deployment, ReplicaSets and pods one {@link PodQuery} selects. */
 export interface RolloutObjects {
-    replicaSets: ReplicaSetJson[];
+    /** Absent until it exists. */
+    deployment?: WorkloadJson;
+    replicaSets: WorkloadJson[];
     pods: PodJson[];
 }
 
-/** Reads pods and logs from the cluster a stack deploys to. */
+/** Reads a Deployment's rollout and its logs from the cluster a stack deploys to. */
 export interface PodSource {
-    /** The ReplicaSets and pods `query` selects, read at one moment. */
+    /** The Deployment, the ReplicaSets and the pods `query` selects. */
     read(query: PodQuery): Promise<RolloutObjects>;
     /** The last `lines` log lines of the failed container (of its previous run when it has restarted). */
     logs(query: PodQuery, failure: PodFailure, lines: number): Promise<string>;
+    /** Releases what reads left behind (files written for a kubeconfig given as content). */
+    dispose?(): void;
 }
 
 /** Options of {@link RolloutWatch}. */
@@ -41,24 +62,32 @@ export interface RolloutWatchOptions {
     intervalMs?: number;
     /** Log lines in the report. Default 20. */
     logLines?: number;
+    /** The clock (ms since the epoch); tests pass their own. */
+    now?: () => number;
 }
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const KUBERNETES_PROVIDER = "pulumi:providers:kubernetes";
 /** Steps after which a Deployment's pods roll (or, for an update that retries a failed rollout, still roll). */
 const ROLLING_OPS = new Set(["create", "update", "replace", "create-replacement"]);
+/** How far the cluster's clock may be behind this machine's when deciding whether an exit is the rollout's. */
+const CLOCK_SKEW_MS = 30_000;
 
-/** One Deployment to watch: where its pods are, and the pod template the update applies. */
+/** One Deployment to watch. */
 interface WatchTarget {
     urn: string;
     query: PodQuery;
-    template: unknown;
+    start: RolloutStart;
+    startedAt: number;
 }
 
-/** Consumes the engine events of one `up` (see {@link onEvent}) and watches the pods of each Deployment it rolls. */
+/**
+ * Consumes the engine events of one `up` (see {@link onEvent}) and watches the pods of each Deployment it rolls,
+ * from the step's start to its end.
+ */
 export class RolloutWatch {
-    private readonly providerContexts = new Map<string, string | undefined>();
-    private readonly loops: Promise<void>[] = [];
+    private readonly providers = new Map<string, { context?: string; kubeconfig?: string }>();
+    private readonly watching = new Map<string, { done: boolean; loop: Promise<void> }>();
     private readonly wakers = new Set<() => void>();
     private stopped = false;
     private failed = false;
@@ -71,55 +100,75 @@ export class RolloutWatch {
 
     /** Hand every engine event of the update here (the Automation API's `onEvent`). */
     onEvent(event: EngineEvent): void {
+        const ended = event.resOutputsEvent ?? event.resOpFailedEvent;
+        if (ended !== undefined) {
+            const watch = this.watching.get(ended.metadata.urn);
+            if (watch !== undefined) watch.done = true;
+            return;
+        }
         const step = event.resourcePreEvent;
         if (step === undefined || step.planning || this.stopped) return;
         const m = step.metadata;
         if (m.type === KUBERNETES_PROVIDER) {
-            const context = (m.new ?? m.old)?.inputs?.context;
-            this.providerContexts.set(m.urn, typeof context === "string" && context !== "" ? context : undefined);
-        } else if (m.type === DEPLOYMENT && ROLLING_OPS.has(m.op)) {
+            const inputs = (m.new ?? m.old)?.inputs ?? {};
+            this.providers.set(m.urn, { context: usable(inputs.context), kubeconfig: usable(inputs.kubeconfig) });
+        } else if (m.type === DEPLOYMENT && ROLLING_OPS.has(m.op) && !this.watching.has(m.urn)) {
             const target = this.target(m);
-            if (target !== undefined) this.loops.push(this.watch(target));
+            if (target === undefined) return;
+            const watch = { done: false, loop: Promise.resolve() };
+            watch.loop = this.watch(target, watch).catch((err: unknown) => this.warnOnce(target.query, err));
+            this.watching.set(m.urn, watch);
         }
+    }
+
+    /** URNs of the Deployments whose step began and has not ended: an update cancelled now leaves them half done. */
+    unfinished(): string[] {
+        return [...this.watching].filter(([, w]) => !w.done).map(([urn]) => urn);
     }
 
     /** Ends every watch; resolves when they have stopped. */
     async stop(): Promise<void> {
         this.stopped = true;
         for (const wake of this.wakers) wake();
-        await Promise.all(this.loops);
+        await Promise.all([...this.watching.values()].map((w) => w.loop));
     }
 
     private target(m: StepEventMetadata): WatchTarget | undefined {
         const inputs = m.new?.inputs;
+        const name = inputs?.metadata?.name;
         const selector = inputs?.spec?.selector?.matchLabels;
-        const template = inputs?.spec?.template;
-        if (selector === null || typeof selector !== "object" || Object.keys(selector).length === 0 || template === undefined) {
+        if (typeof name !== "string" || selector === null || typeof selector !== "object" || Object.keys(selector).length === 0) {
             return undefined;
         }
-        const namespace = typeof inputs?.metadata?.namespace === "string" ? inputs.metadata.namespace : "default";
         // A provider reference is `<provider URN>::<provider id>`.
-        const provider = m.new?.provider ?? "";
-        const context = this.providerContexts.get(provider.slice(0, provider.lastIndexOf("::")));
-        return { urn: m.urn, query: { namespace, selector: selector as Record<string, string>, context }, template };
+        const providerRef = m.new?.provider ?? "";
+        const provider = this.providers.get(providerRef.slice(0, providerRef.lastIndexOf("::"))) ?? {};
+        const namespace = usable(inputs?.metadata?.namespace);
+        const revision = Number(m.old?.outputs?.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0);
+        return {
+            urn: m.urn,
+            query: { deployment: name, namespace, selector: selector as Record<string, string>, ...provider },
+            start: { revision: Number.isFinite(revision) ? revision : 0, newTemplate: changesTemplate(m) },
+            startedAt: this.now(),
+        };
     }
 
-    /** Reads the Deployment's ReplicaSets and pods until the update ends or one of the rollout's pods has failed. */
-    private async watch({ urn, query, template }: WatchTarget): Promise<void> {
-        while (!this.stopped && !this.failed) {
+    /** Reads the Deployment's rollout until its step ends, the update ends, or one of the rollout's pods has failed. */
+    private async watch({ urn, query, start, startedAt }: WatchTarget, state: { done: boolean }): Promise<void> {
+        while (!this.stopped && !this.failed && !state.done) {
             let failure: PodFailure | undefined;
             try {
-                const { replicaSets, pods } = await this.pods.read(query);
-                failure = rolloutFailure(pods, rolloutTemplates(replicaSets, template));
+                const { deployment, replicaSets, pods } = await this.pods.read(query);
+                failure = rolloutFailure(pods, rolloutTemplateHash(deployment, replicaSets, start), startedAt - CLOCK_SKEW_MS);
             } catch (err) {
                 this.warnOnce(query, err);
             }
-            if (failure !== undefined && !this.stopped && !this.failed) {
+            if (failure !== undefined && !this.stopped && !this.failed && !state.done) {
                 this.failed = true;
                 const logs = await this.pods
                     .logs(query, failure, this.options.logLines ?? 20)
                     .catch((err: unknown) => `(no logs: ${String(err)})`);
-                this.options.onFailure(describePodFailure(query.namespace, failure, logs), urn);
+                this.options.onFailure(describePodFailure(query.namespace ?? "(the context's namespace)", failure, logs), urn);
                 return;
             }
             await new Promise<void>((resolve) => {
@@ -134,50 +183,102 @@ export class RolloutWatch {
         }
     }
 
+    private now(): number {
+        return (this.options.now ?? Date.now)();
+    }
+
     private warnOnce(query: PodQuery, err: unknown): void {
         if (this.warned) return;
         this.warned = true;
         const message = err instanceof Error ? err.message : String(err);
         this.options.warn(
-            `cannot read the pods of ${query.namespace} (${message.split("\n")[0]}): a failing pod is noticed only when the ` +
-                `rollout times out\n`,
+            `cannot read the rollout of ${query.namespace ?? ""}/${query.deployment} (${message.split("\n")[0]}): a failing pod is ` +
+                `noticed only when the rollout times out\n`,
         );
     }
 }
 
+/** A string input Pulumi shows in clear: not empty, not a secret's placeholder. */
+function usable(value: unknown): string | undefined {
+    return typeof value === "string" && value !== "" && value !== "[secret]" ? value : undefined;
+}
+
+/**
+ * Whether a Deployment's step changes its pod template. An update without such a change is a retry of a rollout
+ * that failed (Pulumi updates a resource it recorded as not ready, with an empty diff) or a change elsewhere.
+ */
+export function changesTemplate(m: Pick<StepEventMetadata, "op" | "diffs" | "detailedDiff">): boolean {
+    if (m.op !== "update") return true;
+    if (m.detailedDiff !== undefined && m.detailedDiff !== null) {
+        return Object.keys(m.detailedDiff).some((key) => key === "spec" || key.startsWith("spec.template"));
+    }
+    return (m.diffs ?? []).includes("spec");
+}
+
 /** {@link PodSource} over `kubectl` on PATH, with the stack's environment (its KUBECONFIG). */
 export class KubectlPodSource implements PodSource {
-    constructor(private readonly env: NodeJS.ProcessEnv) {}
+    private kubeconfigFiles = new Map<string, string>();
+
+    constructor(
+        private readonly env: NodeJS.ProcessEnv,
+        private readonly command = "kubectl",
+    ) {}
 
     async read(query: PodQuery): Promise<RolloutObjects> {
         const selector = Object.entries(query.selector)
             .map(([k, v]) => `${k}=${v}`)
             .join(",");
-        const out = await this.kubectl([...this.scope(query), "get", "replicasets,pods", "-o", "json", "-l", selector]);
-        const items = (JSON.parse(out) as { items: ({ kind: string } & PodJson & ReplicaSetJson)[] }).items;
-        return { replicaSets: items.filter((i) => i.kind === "ReplicaSet"), pods: items.filter((i) => i.kind === "Pod") };
+        const [deployments, workloads] = await Promise.all([
+            this.kubectl(query, ["get", "deployments", "-o", "json", "--field-selector", `metadata.name=${query.deployment}`]),
+            this.kubectl(query, ["get", "replicasets,pods", "-o", "json", "-l", selector]),
+        ]);
+        const items = (JSON.parse(workloads) as { items: ({ kind: string } & PodJson & WorkloadJson)[] }).items;
+        return {
+            deployment: (JSON.parse(deployments) as { items: WorkloadJson[] }).items[0],
+            replicaSets: items.filter((i) => i.kind === "ReplicaSet"),
+            pods: items.filter((i) => i.kind === "Pod"),
+        };
     }
 
     logs(query: PodQuery, failure: PodFailure, lines: number): Promise<string> {
         const previous = failure.restarted ? ["--previous"] : [];
-        return this.kubectl([...this.scope(query), "logs", failure.pod, "-c", failure.container, "--tail", String(lines), ...previous]);
+        return this.kubectl(query, ["logs", failure.pod, "-c", failure.container, "--tail", String(lines), ...previous]);
+    }
+
+    /** Removes the kubeconfig files written for providers that carry the file's content. */
+    dispose(): void {
+        for (const file of this.kubeconfigFiles.values()) rmSync(path.dirname(file), { recursive: true, force: true });
+        this.kubeconfigFiles.clear();
     }
 
     private scope(query: PodQuery): string[] {
-        return [...(query.context ? ["--context", query.context] : []), "-n", query.namespace];
+        return [
+            ...(query.kubeconfig ? ["--kubeconfig", this.kubeconfigFile(query.kubeconfig)] : []),
+            ...(query.context ? ["--context", query.context] : []),
+            ...(query.namespace ? ["-n", query.namespace] : []),
+        ];
     }
 
-    private kubectl(args: string[]): Promise<string> {
+    /** The provider's `kubeconfig` is a path or the file's content (as `pulumi:providers:kubernetes` accepts both). */
+    private kubeconfigFile(kubeconfig: string): string {
+        if (!/[\n{]/.test(kubeconfig)) return kubeconfig;
+        let file = this.kubeconfigFiles.get(kubeconfig);
+        if (file === undefined) {
+            file = path.join(mkdtempSync(path.join(tmpdir(), "slipway-kubeconfig-")), "config");
+            writeFileSync(file, kubeconfig, { mode: 0o600 });
+            this.kubeconfigFiles.set(kubeconfig, file);
+        }
+        return file;
+    }
+
+    private kubectl(query: PodQuery, args: string[]): Promise<string> {
+        const argv = ["--request-timeout=10s", ...this.scope(query), ...args];
         return new Promise((resolve, reject) => {
-            execFile(
-                "kubectl",
-                ["--request-timeout=10s", ...args],
-                { env: this.env, maxBuffer: 64 * 1024 * 1024 },
-                (err, stdout, stderr) => {
-                    if (err) reject(new Error(`kubectl ${args.join(" ")}: ${String(stderr).trim() || err.message}`));
-                    else resolve(stdout);
-                },
-            );
+            // The timeout also bounds an exec credential plugin (aws eks get-token), which --request-timeout does not.
+            execFile(this.command, argv, { env: this.env, maxBuffer: 64 * 1024 * 1024, timeout: 20_000 }, (err, stdout, stderr) => {
+                if (err) reject(new Error(`kubectl ${args.join(" ")}: ${String(stderr).trim() || err.message}`));
+                else resolve(stdout);
+            });
         });
     }
 }

@@ -25,6 +25,10 @@ export async function up(ctx: ToolContext, options: UpOptions): Promise<void> {
         onOutput: (s) => ctx.out(s),
         pods: await ctx.podsFor?.(options.stack),
         note: (s) => ctx.err(s),
+        onInterrupt: ctx.onInterrupt,
+        nextStep:
+            "Pods of the release before it, if any, keep serving. Fix the change and deploy again, or roll back to an " +
+            `earlier image (npm run rollback -- --stack ${options.stack})`,
     });
     ctx.out(`update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`);
 }

@@ -1,72 +1,76 @@
 import type { EngineEvent, UpResult } from "@pulumi/pulumi/automation";
 import * as assert from "node:assert/strict";
-import { deploy } from "../../tools/deploy";
+import { deploy, type DeployOptions } from "../../tools/deploy";
 import { ExitCode, ToolError } from "../../tools/errors";
-import type { PodFailure, PodJson, ReplicaSetJson } from "../../tools/pod-failure";
-import type { PodQuery, PodSource, RolloutObjects } from "../../tools/rollout-watch";
+import type { PodFailure, PodJson, WorkloadJson } from "../../tools/pod-failure";
+import { changesTemplate, type PodQuery, type PodSource, type RolloutObjects } from "../../tools/rollout-watch";
 import type { OperationOptions, RefreshOptions, StageStack } from "../../tools/stage-stack";
 
 const PROVIDER = "urn:pulumi:local::slipway::pulumi:providers:kubernetes::k8s";
+const DEPLOYMENT_URN = "urn:pulumi:local::slipway::slipway:app:AppDeployment$kubernetes:apps/v1:Deployment::app-deployment";
 const SELECTOR = { "app.kubernetes.io/name": "hello", "app.kubernetes.io/instance": "hello-local" };
+const NEXT = "Fix the change and deploy again.";
 
-/** The pod template the Deployment's step applies: the service with one LOG_LEVEL. */
-const template = (level: string) => ({
-    metadata: { labels: SELECTOR },
-    spec: { containers: [{ name: "hello", image: "127.0.0.1:5001/hello@sha256:70e2", env: [{ name: "LOG_LEVEL", value: level }] }] },
-});
+type Meta = Record<string, unknown>;
 
-/** A resourcePreEvent as the engine writes it into the event log. */
-function step(type: string, op: string, inputs: Record<string, unknown>, planning = false): EngineEvent {
-    const urn = type === "pulumi:providers:kubernetes" ? PROVIDER : `urn:pulumi:local::slipway::${type}::x`;
-    return {
-        sequence: 0,
-        timestamp: 0,
+/** An engine event as the event log carries it. */
+const event = (e: Partial<EngineEvent>): EngineEvent => ({ sequence: 0, timestamp: 0, ...e });
+
+/** A resourcePreEvent: `old` outputs are what the state recorded, `meta` adds detailedDiff or planning. */
+function step(type: string, op: string, urn: string, inputs: Meta, old?: Meta, meta: Meta = {}): EngineEvent {
+    const state = (i: Meta, outputs: Meta = {}) => ({
+        type,
+        urn,
+        id: "",
+        parent: "",
+        inputs: i,
+        outputs,
+        provider: `${PROVIDER}::0c1e-id`,
+    });
+    const { planning, ...rest } = meta;
+    return event({
         resourcePreEvent: {
-            planning,
-            metadata: {
-                op: op as never,
-                urn,
-                type,
-                provider: "",
-                new: { type, urn, id: "", parent: "", inputs, outputs: {}, provider: `${PROVIDER}::0c1e-provider-id` },
-            },
+            planning: planning as boolean | undefined,
+            metadata: { op: op as never, urn, type, provider: "", new: state(inputs), old: old && state({}, old), ...rest },
         },
-    };
+    });
 }
 
-/** The steps of an update that deploys `level`, in the engine's order. */
-const updateTo = (level: string, op = "update", planning = false) => [
-    step("pulumi:providers:kubernetes", "same", { context: "slipway" }),
-    step("kubernetes:core/v1:Namespace", "same", { metadata: { name: "hello-local" } }),
-    step(
-        "kubernetes:apps/v1:Deployment",
-        op,
-        { metadata: { name: "hello", namespace: "hello-local" }, spec: { selector: { matchLabels: SELECTOR }, template: template(level) } },
-        planning,
-    ),
+const deploymentInputs = { metadata: { name: "hello", namespace: "hello-local" }, spec: { selector: { matchLabels: SELECTOR } } };
+const recordedRevision = (revision: number) => ({ metadata: { annotations: { "deployment.kubernetes.io/revision": String(revision) } } });
+const templateDiff = { detailedDiff: { "spec.template.spec.containers[0].env[10].value": { diffKind: "update", inputDiff: false } } };
+
+/** The steps of an update of the Deployment whose state recorded `revision`. */
+const updateSteps = (revision: number, meta: Meta = templateDiff, op = "update") => [
+    step("pulumi:providers:kubernetes", "same", PROVIDER, { context: "slipway", kubeconfig: "[secret]" }),
+    step("kubernetes:core/v1:Namespace", "same", "urn:ns", { metadata: { name: "hello-local" } }),
+    step("kubernetes:apps/v1:Deployment", op, DEPLOYMENT_URN, deploymentInputs, recordedRevision(revision), meta),
 ];
 
 const ok: UpResult = { stdout: "", stderr: "", outputs: {}, summary: { result: "succeeded" } as UpResult["summary"] };
 
 /**
- * A stack whose `up` emits `events`, then waits `ms` and succeeds, or rejects as the Automation API does when Ctrl-C
- * (the abort signal) cancels the CLI.
+ * A stack whose `up` emits `events`, then waits `ms` and succeeds (emitting `after` first), or rejects as the
+ * Automation API does when Ctrl-C (the abort signal) cancels the CLI.
  */
-function stackEmitting(events: EngineEvent[], ms: number, refreshError?: Error) {
+function stackEmitting(events: EngineEvent[], ms: number, options: { refreshError?: Error; after?: EngineEvent[] } = {}) {
     const seen: OperationOptions[] = [];
     const refreshed: RefreshOptions[] = [];
     const stack = {
         name: "local",
-        async refresh(options: RefreshOptions) {
-            refreshed.push(options);
-            if (refreshError) throw refreshError;
+        async refresh(o: RefreshOptions) {
+            refreshed.push(o);
+            if (options.refreshError) throw options.refreshError;
         },
-        up(options: OperationOptions = {}): Promise<UpResult> {
-            seen.push(options);
-            for (const e of events) options.onEvent?.(e);
+        up(o: OperationOptions = {}): Promise<UpResult> {
+            seen.push(o);
+            for (const e of events) o.onEvent?.(e);
             return new Promise((resolve, reject) => {
-                const timer = setTimeout(() => resolve(ok), ms);
-                options.signal?.addEventListener("abort", () => {
+                const timer = setTimeout(() => {
+                    for (const e of options.after ?? []) o.onEvent?.(e);
+                    resolve(ok);
+                }, ms);
+                o.signal?.addEventListener("abort", () => {
                     clearTimeout(timer);
                     reject(
                         new Error(
@@ -84,6 +88,7 @@ function stackEmitting(events: EngineEvent[], ms: number, refreshError?: Error) 
 class ScriptedCluster implements PodSource {
     readonly queries: PodQuery[] = [];
     readonly logQueries: PodFailure[] = [];
+    disposed = 0;
     constructor(private readonly reads: (RolloutObjects | Error)[]) {}
     async read(query: PodQuery): Promise<RolloutObjects> {
         this.queries.push(query);
@@ -95,139 +100,161 @@ class ScriptedCluster implements PodSource {
         this.logQueries.push(failure);
         return 'invalid configuration:\n  LOG_LEVEL: Invalid option: expected one of "info"|"warn"|"error"\n';
     }
+    dispose() {
+        this.disposed += 1;
+    }
 }
 
-/** The ReplicaSet of template `level` (hash = level), as the API server returns it: the template plus its hash label. */
-const replicaSet = (level: string): ReplicaSetJson => {
-    const t = template(level);
-    return {
-        metadata: { name: `hello-${level}`, labels: { ...SELECTOR, "pod-template-hash": level } },
-        spec: { template: { ...t, metadata: { labels: { ...SELECTOR, "pod-template-hash": level } } } },
-    };
-};
-const pod = (name: string, level: string, state: Record<string, unknown>, ready = false): PodJson => ({
-    metadata: { name, labels: { ...SELECTOR, "pod-template-hash": level } },
+const UID = "3f1c-uid";
+const deployment = (revision: number): WorkloadJson => ({
+    metadata: { name: "hello", uid: UID, generation: revision + 1, annotations: { "deployment.kubernetes.io/revision": String(revision) } },
+    status: { observedGeneration: revision + 1 },
+});
+const replicaSet = (hash: string, revision: number): WorkloadJson => ({
+    metadata: {
+        name: `hello-${hash}`,
+        labels: { ...SELECTOR, "pod-template-hash": hash },
+        annotations: { "deployment.kubernetes.io/revision": String(revision) },
+        ownerReferences: [{ uid: UID }],
+    },
+});
+const pod = (name: string, hash: string, state: Meta, ready = false): PodJson => ({
+    metadata: { name, labels: { ...SELECTOR, "pod-template-hash": hash } },
     status: { containerStatuses: [{ name: "hello", ready, restartCount: ready ? 0 : 2, state }] },
 });
 const crashLoop = { waiting: { reason: "CrashLoopBackOff", message: "back-off 20s restarting failed container" } };
-const serving = (name: string) => pod(name, "info", { running: {} }, true);
+const serving = (name: string) => pod(name, "good", { running: {} }, true);
+
+/** good (revision 2) serving, bad (revision 3) crash-looping, the Deployment at `revision`. */
+const bothRunning = (revision: number): RolloutObjects => ({
+    deployment: deployment(revision),
+    replicaSets: [replicaSet("good", revision === 4 ? 4 : 2), replicaSet("bad", 3)],
+    pods: [serving("hello-good-1"), pod("hello-bad-1", "bad", crashLoop)],
+});
+
+const options = (pods: PodSource, notes: string[] = []): DeployOptions => ({
+    pods,
+    note: (s) => notes.push(s),
+    nextStep: NEXT,
+    intervalMs: 10,
+});
 
 describe("tools/deploy: fail fast", () => {
-    it("cancels the update when a pod of the new template crash-loops, and names the pod, the reason and its last log lines", async () => {
-        const { stack, seen, refreshed } = stackEmitting(updateTo("verbose"), 60_000);
+    it("cancels the update when a pod of the new revision crash-loops, names the pod, the reason and its logs, and records what runs", async () => {
+        const { stack, seen, refreshed } = stackEmitting(updateSteps(2), 60_000);
         const cluster = new ScriptedCluster([
-            // Before the Deployment controller has made the new ReplicaSet; then its pod starting; then crash-looping.
-            { replicaSets: [replicaSet("info")], pods: [serving("hello-info-1")] },
+            // The patch not applied yet; then the new ReplicaSet's pod starting; then crash-looping.
+            { deployment: deployment(2), replicaSets: [replicaSet("good", 2)], pods: [serving("hello-good-1")] },
             {
-                replicaSets: [replicaSet("info"), replicaSet("verbose")],
-                pods: [serving("hello-info-1"), pod("hello-verbose-1", "verbose", {})],
+                deployment: deployment(3),
+                replicaSets: [replicaSet("good", 2), replicaSet("bad", 3)],
+                pods: [serving("hello-good-1"), pod("hello-bad-1", "bad", {})],
             },
-            {
-                replicaSets: [replicaSet("info"), replicaSet("verbose")],
-                pods: [serving("hello-info-1"), pod("hello-verbose-1", "verbose", crashLoop)],
-            },
+            bothRunning(3),
         ]);
         const notes: string[] = [];
         const started = Date.now();
-        const err = await deploy(stack, { pods: cluster, note: (s) => notes.push(s), intervalMs: 10 }).then(
+        const err = await deploy(stack, options(cluster, notes)).then(
             () => assert.fail("deploy must fail"),
             (e: unknown) => e,
         );
         assert.ok(Date.now() - started < 5_000, "cancelled long before the stack's own timeout");
         assert.ok(err instanceof ToolError);
         assert.equal(err.exitCode, ExitCode.Failed);
-        assert.match(
+        assert.equal(
             err.message,
-            /^the rollout of local failed: pod hello-local\/hello-verbose-1, container hello: CrashLoopBackOff: back-off 20s/,
+            "the rollout of local failed: pod hello-local/hello-bad-1, container hello: CrashLoopBackOff: back-off 20s restarting failed container\n" +
+                "last log lines of hello (its previous run):\n" +
+                '  invalid configuration:\n    LOG_LEVEL: Invalid option: expected one of "info"|"warn"|"error"\n' +
+                `the update was cancelled. ${NEXT}`,
         );
-        assert.match(
-            err.message,
-            /last log lines of hello \(its previous run\):\n {2}invalid configuration:\n {4}LOG_LEVEL: Invalid option/,
-        );
-        assert.match(err.message, /npm run rollback -- --stack local/);
         assert.equal(seen[0].signal?.aborted, true, "the CLI got Ctrl-C");
-        // The cancelled update left the old template in state; the Deployment is read back, and nothing else.
-        assert.deepEqual(refreshed, [{ target: ["urn:pulumi:local::slipway::kubernetes:apps/v1:Deployment::x"] }]);
+        assert.deepEqual(refreshed, [{ target: [DEPLOYMENT_URN] }], "the cancelled Deployment is read back, and nothing else");
         assert.equal(cluster.queries.length, 3);
-        assert.deepEqual(cluster.queries[0], { namespace: "hello-local", selector: SELECTOR, context: "slipway" });
+        // Where: the Deployment the step names, in its namespace, the provider's context; its kubeconfig was a secret.
+        assert.deepEqual(cluster.queries[0], {
+            deployment: "hello",
+            namespace: "hello-local",
+            selector: SELECTOR,
+            context: "slipway",
+            kubeconfig: undefined,
+        });
         assert.deepEqual(
             cluster.logQueries.map((f) => f.pod),
-            ["hello-verbose-1"],
+            ["hello-bad-1"],
         );
+        assert.equal(cluster.disposed, 1);
         assert.match(
             notes.join(""),
-            /pod hello-local\/hello-verbose-1, container hello: CrashLoopBackOff: .*: the rollout cannot succeed; cancelling the update/,
+            /pod hello-local\/hello-bad-1, container hello: CrashLoopBackOff: .*: the rollout cannot succeed; cancelling the update/,
         );
     });
 
-    it("an update that retries a failed rollout blames the template it applies, already running and crash-looping", async () => {
-        const { stack, seen } = stackEmitting(updateTo("verbose"), 60_000);
-        const cluster = new ScriptedCluster([
-            {
-                replicaSets: [replicaSet("info"), replicaSet("verbose")],
-                pods: [serving("hello-info-1"), pod("hello-verbose-1", "verbose", crashLoop)],
-            },
-        ]);
-        await assert.rejects(deploy(stack, { pods: cluster, note: () => undefined, intervalMs: 10 }), /pod hello-local\/hello-verbose-1/);
+    it("an update that retries a failed rollout (no template change) blames the revision running, at once", async () => {
+        const { stack, seen } = stackEmitting(updateSteps(3, { detailedDiff: {} }), 60_000);
+        await assert.rejects(deploy(stack, options(new ScriptedCluster([bothRunning(3)]))), /pod hello-local\/hello-bad-1/);
         assert.equal(seen[0].signal?.aborted, true);
     });
 
-    it("a failed read-back is a warning beside the rollout's failure, which stays the error", async () => {
-        const { stack } = stackEmitting(
-            updateTo("verbose"),
-            60_000,
-            new Error("code: 255\n stdout: \n stderr: error: the stack is locked\n err?: "),
-        );
-        const cluster = new ScriptedCluster([
-            { replicaSets: [replicaSet("verbose")], pods: [pod("hello-verbose-1", "verbose", crashLoop)] },
-        ]);
-        const notes: string[] = [];
-        await assert.rejects(
-            deploy(stack, { pods: cluster, note: (s) => notes.push(s), intervalMs: 10 }),
-            /the rollout of local failed: pod hello-local\/hello-verbose-1/,
-        );
-        assert.match(
-            notes.join(""),
-            /warning: could not record the failed template in the stack's state \(Error: code: 255\): run pulumi refresh/,
-        );
-    });
-
-    it("a rollback away from a crash-looping release is not cancelled by that release's pods", async () => {
-        const { stack, seen } = stackEmitting(updateTo("info"), 300);
-        const cluster = new ScriptedCluster([
-            {
-                replicaSets: [replicaSet("info"), replicaSet("verbose")],
-                pods: [serving("hello-info-1"), pod("hello-verbose-1", "verbose", crashLoop)],
-            },
-        ]);
-        assert.equal(await deploy(stack, { pods: cluster, note: () => undefined, intervalMs: 10 }), ok);
+    it("a rollback away from a crash-looping release is never cancelled by that release's pods", async () => {
+        // State recorded revision 3 (bad); the rollback's template is the good one, which comes back as revision 4.
+        const { stack, seen, refreshed } = stackEmitting(updateSteps(3), 300);
+        const cluster = new ScriptedCluster([bothRunning(3), bothRunning(3), bothRunning(4)]);
+        assert.equal(await deploy(stack, options(cluster)), ok);
         assert.equal(seen[0].signal?.aborted, false);
+        assert.deepEqual(refreshed, []);
         const reads = cluster.queries.length;
         assert.ok(reads >= 3, `the watch kept reading (${reads} reads)`);
         await new Promise((r) => setTimeout(r, 50));
         assert.equal(cluster.queries.length, reads, "and stopped with the update");
     });
 
+    it("stops watching a Deployment when its step ends: a later crash is not that update's", async () => {
+        const done = event({
+            resOutputsEvent: {
+                metadata: { op: "update" as never, urn: DEPLOYMENT_URN, type: "kubernetes:apps/v1:Deployment", provider: "" },
+            },
+        });
+        const { stack, seen } = stackEmitting([...updateSteps(2), done], 200);
+        const cluster = new ScriptedCluster([bothRunning(3)]);
+        assert.equal(await deploy(stack, options(cluster)), ok);
+        assert.equal(seen[0].signal?.aborted, false);
+        assert.ok(cluster.queries.length <= 1, `${cluster.queries.length} reads after the step ended`);
+    });
+
     it("watches nothing for a preview's planning steps or a Deployment left as it was", async () => {
-        const events = [...updateTo("verbose", "update", true), ...updateTo("verbose", "same")];
+        const events = [...updateSteps(2, { ...templateDiff, planning: true }), ...updateSteps(2, {}, "same")];
         const { stack } = stackEmitting(events, 100);
-        const cluster = new ScriptedCluster([
-            { replicaSets: [replicaSet("verbose")], pods: [pod("hello-verbose-1", "verbose", crashLoop)] },
-        ]);
-        assert.equal(await deploy(stack, { pods: cluster, note: () => undefined, intervalMs: 10 }), ok);
+        const cluster = new ScriptedCluster([bothRunning(3)]);
+        assert.equal(await deploy(stack, options(cluster)), ok);
         assert.deepEqual(cluster.queries, []);
     });
 
     it("a cluster it cannot read gives one warning, and the update goes on to its own end", async () => {
-        const { stack } = stackEmitting(updateTo("verbose"), 200);
-        const cluster = new ScriptedCluster([new Error('kubectl get replicasets,pods: error: context "slipway" does not exist')]);
+        const { stack } = stackEmitting(updateSteps(2), 200);
+        const cluster = new ScriptedCluster([new Error('kubectl get deployments: error: context "slipway" does not exist')]);
         const notes: string[] = [];
-        assert.equal(await deploy(stack, { pods: cluster, note: (s) => notes.push(s), intervalMs: 10 }), ok);
+        assert.equal(await deploy(stack, options(cluster, notes)), ok);
         assert.ok(cluster.queries.length >= 3, "it kept trying");
         assert.equal(notes.length, 1);
         assert.match(
             notes[0],
-            /^warning: cannot read the pods of hello-local \(kubectl get replicasets,pods: error: context "slipway" does not exist\)/,
+            /^warning: cannot read the rollout of hello-local\/hello \(kubectl get deployments: error: context "slipway" does not exist\)/,
+        );
+    });
+
+    it("a failed read-back is a warning beside the rollout's failure, which stays the error", async () => {
+        const { stack } = stackEmitting(updateSteps(2), 60_000, {
+            refreshError: new Error("code: 255\n stdout: \n stderr: error: the stack is locked\n err?: "),
+        });
+        const notes: string[] = [];
+        await assert.rejects(
+            deploy(stack, options(new ScriptedCluster([bothRunning(3)]), notes)),
+            /the rollout of local failed: pod hello-local\/hello-bad-1/,
+        );
+        assert.match(
+            notes.join(""),
+            /warning: could not record the failed template in the stack's state \(Error: code: 255\): run pulumi refresh/,
         );
     });
 
@@ -239,15 +266,44 @@ describe("tools/deploy: fail fast", () => {
             },
         } as unknown as StageStack;
         await assert.rejects(
-            deploy(stack, { pods: new ScriptedCluster([]), note: () => undefined }),
+            deploy(stack, options(new ScriptedCluster([]))),
             (e: unknown) => !(e instanceof ToolError) && /the registry refused/.test(String(e)),
         );
     });
 
+    it("Ctrl-C while it deploys is noted, not fatal: the handler is held for the update only", async () => {
+        const { stack } = stackEmitting(updateSteps(2), 50);
+        const handlers: (() => void)[] = [];
+        let removed = 0;
+        const notes: string[] = [];
+        const running = deploy(stack, {
+            ...options(new ScriptedCluster([bothRunning(2)]), notes),
+            onInterrupt: (h) => {
+                handlers.push(h);
+                return () => (removed += 1);
+            },
+        });
+        handlers[0]();
+        assert.equal(await running, ok);
+        assert.match(notes.join(""), /interrupted: Pulumi cancels the update and records what it did; waiting for it/);
+        assert.equal(removed, 1);
+    });
+
     it("without a pod source it is plain pulumi up: no signal, no watch", async () => {
-        const { stack, seen, refreshed } = stackEmitting(updateTo("verbose"), 10);
-        assert.equal(await deploy(stack, { note: () => undefined, message: "m" }), ok);
+        const { stack, seen, refreshed } = stackEmitting(updateSteps(2), 10);
+        assert.equal(await deploy(stack, { note: () => undefined, nextStep: NEXT, message: "m" }), ok);
         assert.deepEqual(seen, [{ message: "m" }]);
         assert.deepEqual(refreshed, []);
+    });
+
+    it("changesTemplate: what counts as a new pod template", () => {
+        const diff = (key: string) => ({ [key]: { diffKind: "update" as never, inputDiff: true } });
+        assert.equal(changesTemplate({ op: "create" }), true);
+        assert.equal(changesTemplate({ op: "replace" }), true);
+        assert.equal(changesTemplate({ op: "update", detailedDiff: diff("spec.template.metadata.annotations.x") }), true);
+        assert.equal(changesTemplate({ op: "update", detailedDiff: diff("spec.replicas") }), false);
+        assert.equal(changesTemplate({ op: "update", detailedDiff: {} }), false);
+        assert.equal(changesTemplate({ op: "update", diffs: ["spec"] }), true, "without a detailed diff, any spec change");
+        assert.equal(changesTemplate({ op: "update", diffs: ["metadata"] }), false);
     });
 });

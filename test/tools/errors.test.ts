@@ -21,6 +21,13 @@ describe("tools/errors: describeError", () => {
         );
     });
 
+    it("a CLI stopped by a signal says which", () => {
+        assert.equal(
+            describeError(commandError(-2, "Command was killed with SIGKILL (Forced termination): pulumi up --yes")),
+            "the pulumi CLI was stopped by SIGKILL",
+        );
+    });
+
     it("a CLI that could not be started says so", () => {
         assert.equal(describeError(commandError(-2, "spawn pulumi ENOENT")), "the pulumi CLI could not be run (spawn pulumi ENOENT)");
     });

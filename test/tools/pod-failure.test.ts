@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
 import {
     describePodFailure,
-    hasEvery,
+    FAILED_WAITING_REASONS,
     podFailure,
     rolloutFailure,
-    rolloutTemplates,
+    rolloutTemplateHash,
     type PodJson,
-    type ReplicaSetJson,
+    type WorkloadJson,
 } from "../../tools/pod-failure";
 
 /** A pod of template `hash` as `kubectl get pods -o json` shows it, with one container `hello` in `state`. */
@@ -26,13 +26,7 @@ const crashLoop = {
 
 describe("tools/pod-failure", () => {
     it("names the waiting reasons no wait will fix, with the kubelet's message", () => {
-        for (const reason of [
-            "CrashLoopBackOff",
-            "ImagePullBackOff",
-            "InvalidImageName",
-            "CreateContainerConfigError",
-            "CreateContainerError",
-        ]) {
+        for (const reason of FAILED_WAITING_REASONS) {
             const failure = podFailure(pod("p", "h", { state: { waiting: { reason, message: `why ${reason}` } } }));
             assert.deepEqual(failure, { pod: "p", container: "hello", reason, detail: `why ${reason}`, restarted: false });
         }
@@ -86,57 +80,71 @@ describe("tools/pod-failure", () => {
         assert.equal(podFailure(pod("p", "h", crashLoop, { deletionTimestamp: "2026-12-07T16:00:00Z" })), undefined);
     });
 
-    it("hasEvery: the server's object holds every value the inputs name; defaults and extra labels do not matter", () => {
-        const desired = {
-            metadata: { labels: { app: "hello" } },
-            spec: {
-                containers: [{ name: "hello", env: [{ name: "LOG_LEVEL", value: "info" }], ports: [{ containerPort: 8080 }] }],
-                securityContext: {},
-            },
-        };
-        const served = {
-            metadata: { labels: { app: "hello", "pod-template-hash": "58767dfcf5" } },
-            spec: {
-                containers: [
-                    {
-                        name: "hello",
-                        env: [{ name: "LOG_LEVEL", value: "info" }],
-                        ports: [{ containerPort: 8080, protocol: "TCP" }],
-                        terminationMessagePath: "/dev/termination-log",
-                    },
-                ],
-                dnsPolicy: "ClusterFirst",
-            },
-        };
-        assert.equal(hasEvery(desired, served), true);
-        const changed = structuredClone(served);
-        changed.spec.containers[0].env[0].value = "verbose";
-        assert.equal(hasEvery(desired, changed), false, "one env value differs");
-        assert.equal(hasEvery({ env: [{ name: "A" }, { name: "B" }] }, { env: [{ name: "A" }] }), false, "a list of another length");
+    it("an earlier exit counts only from the rollout's start on: last week's OOM kill is not this rollout's failure", () => {
+        const since = Date.parse("2026-12-07T16:00:00Z");
+        const exitedAt = (finishedAt: string) =>
+            pod("p", "h", {
+                restartCount: 1,
+                state: { running: {} },
+                lastState: { terminated: { exitCode: 137, reason: "OOMKilled", finishedAt } },
+            });
+        assert.equal(podFailure(exitedAt("2026-11-30T03:12:00Z"), since), undefined);
+        assert.equal(podFailure(exitedAt("2026-12-07T16:00:05Z"), since)?.reason, "exited before ready");
+        // A container stopped right now is current, whenever the rollout began.
         assert.equal(
-            hasEvery({ env: [{ name: "DB", value: "[secret]" }] }, { env: [{ name: "DB", value: "hunter2" }] }),
-            true,
-            "a secret input matches",
+            podFailure(pod("p", "h", { state: { terminated: { exitCode: 1, finishedAt: "2026-11-30T03:12:00Z" } } }), since)?.reason,
+            "exited before ready",
         );
-        assert.equal(hasEvery({ port: 8080 }, { port: "8080" }), true);
-        assert.equal(hasEvery({ a: { b: 1 } }, { a: "x" }), false);
     });
 
-    it("the rollout's own templates: the ReplicaSet whose template has the new one, never the one the update leaves", () => {
-        const template = (level: string) => ({ spec: { containers: [{ name: "hello", env: [{ name: "LOG_LEVEL", value: level }] }] } });
-        const rs = (hash: string, level: string): ReplicaSetJson => ({
-            metadata: { name: `hello-${hash}`, labels: { "pod-template-hash": hash } },
-            spec: { template: { metadata: { labels: { "pod-template-hash": hash } }, ...template(level) } },
+    describe("the rollout's own template (rolloutTemplateHash)", () => {
+        const uid = "3f1c-deployment-uid";
+        const deployment = (revision: number, generation = 4, observed = 4): WorkloadJson => ({
+            metadata: { name: "hello", uid, generation, annotations: { "deployment.kubernetes.io/revision": String(revision) } },
+            status: { observedGeneration: observed },
         });
-        const replicaSets = [rs("good", "info"), rs("bad", "verbose")];
-        assert.deepEqual([...rolloutTemplates(replicaSets, template("verbose"))], ["bad"], "a release (or a retry) of the bad template");
-        assert.deepEqual([...rolloutTemplates(replicaSets, template("info"))], ["good"], "a rollback to the good one");
-        assert.deepEqual([...rolloutTemplates(replicaSets.slice(0, 1), template("verbose"))], [], "before the new ReplicaSet exists");
+        const rs = (hash: string, revision: number, owner = uid): WorkloadJson => ({
+            metadata: {
+                name: `hello-${hash}`,
+                labels: { "pod-template-hash": hash },
+                annotations: { "deployment.kubernetes.io/revision": String(revision) },
+                ownerReferences: [{ uid: owner }],
+            },
+        });
+        // Revision 2 (good) ran; the update brings revision 3 (bad).
+        const sets = [rs("good", 2), rs("bad", 3)];
 
-        const pods = [pod("hello-bad-1", "bad", crashLoop), pod("hello-good-1", "good", running)];
-        assert.equal(rolloutFailure(pods, new Set(["bad"]))?.pod, "hello-bad-1");
-        assert.equal(rolloutFailure(pods, new Set(["good"])), undefined, "the crash loop the rollback leaves is not its failure");
-        assert.equal(rolloutFailure(pods, new Set()), undefined);
+        it("a release: the new revision once the controller has made it, nothing before", () => {
+            const start = { revision: 2, newTemplate: true };
+            assert.equal(rolloutTemplateHash(deployment(2, 3, 3), [rs("good", 2)], start), undefined, "the patch has not landed yet");
+            assert.equal(rolloutTemplateHash(deployment(2, 4, 3), [rs("good", 2)], start), undefined, "the controller has not seen it yet");
+            assert.equal(rolloutTemplateHash(deployment(3), sets, start), "bad");
+        });
+
+        it("a rollback to the good template, which the controller brings back as revision 4: never the bad one it leaves", () => {
+            const start = { revision: 3, newTemplate: true };
+            assert.equal(rolloutTemplateHash(deployment(3, 5, 5), sets, start), undefined, "before the rollback's patch: not the bad one");
+            assert.equal(rolloutTemplateHash(deployment(4, 6, 6), [rs("good", 4), rs("bad", 3)], start), "good");
+        });
+
+        it("a retry with no template change: the template running is the rollout's at once", () => {
+            assert.equal(rolloutTemplateHash(deployment(3), sets, { revision: 3, newTemplate: false }), "bad");
+        });
+
+        it("only the Deployment's own ReplicaSets, and nothing without the Deployment", () => {
+            assert.equal(
+                rolloutTemplateHash(deployment(3), [rs("good", 2), rs("other", 3, "another-uid")], { revision: 2, newTemplate: true }),
+                undefined,
+            );
+            assert.equal(rolloutTemplateHash(undefined, sets, { revision: 0, newTemplate: true }), undefined);
+        });
+
+        it("rolloutFailure blames pods of that template only", () => {
+            const pods = [pod("hello-bad-1", "bad", crashLoop), pod("hello-good-1", "good", running)];
+            assert.equal(rolloutFailure(pods, "bad")?.pod, "hello-bad-1");
+            assert.equal(rolloutFailure(pods, "good"), undefined, "the crash loop a rollback leaves is not its failure");
+            assert.equal(rolloutFailure(pods, undefined), undefined);
+        });
     });
 
     it("reports the pod, the reason, the kubelet's message and the last log lines", () => {

@@ -1,0 +1,100 @@
+/**
+ * Faults a user meets (issue 16), on the real engine and node: `npm run up:local` killed with SIGKILL in the middle of
+ * a rollout, the whole process group at once (npm, the Slipway CLI, the Pulumi CLI and its plugins), as a closed
+ * laptop or an OOM kill does. The Pulumi lock and the update's pending operations stay behind; the next up:local must
+ * take over and converge, and the service must keep answering throughout.
+ */
+import * as assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import * as path from "node:path";
+import { deployedImage, get, kubectlOk } from "./support/machine";
+import { startLoad, summarize } from "./support/load";
+import { stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
+import { ok } from "./support/workspace";
+
+const ws = workspace();
+const LOCAL = "local";
+const NAMESPACE = "hello-local";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The NodePort the local stack's Service serves `http` on, from the stack file. */
+const nodePort = () => Number((stackFile(ws, LOCAL)["slipway:app"] as { nodePort: number }).nodePort);
+
+/** Names of the Deployment's ReplicaSets. */
+async function replicaSets(): Promise<string[]> {
+    return (await kubectlOk(["-n", NAMESPACE, "get", "replicasets", "-o", "jsonpath={.items[*].metadata.name}"]))
+        .split(" ")
+        .filter(Boolean);
+}
+
+/** Lock files of the local stack in the workspace's file backend. */
+function locks(): string[] {
+    const dir = path.join(ws.dir, ".pulumi", ".pulumi", "locks");
+    try {
+        return readdirSync(dir, { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile() && e.name.endsWith(".json"))
+            .map((e) => e.name);
+    } catch {
+        return [];
+    }
+}
+
+describe("issue 16: faults a user meets, survived", function () {
+    it("up:local killed with SIGKILL mid-rollout leaves a lock and pending operations; the next up:local takes over and converges, the service answering throughout", async () => {
+        const before = String((await stackOutputs(ws, LOCAL)).appImageRef);
+        const setsBefore = await replicaSets();
+        ws.edit("app/src/main.ts", (t) => `${t}// a release interrupted by SIGKILL\n`);
+        ws.commit("app: a release interrupted by SIGKILL");
+
+        const load = startLoad({ port: nodePort(), rate: 50, maxSeconds: 600 });
+        // Its own process group, as a terminal runs it: the kill reaches npm, the CLI and the Pulumi engine at once.
+        const up = spawn("npm", ["run", "--silent", "up:local"], { cwd: ws.dir, env: ws.env, detached: true, stdio: "ignore" });
+        const exited = new Promise<number | null>((resolve) => up.on("exit", (_code, signal) => resolve(signal === null ? _code : -1)));
+        // The moment to kill: the Deployment's step has reached the cluster (a new ReplicaSet exists).
+        const deadline = Date.now() + 600_000;
+        let killedDuring = "";
+        while (Date.now() < deadline) {
+            const sets = await replicaSets();
+            if (sets.some((s) => !setsBefore.includes(s))) {
+                killedDuring = `a new ReplicaSet (${sets.filter((s) => !setsBefore.includes(s)).join(", ")})`;
+                break;
+            }
+            await sleep(200);
+        }
+        assert.ok(killedDuring, "the update reached the Deployment within 10 minutes");
+        process.kill(-up.pid!, "SIGKILL");
+        assert.equal(await exited, -1, "up:local was killed, not finished");
+        console.log(`      killed up:local with SIGKILL once it had made ${killedDuring}`);
+
+        // The fault is real: the update's lock and its pending operations are left behind, and plain `pulumi up`
+        // stops on the lock (the negative control: without up:local's takeover nothing deploys).
+        assert.equal(locks().length, 1, "a Pulumi lock is left behind");
+        const exported = JSON.parse(ok(await ws.pulumi(["stack", "export", "--stack", LOCAL]), "stack export").stdout);
+        const pending = (exported.deployment.pending_operations ?? []) as { type: string; resource: { urn: string } }[];
+        console.log(
+            `      left behind: 1 lock, pending operations ${JSON.stringify(pending.map((p) => `${p.type} ${p.resource.urn.split("::").pop()}`))}`,
+        );
+        const plain = await ws.pulumi(["up", "--stack", LOCAL, "--yes", "--skip-preview"], { timeoutSeconds: 120 });
+        assert.notEqual(plain.code, 0);
+        assert.match(plain.stdout + plain.stderr, /the stack is currently locked/);
+
+        const again = ok(await ws.npm("up:local", [], { timeoutSeconds: 900 }), "up:local after the kill");
+        assert.match(again.stdout + again.stderr, /cleared the lock of an update that is gone \(pid \d+/);
+        const samples = await load.stop();
+        const whole = summarize(samples);
+        console.log(`      the service meanwhile: ${whole.sent} requests, ${whole.failed} failed`);
+
+        const after = String((await stackOutputs(ws, LOCAL)).appImageRef);
+        assert.notEqual(after, before, "the interrupted release is deployed");
+        assert.equal(await deployedImage(NAMESPACE), after);
+        assert.equal((await get(nodePort(), "/")).status, 200);
+        assert.deepEqual(locks(), []);
+        const state = JSON.parse(ok(await ws.pulumi(["stack", "export", "--stack", LOCAL]), "stack export").stdout);
+        assert.deepEqual(state.deployment.pending_operations ?? [], [], "no pending operation is left");
+        const [last] = await stackHistory(ws, LOCAL);
+        assert.equal(last.result, "succeeded");
+        assert.equal(whole.failed, 0, `requests failed around the kill: ${JSON.stringify(whole.errors)}`);
+        assert.ok(whole.sent >= 500, `the load ran through it (${whole.sent} requests)`);
+    });
+});
