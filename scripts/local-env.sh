@@ -16,7 +16,8 @@
 #                             up:local never wrote one does a KUBECONFIG from the environment stay
 #   SLIPWAY_BASE_IMAGE        the offline base in <project>/.slipway/base-image, where up:local built one, unless set
 #   PULUMI_SKIP_UPDATE_CHECK  true
-# One line on stderr says which CLI, backend and kubeconfig it found.
+# One line on stderr says which CLI, backend and kubeconfig it found (not with SLIPWAY_LOCAL_ENV_QUIET=1: up:local
+# sets it for the deploy it starts, having said it once).
 set -euo pipefail
 # The output holds the passphrase (yours, where the environment has one): for eval or a program, never a terminal.
 if [[ -t 1 ]]; then
@@ -62,7 +63,7 @@ fi
 PULUMI_SKIP_UPDATE_CHECK=true
 
 pulumi_bin="$(command -v pulumi)"
-printf '[local stage] pulumi %s, backend %s%s, %s, kubeconfig %s%s\n' "${pulumi_bin/#$HOME/\~}" \
+[[ "${SLIPWAY_LOCAL_ENV_QUIET:-}" == 1 ]] || printf '[local stage] pulumi %s, backend %s%s, %s, kubeconfig %s%s\n' "${pulumi_bin/#$HOME/\~}" \
     "$PULUMI_BACKEND_URL" "${backend_note:+ $backend_note}" "$passphrase_note" "${KUBECONFIG#"$ROOT"/}" "$kubeconfig_note" >&2
 
 case "${1:-}" in

@@ -91,6 +91,13 @@ describe("issue 21: every shell block of the docs runs as written, from a fresh 
             );
         });
 
+        it("says its line once: not with SLIPWAY_LOCAL_ENV_QUIET=1 (up:local's own deploy, after up:local said it)", async () => {
+            const loud = ok(await runClean("scripts/local-env.sh --env0 >/dev/null", ws.dir), "local-env.sh");
+            assert.match(loud.stdout, /^\[local stage\] pulumi /m);
+            const quiet = ok(await runClean("SLIPWAY_LOCAL_ENV_QUIET=1 scripts/local-env.sh --env0 >/dev/null", ws.dir), "quiet");
+            assert.equal(quiet.stdout, "");
+        });
+
         it("a backend and passphrase of the user's own win, and the line says so", async () => {
             const ran = ok(
                 await runClean(
