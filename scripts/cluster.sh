@@ -485,20 +485,26 @@ restore_host() {
     # node ran since the last restore: start_node writes that file only after refusing a host where another
     # kube-proxy's chains exist, so until this restore every KUBE-* chain is our kubelet's or kube-proxy's. A `down`
     # with no such run behind it (and k3s or kubeadm started on this host since) leaves theirs alone.
-    local table rule chain kube=""
+    local ipt table rule chain kube=""
     [[ -f "$S/host-settings" ]] && kube="-j $KUBE_CHAINS( |\$)|"
-    for table in filter nat mangle; do
-        { iptables -t "$table" -S 2>/dev/null | grep -E -- "$kube--comment \"?slipway-node" |
-            grep -E '^-A ' | grep -vE "^-A $KUBE_CHAINS " || true; } |
-            while read -r rule; do eval iptables -t "$table" "${rule/#-A/-D}" 2>/dev/null || true; done
-        [[ -n "$kube" ]] || continue
-        for chain in $(iptables -t "$table" -S 2>/dev/null | sed -n "s/^-N \($KUBE_CHAINS\)$/\1/p"); do
-            iptables -t "$table" -F "$chain" 2>/dev/null || true
-        done
-        for chain in $(iptables -t "$table" -S 2>/dev/null | sed -n "s/^-N \($KUBE_CHAINS\)$/\1/p"); do
-            iptables -t "$table" -X "$chain" 2>/dev/null || true
+    # The kubelet and kube-proxy make their chains in both families (IPv6 too, where the kernel has it).
+    for ipt in iptables ip6tables; do
+        for table in filter nat mangle; do
+            { "$ipt" -t "$table" -S 2>/dev/null | grep -E -- "$kube--comment \"?slipway-node" |
+                grep -E '^-A ' | grep -vE "^-A $KUBE_CHAINS " || true; } |
+                while read -r rule; do eval "$ipt" -t "$table" "${rule/#-A/-D}" 2>/dev/null || true; done
+            [[ -n "$kube" ]] || continue
+            for chain in $("$ipt" -t "$table" -S 2>/dev/null | sed -n "s/^-N \($KUBE_CHAINS\)$/\1/p"); do
+                "$ipt" -t "$table" -F "$chain" 2>/dev/null || true
+            done
+            for chain in $("$ipt" -t "$table" -S 2>/dev/null | sed -n "s/^-N \($KUBE_CHAINS\)$/\1/p"); do
+                "$ipt" -t "$table" -X "$chain" 2>/dev/null || true
+            done
         done
     done
+    # The kubelet links each container's log into /var/log/containers (a path it does not let us move): the links
+    # into this node's state are ours, and dangle once it is gone.
+    find /var/log/containers -maxdepth 1 -type l -lname "$S/*" -delete 2>/dev/null || true
     ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE" && say "deleted bridge $BRIDGE"
     # Leftover pod interfaces would have gone with their namespaces; the kubelet's pod cgroups stay empty behind.
     local h

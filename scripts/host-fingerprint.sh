@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Prints, one line each, the parts of this host that Slipway's node touches: its processes, mounts, iptables chains
-# and rules, network links, kernel settings and pod cgroups. Two fingerprints, one before `cluster.sh up` and one
-# after `cluster.sh down`, must be equal: `down` leaves the host as `up` found it.
+# Prints, one line each, the parts of this host that Slipway's node touches: its processes, mounts, iptables and
+# ip6tables chains and rules, network links, kernel settings, pod cgroups and container log links. Two fingerprints,
+# one before `cluster.sh up` and one after `cluster.sh down`, must be equal: `down` leaves the host as `up` found it.
 #
 #   scripts/host-fingerprint.sh                   the node's traces (its rules include the one that shuts the build
 #                                                 network out, tagged slipway-node)
@@ -36,9 +36,12 @@ done
 pgrep -x 'pause|coredns' >/dev/null && echo "process: pod processes (pause/coredns) are running"
 # Pod network namespaces are mounted under the state folder too (netns_mounts_under_state_dir).
 awk -v s="$S" 'index($5, s) == 1 {print "mount: " $5 " (" $9 ")"}' /proc/self/mountinfo | sort
-for table in filter nat mangle; do
-    iptables -t "$table" -S 2>/dev/null | grep -E 'KUBE-|slipway' | sed "s/^/iptables $table: /"
+for ipt in iptables ip6tables; do
+    for table in filter nat mangle; do
+        "$ipt" -t "$table" -S 2>/dev/null | grep -E 'KUBE-|slipway' | sed "s/^/$ipt $table: /"
+    done
 done
+find /var/log/containers -maxdepth 1 -type l -lname "$S/*" 2>/dev/null | sort | sed 's/^/log link: /'
 ip -o link show 2>/dev/null | awk -F': ' '$2 ~ /^slipway0/ || /master slipway0/ {print "link: " $2}'
 for k in net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.ipv4.conf.all.route_localnet vm.overcommit_memory \
     kernel.panic kernel.panic_on_oops; do

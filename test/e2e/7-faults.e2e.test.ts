@@ -2,7 +2,8 @@
  * Faults a user meets (issue 16), on the real engine and node: `npm run up:local` killed with SIGKILL in the middle of
  * a rollout, the whole process group at once (npm, the Slipway CLI, the Pulumi CLI and its plugins), as a closed
  * laptop or an OOM kill does. The Pulumi lock and the update's pending operations stay behind; the next up:local must
- * take over and converge, and the service must keep answering throughout.
+ * take over and converge, and the service must keep answering throughout. And a pin to a digest the registry does
+ * not have: the deploy fails fast on ImagePullBackOff.
  */
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -11,10 +12,12 @@ import * as path from "node:path";
 import { deployedImage, get, kubectlOk } from "./support/machine";
 import { startLoad, summarize } from "./support/load";
 import { stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
-import { ok } from "./support/workspace";
+import { fromEnv, ok } from "./support/workspace";
 
 const ws = workspace();
 const LOCAL = "local";
+/** The qa-shaped stack of the engine suite (1-engine.e2e.test.ts). */
+const QA = "e2e-qa";
 const NAMESPACE = "hello-local";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,5 +99,57 @@ describe("issue 16: faults a user meets, survived", function () {
         assert.equal(last.result, "succeeded");
         assert.equal(whole.failed, 0, `requests failed around the kill: ${JSON.stringify(whole.errors)}`);
         assert.ok(whole.sent >= 500, `the load ran through it (${whole.sent} requests)`);
+    });
+
+    it("a pin to a digest the registry does not have fails npm run up within 30 s of ImagePullBackOff, and the pods before keep serving", async () => {
+        // The qa-shaped stack the engine suite made: pinned, on this node, in its own namespace.
+        const namespace = "hello-qa";
+        const pods = async () =>
+            (JSON.parse(await kubectlOk(["-n", namespace, "get", "pods", "-o", "json"])).items as any[]).filter(
+                (p) => !p.metadata.deletionTimestamp,
+            );
+        const serving = (await pods()).map((p) => p.metadata.name as string).sort();
+        assert.ok(serving.length > 0, `${QA} runs`);
+        const pinned = ok(await ws.pulumi(["config", "get", "--stack", QA, "--path", "image.ref"]), "config get").stdout.trim();
+        const missing = `${fromEnv("SLIPWAY_E2E_REGISTRY")}/hello@sha256:${"0".repeat(64)}`;
+        ok(await ws.pulumi(["config", "set", "--stack", QA, "--path", "image.ref", missing]), "pin a missing digest");
+        try {
+            let backOffAt: number | undefined;
+            let watching = true;
+            const watch = (async () => {
+                while (watching && backOffAt === undefined) {
+                    const waiting = (await pods().catch(() => []))
+                        .flatMap((p) => p.status?.containerStatuses ?? [])
+                        .map((c) => c.state?.waiting?.reason);
+                    if (waiting.includes("ImagePullBackOff")) backOffAt = Date.now();
+                    await sleep(500);
+                }
+            })();
+            const up = await ws.npm("up", ["--stack", QA], { timeoutSeconds: 600 });
+            const ended = Date.now();
+            watching = false;
+            await watch;
+            const output = up.stdout + up.stderr;
+            console.log(
+                `      npm run up exited ${up.code} after ${up.seconds.toFixed(1)} s${backOffAt ? `, ${((ended - backOffAt) / 1000).toFixed(1)} s after the test saw ImagePullBackOff` : ""}`,
+            );
+            assert.equal(up.code, 1);
+            assert.match(
+                output,
+                new RegExp(
+                    `error: the rollout of ${QA} failed: pod ${namespace}/hello-[a-z0-9]+-[a-z0-9]+, container hello: ImagePullBackOff`,
+                ),
+            );
+            assert.ok(backOffAt !== undefined, "the test saw the pod in ImagePullBackOff");
+            assert.ok(ended - backOffAt <= 30_000, `up ended ${(ended - backOffAt) / 1000} s after ImagePullBackOff`);
+            const still = (await pods()).map((p) => p.metadata.name as string);
+            for (const name of serving) assert.ok(still.includes(name), `${name} kept serving`);
+        } finally {
+            ok(await ws.pulumi(["config", "set", "--stack", QA, "--path", "image.ref", pinned]), "pin back");
+        }
+        ok(await ws.npm("up", ["--stack", QA], { timeoutSeconds: 600 }), "up with the pin restored");
+        const deadline = Date.now() + 60_000;
+        while ((await pods()).length !== serving.length && Date.now() < deadline) await sleep(500);
+        assert.deepEqual((await pods()).map((p) => p.metadata.name).sort(), serving, "the pods that served never restarted");
     });
 });
