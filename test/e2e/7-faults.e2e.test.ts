@@ -108,6 +108,11 @@ describe("issue 16: faults a user meets, survived", function () {
             (JSON.parse(await kubectlOk(["-n", namespace, "get", "pods", "-o", "json"])).items as any[]).filter(
                 (p) => !p.metadata.deletionTimestamp,
             );
+        // What its stack file says runs first (the suites before this one deployed config they have since put back).
+        ok(await ws.npm("up", ["--stack", QA], { timeoutSeconds: 600 }), `up ${QA}`);
+        const deadline = Date.now() + 60_000;
+        while ((await pods()).some((p) => !p.status?.containerStatuses?.every((c: any) => c.ready)) && Date.now() < deadline)
+            await sleep(500);
         const serving = (await pods()).map((p) => p.metadata.name as string).sort();
         assert.ok(serving.length > 0, `${QA} runs`);
         const pinned = ok(await ws.pulumi(["config", "get", "--stack", QA, "--path", "image.ref"]), "config get").stdout.trim();
@@ -148,8 +153,8 @@ describe("issue 16: faults a user meets, survived", function () {
             ok(await ws.pulumi(["config", "set", "--stack", QA, "--path", "image.ref", pinned]), "pin back");
         }
         ok(await ws.npm("up", ["--stack", QA], { timeoutSeconds: 600 }), "up with the pin restored");
-        const deadline = Date.now() + 60_000;
-        while ((await pods()).length !== serving.length && Date.now() < deadline) await sleep(500);
+        const settled = Date.now() + 60_000;
+        while ((await pods()).length !== serving.length && Date.now() < settled) await sleep(500);
         assert.deepEqual((await pods()).map((p) => p.metadata.name).sort(), serving, "the pods that served never restarted");
     });
 });
