@@ -78,6 +78,7 @@ describe("issue 16: faults a user meets, survived", function () {
         console.log(
             `      left behind: 1 lock, pending operations ${JSON.stringify(pending.map((p) => `${p.type} ${p.resource.urn.split("::").pop()}`))}`,
         );
+        assert.ok(pending.length > 0, "the update's pending operations are in the state");
         const plain = await ws.pulumi(["up", "--stack", LOCAL, "--yes", "--skip-preview"], { timeoutSeconds: 120 });
         assert.notEqual(plain.code, 0);
         assert.match(plain.stdout + plain.stderr, /the stack is currently locked/);
