@@ -157,7 +157,7 @@ export function describePodFailure(namespace: string, failure: PodFailure, logLi
     const detail = failure.detail ? `: ${failure.detail}` : "";
     const logs = logLines.trim();
     const tail = logs
-        ? `\nlast log lines of ${failure.container}${failure.restarted ? " (its previous run)" : ""}:\n${logs.replace(/^/gm, "  ")}`
+        ? `\nlast log lines of ${failure.container}:\n${logs.replace(/^/gm, "  ")}`
         : `\n${failure.container} wrote no log lines`;
     return `pod ${namespace}/${failure.pod}, container ${failure.container}: ${failure.reason}${detail}${tail}`;
 }

@@ -46,7 +46,7 @@ export interface RolloutObjects {
 export interface PodSource {
     /** The Deployment, the ReplicaSets and the pods `query` selects. */
     read(query: PodQuery): Promise<RolloutObjects>;
-    /** The last `lines` log lines of the failed container (of its previous run when it has restarted). */
+    /** The last `lines` log lines of the failed container: of its previous run where the kubelet still has it. */
     logs(query: PodQuery, failure: PodFailure, lines: number): Promise<string>;
     /** Releases what reads left behind (files written for a kubeconfig given as content). */
     dispose?(): void;
@@ -240,9 +240,28 @@ export class KubectlPodSource implements PodSource {
         };
     }
 
-    logs(query: PodQuery, failure: PodFailure, lines: number): Promise<string> {
-        const previous = failure.restarted ? ["--previous"] : [];
-        return this.kubectl(query, ["logs", failure.pod, "-c", failure.container, "--tail", String(lines), ...previous]);
+    async logs(query: PodQuery, failure: PodFailure, lines: number): Promise<string> {
+        const read = (previous: boolean) =>
+            this.kubectl(query, [
+                "logs",
+                failure.pod,
+                "-c",
+                failure.container,
+                "--tail",
+                String(lines),
+                ...(previous ? ["--previous"] : []),
+            ]).then(
+                (text) => (/^unable to retrieve container logs/.test(text) ? "" : text),
+                () => "",
+            );
+        // The kubelet keeps one dead container, and removes its log with it once the next one has exited too: the
+        // previous run's log may be gone by the time it is read. The run after it crashed the same way, or will have.
+        for (let attempt = 0; attempt < 3; attempt += 1) {
+            const text = (failure.restarted ? await read(true) : "") || (await read(false));
+            if (text.trim() !== "") return text;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+        return this.kubectl(query, ["logs", failure.pod, "-c", failure.container, "--tail", String(lines)]);
     }
 
     /** Removes the kubeconfig files written for providers that carry the file's content. */

@@ -24,7 +24,7 @@ stack_lock_check() {
         if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q pulumi; then
             fail "another update (pid $pid, since $since) holds the $stack stack: wait for it to finish, then run this again"
         fi
-        rm -f "$lock"
+        rm -f "$lock" "$lock.attrs" # the backend's blob library keeps each file's attributes beside it
         say "cleared the lock of an update that is gone (pid $pid, since $since); this update takes over its pending operations"
     done < <(find "$dir" -path "*/$stack/*.json" -type f -print0)
 }

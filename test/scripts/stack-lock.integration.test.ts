@@ -38,12 +38,15 @@ describe("scripts/lib/stack-lock.sh: the local stack's lock after a killed or a 
     });
     afterEach(() => rmSync(backend, { recursive: true, force: true }));
 
-    it("clears the lock of an update whose process is gone, and says whose it was", () => {
+    it("clears the lock of an update whose process is gone (with the attributes file beside it), and says whose it was", () => {
         const gone = spawnSync("true").pid ?? 0;
         writeLock(gone);
+        // The file backend's blob library writes one beside every file it writes, the lock included.
+        writeFileSync(`${lock}.attrs`, '{"user.cache_control":"","user.content_type":"application/json"}');
         const r = check();
         assert.equal(r.status, 0, r.stderr);
         assert.equal(existsSync(lock), false);
+        assert.equal(existsSync(`${lock}.attrs`), false);
         assert.match(r.stderr, new RegExp(`cleared the lock of an update that is gone \\(pid ${gone}, since 2026-12-07T13:20:01Z\\)`));
     });
 

@@ -164,7 +164,7 @@ describe("tools/deploy: fail fast", () => {
         assert.equal(
             err.message,
             "the rollout of local failed: pod hello-local/hello-bad-1, container hello: CrashLoopBackOff: back-off 20s restarting failed container\n" +
-                "last log lines of hello (its previous run):\n" +
+                "last log lines of hello:\n" +
                 '  invalid configuration:\n    LOG_LEVEL: Invalid option: expected one of "info"|"warn"|"error"\n' +
                 `the update was cancelled. ${NEXT}`,
         );

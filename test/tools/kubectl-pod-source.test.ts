@@ -15,7 +15,10 @@ const fs = require("node:fs");
 const args = process.argv.slice(2);
 const kc = args.indexOf("--kubeconfig");
 fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args, kubeconfig: kc < 0 ? null : fs.readFileSync(args[kc + 1], "utf8") }) + "\\n");
-if (args.includes("logs")) { process.stdout.write("invalid configuration\\n"); process.exit(0); }
+if (args.includes("logs")) {
+  if (args.includes("--previous") && process.env.FAKE_PREVIOUS_GONE) { process.stdout.write("unable to retrieve container logs for containerd://248fc8d1\\n"); process.exit(0); }
+  process.stdout.write(args.includes("--previous") ? "invalid configuration\\n" : "invalid configuration (the run after)\\n"); process.exit(0);
+}
 if (args.includes("deployments")) { process.stdout.write(JSON.stringify({ items: [{ kind: "Deployment", metadata: { name: "hello", uid: "u" } }] })); process.exit(0); }
 process.stdout.write(JSON.stringify({ items: [
   { kind: "ReplicaSet", metadata: { name: "hello-abc" } },
@@ -79,6 +82,20 @@ describe("tools/rollout-watch: KubectlPodSource", () => {
             ["--request-timeout=10s", "logs", "hello-abc-1", "-c", "hello", "--tail", "20", "--previous"],
             ["--request-timeout=10s", "logs", "hello-abc-1", "-c", "hello", "--tail", "5"],
         ]);
+    });
+
+    it("logs: the previous run's log gone (the kubelet removed it with its container), the current run's", async () => {
+        const kubectl = fakeKubectl(dir);
+        const source = new KubectlPodSource({ ...process.env, FAKE_PREVIOUS_GONE: "1" }, kubectl.command);
+        const failure = { pod: "hello-abc-1", container: "hello", reason: "exited before ready", detail: "", restarted: true };
+        assert.equal(
+            await source.logs({ deployment: "hello", selector: { app: "hello" } }, failure, 20),
+            "invalid configuration (the run after)\n",
+        );
+        assert.deepEqual(
+            kubectl.calls().map((c) => c.includes("--previous")),
+            [true, false],
+        );
     });
 
     it("a kubeconfig given as content goes to a file of mode 0600, removed on dispose; a path is passed as it is", async () => {

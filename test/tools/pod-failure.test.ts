@@ -152,7 +152,7 @@ describe("tools/pod-failure", () => {
         assert.equal(
             describePodFailure("hello-local", failure, '{"level":"error","msg":"LOG_LEVEL: expected info, warn or error"}\n'),
             "pod hello-local/hello-7c9d-x2k4p, container hello: CrashLoopBackOff: back-off 20s restarting failed container=hello pod=hello-7c9d-x2k4p\n" +
-                "last log lines of hello (its previous run):\n" +
+                "last log lines of hello:\n" +
                 '  {"level":"error","msg":"LOG_LEVEL: expected info, warn or error"}',
         );
         assert.equal(
