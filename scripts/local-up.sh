@@ -88,7 +88,7 @@ fi
 stack_lock_check "$PULUMI_BACKEND_URL" local
 
 # One pass, no separate preview: the update prints each change as it makes it (pull requests get their previews).
-# It is Slipway's `up`: a new pod that cannot start fails it within seconds, naming the pod, the reason and its logs.
+# It is Slipway's `up`: a new pod that cannot start fails it within 30 s, naming the pod, the reason and its logs.
 SLIPWAY_LOCAL_ENV_QUIET=1 node_modules/.bin/ts-node --transpile-only tools/main.ts up --stack local "${up_args[@]}"
 
 url="$(scripts/app-url.sh)"

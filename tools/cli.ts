@@ -110,7 +110,7 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
     program
         .command("up")
         .description(
-            "Deploy a stage (pulumi up). Fails within seconds when a new pod of the rollout crash-loops, cannot pull its image " +
+            "Deploy a stage (pulumi up). Fails within 30 s when a new pod of the rollout crash-loops, cannot pull its image " +
                 "or lacks its config, naming the pod, the reason and its last log lines, instead of waiting out the rollout timeout.",
         )
         .requiredOption("--stack <stack>", "stack to deploy, e.g. local", stackName)

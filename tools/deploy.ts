@@ -28,48 +28,68 @@ export interface DeployOptions extends OperationOptions {
 /** Runs `stack.up`, cancelling it when a rollout pod fails for good; throws a {@link ToolError} naming that pod. */
 export async function deploy(stack: StageStack, options: DeployOptions): Promise<UpResult> {
     const { pods, note, nextStep, onInterrupt, intervalMs, ...operation } = options;
-    const removeInterrupt = onInterrupt?.(() =>
-        note("\ninterrupted: Pulumi cancels the update and records what it did; waiting for it (Ctrl-C again to stop waiting)\n"),
-    );
-    try {
-        if (pods === undefined) return await stack.up(operation);
-        return await watched(stack, pods, operation, note, nextStep, intervalMs);
-    } finally {
-        removeInterrupt?.();
+    if (pods === undefined) {
+        const removeInterrupt = onInterrupt?.(() => note(INTERRUPTED));
+        try {
+            return await stack.up(operation);
+        } finally {
+            removeInterrupt?.();
+        }
     }
+    return watched(stack, pods, operation, { note, nextStep, onInterrupt, intervalMs });
 }
+
+const INTERRUPTED =
+    "\ninterrupted: Pulumi cancels the update and records what it did; waiting for it (a second Ctrl-C ends Pulumi at once, " +
+    "leaving its lock and pending operations)\n";
 
 async function watched(
     stack: StageStack,
     pods: PodSource,
     operation: OperationOptions,
-    note: (text: string) => void,
-    nextStep: string,
-    intervalMs: number | undefined,
+    options: Pick<DeployOptions, "note" | "nextStep" | "onInterrupt" | "intervalMs">,
 ): Promise<UpResult> {
+    const { note, nextStep } = options;
     const abort = new AbortController();
-    let failure: { report: string; unfinished: string[] } | undefined;
+    let failure: { report: Promise<string>; unfinished: string[] } | undefined;
+    let interrupted: string[] | undefined;
     const watch: RolloutWatch = new RolloutWatch(pods, {
-        intervalMs,
+        intervalMs: options.intervalMs,
         warn: (text) => note(`warning: ${text}`),
-        onFailure: (report) => {
-            failure = { report, unfinished: watch.unfinished() };
-            note(`\n${report.split("\n")[0]}: the rollout cannot succeed; cancelling the update\n`);
+        onFailure: (found) => {
+            // After a Ctrl-C, Pulumi is cancelling already: another SIGINT would end it before it records anything.
+            if (interrupted !== undefined) return;
+            failure = { report: found.report(), unfinished: watch.unfinished() };
+            failure.report.catch(() => undefined);
+            note(`\n${found.summary}: the rollout cannot succeed; cancelling the update\n`);
             abort.abort();
         },
+    });
+    // The terminal sends Ctrl-C to Pulumi too; after a cancel of ours, that is Pulumi's second SIGINT.
+    const removeInterrupt = options.onInterrupt?.(() => {
+        interrupted ??= watch.unfinished();
+        note(
+            failure === undefined
+                ? INTERRUPTED
+                : "\ninterrupted while Pulumi cancels: it stops at once, leaving its lock and pending operations\n",
+        );
     });
     try {
         const result = await stack.up({ ...operation, signal: abort.signal, onEvent: (e) => watch.onEvent(e) });
         if (failure !== undefined) note("the update had finished before the cancel reached it: it stands\n");
         return result;
     } catch (err) {
-        if (failure === undefined) throw err;
-        await recordWhatRuns(stack, failure.unfinished, note);
-        throw new ToolError(
-            `the rollout of ${stack.name} failed: ${failure.report}\nthe update was cancelled. ${nextStep}`,
-            ExitCode.Failed,
-        );
+        if (failure !== undefined) {
+            await recordWhatRuns(stack, failure.unfinished, note);
+            throw new ToolError(
+                `the rollout of ${stack.name} failed: ${await failure.report}\nthe update was cancelled. ${nextStep}`,
+                ExitCode.Failed,
+            );
+        }
+        if (interrupted !== undefined) await recordWhatRuns(stack, interrupted, note);
+        throw err;
     } finally {
+        removeInterrupt?.();
         await watch.stop();
         pods.dispose?.();
     }

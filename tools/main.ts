@@ -27,11 +27,15 @@ run(process.argv.slice(2), {
     openStack: async (name) => selectStageStack(name, workDir, isLocalStack(name) ? await localStageEnvOnce() : undefined),
     registry: new HttpRegistryClient(registryOptionsFromEnv(process.env)),
     onInterrupt: (handler) => {
-        let interrupts = 0;
+        let first: number | undefined;
         const listener = () => {
-            interrupts += 1;
-            if (interrupts > 1) process.exit(130);
-            handler();
+            const now = Date.now();
+            // One press can arrive twice: from the terminal (the whole process group) and passed on by npm.
+            if (first !== undefined && now - first > 1000) process.exit(130);
+            if (first === undefined) {
+                first = now;
+                handler();
+            }
         };
         process.on("SIGINT", listener);
         return () => process.off("SIGINT", listener);

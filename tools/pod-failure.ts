@@ -114,6 +114,8 @@ export interface RolloutStart {
     revision: number;
     /** Whether the update changes the pod template; when not, the template running is the rollout's. */
     newTemplate: boolean;
+    /** A replacement's old object, which is not the rollout's Deployment (by uid). */
+    notUid?: string;
 }
 
 const revisionOf = (o: WorkloadJson): number => Number(o.metadata.annotations?.[REVISION_ANNOTATION] ?? Number.NaN);
@@ -130,7 +132,7 @@ export function rolloutTemplateHash(
     replicaSets: WorkloadJson[],
     start: RolloutStart,
 ): string | undefined {
-    if (deployment === undefined) return undefined;
+    if (deployment === undefined || (start.notUid !== undefined && deployment.metadata.uid === start.notUid)) return undefined;
     const generation = deployment.metadata.generation ?? 0;
     if ((deployment.status?.observedGeneration ?? 0) < generation) return undefined;
     const revision = revisionOf(deployment);

@@ -1,13 +1,13 @@
 /**
  * Fail fast: while `pulumi up` waits for a Deployment to become ready (up to its rollout timeout), watch the
  * rollout's own pods and report the first one that has failed for good (tools/pod-failure.ts), so the update can be
- * cancelled within seconds instead of minutes. What to watch comes from the engine's events, not from config: the
+ * cancelled within 30 s instead of minutes. What to watch comes from the engine's events, not from config: the
  * Deployment's step names it, its namespace, selector and revision before the update, whatever the program.
  */
 import type { EngineEvent, StepEventMetadata } from "@pulumi/pulumi/automation";
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import * as path from "node:path";
 import {
     describePodFailure,
@@ -52,10 +52,24 @@ export interface PodSource {
     dispose?(): void;
 }
 
+/** What {@link RolloutWatchOptions.onFailure} receives. */
+export interface FoundFailure {
+    /** The Deployment whose rollout failed. */
+    deploymentUrn: string;
+    /** The pod, the container and the reason, in one line. */
+    summary: string;
+    /** The full report: the summary, the kubelet's message and the container's last log lines. */
+    report(): Promise<string>;
+}
+
 /** Options of {@link RolloutWatch}. */
 export interface RolloutWatchOptions {
-    /** Called once, with the report and the Deployment's URN, when a rollout pod has failed for good. */
-    onFailure(report: string, deploymentUrn: string): void;
+    /**
+     * Called once, as soon as a rollout pod has failed for good (before anything else is read, so the update can be
+     * cancelled at once): the Deployment's URN, the failure's first line, and the full report with the container's
+     * last log lines, read when asked for.
+     */
+    onFailure(found: FoundFailure): void;
     /** Warnings: the watch cannot read the cluster (the rollout's own timeout still applies). */
     warn(text: string): void;
     /** Milliseconds between two reads of a rollout's pods. Default 2000. */
@@ -68,8 +82,11 @@ export interface RolloutWatchOptions {
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const KUBERNETES_PROVIDER = "pulumi:providers:kubernetes";
-/** Steps after which a Deployment's pods roll (or, for an update that retries a failed rollout, still roll). */
-const ROLLING_OPS = new Set(["create", "update", "replace", "create-replacement"]);
+/**
+ * Steps after which a Deployment's pods roll (or, for an update that retries a failed rollout, still roll). A
+ * replacement's `replace` step only marks it; its `create-replacement` step makes the new object.
+ */
+const ROLLING_OPS = new Set(["create", "update", "create-replacement"]);
 /** How far the cluster's clock may be behind this machine's when deciding whether an exit is the rollout's. */
 const CLOCK_SKEW_MS = 30_000;
 
@@ -144,11 +161,19 @@ export class RolloutWatch {
         const providerRef = m.new?.provider ?? "";
         const provider = this.providers.get(providerRef.slice(0, providerRef.lastIndexOf("::"))) ?? {};
         const namespace = usable(inputs?.metadata?.namespace);
-        const revision = Number(m.old?.outputs?.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0);
+        // A replacement is a new object: its revisions start again, and the old object (still there when the new one
+        // is made first) is not it.
+        const replacing = m.op === "create-replacement";
+        const revision = replacing ? 0 : Number(m.old?.outputs?.metadata?.annotations?.[REVISION_ANNOTATION] ?? 0);
+        const oldUid = m.old?.outputs?.metadata?.uid;
         return {
             urn: m.urn,
             query: { deployment: name, namespace, selector: selector as Record<string, string>, ...provider },
-            start: { revision: Number.isFinite(revision) ? revision : 0, newTemplate: changesTemplate(m) },
+            start: {
+                revision: Number.isFinite(revision) ? revision : 0,
+                newTemplate: changesTemplate(m),
+                ...(replacing && typeof oldUid === "string" ? { notUid: oldUid } : {}),
+            },
             startedAt: this.now(),
         };
     }
@@ -165,10 +190,21 @@ export class RolloutWatch {
             }
             if (failure !== undefined && !this.stopped && !this.failed && !state.done) {
                 this.failed = true;
-                const logs = await this.pods
-                    .logs(query, failure, this.options.logLines ?? 20)
-                    .catch((err: unknown) => `(no logs: ${String(err)})`);
-                this.options.onFailure(describePodFailure(query.namespace ?? "(the context's namespace)", failure, logs), urn);
+                const found = failure;
+                const namespace = query.namespace ?? "(the context's namespace)";
+                this.options.onFailure({
+                    deploymentUrn: urn,
+                    summary: describePodFailure(namespace, found, "").split("\n")[0],
+                    report: async () => {
+                        // A container that never started has no log to read.
+                        const logs = hasRun(found)
+                            ? await this.pods
+                                  .logs(query, found, this.options.logLines ?? 20)
+                                  .catch((err: unknown) => `(no logs: ${String(err)})`)
+                            : "";
+                        return describePodFailure(namespace, found, logs);
+                    },
+                });
                 return;
             }
             await new Promise<void>((resolve) => {
@@ -196,6 +232,29 @@ export class RolloutWatch {
                 `noticed only when the rollout times out\n`,
         );
     }
+}
+
+/** Whether a provider's `kubeconfig` is the file's content rather than a path (it accepts both). */
+function isKubeconfigContent(kubeconfig: string): boolean {
+    return /[\n{]/.test(kubeconfig);
+}
+
+/** `~/…` in each entry of a path list, as the provider expands it. */
+function expandHome(paths: string): string {
+    return paths
+        .split(path.delimiter)
+        .map((p) => (p.startsWith("~/") ? path.join(homedir(), p.slice(2)) : p))
+        .join(path.delimiter);
+}
+
+/** Whether a failed container has run at all (and so may have written a log). */
+function hasRun(failure: PodFailure): boolean {
+    return (
+        failure.restarted ||
+        failure.reason === "CrashLoopBackOff" ||
+        failure.reason === "exited before ready" ||
+        failure.reason === "RunContainerError"
+    );
 }
 
 /** A string input Pulumi shows in clear: not empty, not a secret's placeholder. */
@@ -272,29 +331,33 @@ export class KubectlPodSource implements PodSource {
 
     private scope(query: PodQuery): string[] {
         return [
-            ...(query.kubeconfig ? ["--kubeconfig", this.kubeconfigFile(query.kubeconfig)] : []),
+            ...(query.kubeconfig && isKubeconfigContent(query.kubeconfig) ? ["--kubeconfig", this.kubeconfigFile(query.kubeconfig)] : []),
             ...(query.context ? ["--context", query.context] : []),
             ...(query.namespace ? ["-n", query.namespace] : []),
         ];
     }
 
-    /** The provider's `kubeconfig` is a path or the file's content (as `pulumi:providers:kubernetes` accepts both). */
+    /** A kubeconfig given as the file's content, written to a file of its own (mode 0600). */
     private kubeconfigFile(kubeconfig: string): string {
-        if (!/[\n{]/.test(kubeconfig)) return kubeconfig;
         let file = this.kubeconfigFiles.get(kubeconfig);
         if (file === undefined) {
             file = path.join(mkdtempSync(path.join(tmpdir(), "slipway-kubeconfig-")), "config");
             writeFileSync(file, kubeconfig, { mode: 0o600 });
             this.kubeconfigFiles.set(kubeconfig, file);
+            // A second Ctrl-C ends the process without unwinding: the file goes then too.
+            process.once("exit", () => this.dispose());
         }
         return file;
     }
 
     private kubectl(query: PodQuery, args: string[]): Promise<string> {
         const argv = ["--request-timeout=10s", ...this.scope(query), ...args];
+        // A path (or a list of paths, as KUBECONFIG takes them) goes where kubectl reads lists: its environment.
+        const paths = query.kubeconfig && !isKubeconfigContent(query.kubeconfig) ? query.kubeconfig : undefined;
+        const env = paths ? { ...this.env, KUBECONFIG: expandHome(paths) } : this.env;
         return new Promise((resolve, reject) => {
             // The timeout also bounds an exec credential plugin (aws eks get-token), which --request-timeout does not.
-            execFile(this.command, argv, { env: this.env, maxBuffer: 64 * 1024 * 1024, timeout: 20_000 }, (err, stdout, stderr) => {
+            execFile(this.command, argv, { env, maxBuffer: 64 * 1024 * 1024, timeout: 20_000 }, (err, stdout, stderr) => {
                 if (err) reject(new Error(`kubectl ${args.join(" ")}: ${String(stderr).trim() || err.message}`));
                 else resolve(stdout);
             });

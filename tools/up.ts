@@ -1,5 +1,5 @@
 /**
- * `up --stack <stack>`: `pulumi up` of one stage that fails within seconds when a new pod of the rollout cannot
+ * `up --stack <stack>`: `pulumi up` of one stage that fails within 30 s when a new pod of the rollout cannot
  * start (crash loop, image pull, missing config), instead of waiting out the rollout timeout.
  */
 import { formatChanges, type ToolContext } from "./context";

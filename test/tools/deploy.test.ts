@@ -289,6 +289,61 @@ describe("tools/deploy: fail fast", () => {
         assert.equal(removed, 1);
     });
 
+    it("a replaced Deployment: the new object (revisions start again), never the old one still there", async () => {
+        const oldObject = { metadata: { uid: "old-uid", annotations: { "deployment.kubernetes.io/revision": "7" } } };
+        const events = [
+            step("pulumi:providers:kubernetes", "same", PROVIDER, { context: "slipway" }),
+            step("kubernetes:apps/v1:Deployment", "replace", DEPLOYMENT_URN, deploymentInputs, oldObject, templateDiff),
+            step("kubernetes:apps/v1:Deployment", "create-replacement", DEPLOYMENT_URN, deploymentInputs, oldObject, templateDiff),
+        ];
+        const { stack, seen } = stackEmitting(events, 60_000);
+        const crashing = pod("hello-bad-1", "bad", crashLoop);
+        const oldDeployment: WorkloadJson = { ...deployment(7), metadata: { ...deployment(7).metadata, uid: "old-uid" } };
+        const cluster = new ScriptedCluster([
+            // The old object, crash-looping at its revision 7: not the replacement's.
+            {
+                deployment: oldDeployment,
+                replicaSets: [
+                    { ...replicaSet("bad", 7), metadata: { ...replicaSet("bad", 7).metadata, ownerReferences: [{ uid: "old-uid" }] } },
+                ],
+                pods: [crashing],
+            },
+            // The new object at revision 1.
+            { deployment: deployment(1), replicaSets: [replicaSet("bad", 1)], pods: [crashing] },
+        ]);
+        await assert.rejects(deploy(stack, options(cluster)), /pod hello-local\/hello-bad-1/);
+        assert.equal(seen[0].signal?.aborted, true);
+        assert.equal(cluster.queries.length, 2, "the old object's crash loop was not blamed");
+    });
+
+    it("after a Ctrl-C, a failing pod sends Pulumi no second SIGINT (it would end Pulumi before it records anything)", async () => {
+        const { stack, seen, refreshed } = stackEmitting(updateSteps(2), 300);
+        const handlers: (() => void)[] = [];
+        const notes: string[] = [];
+        const running = deploy(stack, {
+            ...options(new ScriptedCluster([bothRunning(3)]), notes),
+            onInterrupt: (h) => {
+                handlers.push(h);
+                return () => undefined;
+            },
+        });
+        handlers[0]();
+        // The stack here succeeds after 300 ms (Pulumi's own cancel is not simulated): what matters is no abort.
+        assert.equal(await running, ok);
+        assert.equal(seen[0].signal?.aborted, false);
+        assert.deepEqual(refreshed, []);
+        assert.doesNotMatch(notes.join(""), /cancelling the update/);
+    });
+
+    it("a container that never started: the report says it wrote no log lines, and no log is read", async () => {
+        const { stack } = stackEmitting(updateSteps(2), 60_000);
+        const pulling = { ...pod("hello-bad-1", "bad", { waiting: { reason: "ImagePullBackOff", message: "Back-off pulling image" } }) };
+        pulling.status!.containerStatuses![0].restartCount = 0;
+        const cluster = new ScriptedCluster([{ ...bothRunning(3), pods: [serving("hello-good-1"), pulling] }]);
+        await assert.rejects(deploy(stack, options(cluster)), /ImagePullBackOff: Back-off pulling image\nhello wrote no log lines/);
+        assert.deepEqual(cluster.logQueries, []);
+    });
+
     it("without a pod source it is plain pulumi up: no signal, no watch", async () => {
         const { stack, seen, refreshed } = stackEmitting(updateSteps(2), 10);
         assert.equal(await deploy(stack, { note: () => undefined, nextStep: NEXT, message: "m" }), ok);

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import * as path from "node:path";
 import { KubectlPodSource } from "../../tools/rollout-watch";
 
 /** A kubectl that records its argv (one JSON line per call) and answers as the API server would. */
-function fakeKubectl(dir: string): { command: string; calls: () => string[][] } {
+function fakeKubectl(dir: string): { command: string; calls: () => string[][]; envKubeconfigs: () => (string | null)[] } {
     const log = path.join(dir, "calls.jsonl");
     const command = path.join(dir, "kubectl");
     writeFileSync(
@@ -14,7 +14,7 @@ function fakeKubectl(dir: string): { command: string; calls: () => string[][] } 
 const fs = require("node:fs");
 const args = process.argv.slice(2);
 const kc = args.indexOf("--kubeconfig");
-fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args, kubeconfig: kc < 0 ? null : fs.readFileSync(args[kc + 1], "utf8") }) + "\\n");
+fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ args, kubeconfig: kc < 0 ? null : fs.readFileSync(args[kc + 1], "utf8"), env: process.env.KUBECONFIG ?? null }) + "\\n");
 if (args.includes("logs")) {
   if (args.includes("--previous") && process.env.FAKE_PREVIOUS_GONE) { process.stdout.write("unable to retrieve container logs for containerd://248fc8d1\\n"); process.exit(0); }
   process.stdout.write(args.includes("--previous") ? "invalid configuration\\n" : "invalid configuration (the run after)\\n"); process.exit(0);
@@ -29,6 +29,11 @@ process.stdout.write(JSON.stringify({ items: [
     chmodSync(command, 0o755);
     return {
         command,
+        envKubeconfigs: () =>
+            readFileSync(log, "utf8")
+                .trim()
+                .split("\n")
+                .map((l) => (JSON.parse(l) as { env: string | null }).env),
         calls: () =>
             readFileSync(log, "utf8")
                 .trim()
@@ -98,7 +103,7 @@ describe("tools/rollout-watch: KubectlPodSource", () => {
         );
     });
 
-    it("a kubeconfig given as content goes to a file of mode 0600, removed on dispose; a path is passed as it is", async () => {
+    it("a kubeconfig given as content goes to a file of mode 0600, removed on dispose; paths go to KUBECONFIG", async () => {
         const kubectl = fakeKubectl(dir);
         const source = new KubectlPodSource(process.env, kubectl.command);
         const content = "apiVersion: v1\nkind: Config\nclusters: []\n";
@@ -110,14 +115,14 @@ describe("tools/rollout-watch: KubectlPodSource", () => {
         source.dispose();
         assert.equal(existsSync(file), false);
 
-        const onDisk = path.join(dir, "my-kubeconfig");
-        writeFileSync(onDisk, "apiVersion: v1\n");
+        // Paths (a list, as KUBECONFIG takes them, with ~ as the provider expands it) go to kubectl's environment.
         await source.logs(
-            { deployment: "hello", selector: { app: "hello" }, kubeconfig: onDisk },
-            { pod: "p", container: "c", reason: "", detail: "", restarted: false },
+            { deployment: "hello", selector: { app: "hello" }, kubeconfig: `${dir}/a:~/.kube/config` },
+            { pod: "p", container: "c", reason: "CrashLoopBackOff", detail: "", restarted: false },
             1,
         );
-        assert.equal(kubectl.calls()[2][2], onDisk);
+        assert.equal(kubectl.calls()[2].includes("--kubeconfig"), false);
+        assert.equal(kubectl.envKubeconfigs()[2], `${dir}/a:${path.join(homedir(), ".kube/config")}`);
     });
 
     it("a failing kubectl rejects with its stderr", async () => {
