@@ -154,12 +154,22 @@ export function rolloutFailure(pods: PodJson[], hash: string | undefined, sinceM
     return undefined;
 }
 
-/** The report of a failure: the pod, the reason, the kubelet's detail, and the container's last log lines. */
-export function describePodFailure(namespace: string, failure: PodFailure, logLines: string): string {
+/** Whether a failed container has run at all, and so may have written a log. */
+export function hasRun(failure: PodFailure): boolean {
+    return failure.restarted || ["CrashLoopBackOff", "exited before ready", "RunContainerError"].includes(failure.reason);
+}
+
+/** A failure in one line: the pod, the container, the reason and the kubelet's detail. */
+export function podFailureLine(namespace: string, failure: PodFailure): string {
     const detail = failure.detail ? `: ${failure.detail}` : "";
+    return `pod ${namespace}/${failure.pod}, container ${failure.container}: ${failure.reason}${detail}`;
+}
+
+/** The report of a failure: its line (see {@link podFailureLine}) and the container's last log lines. */
+export function describePodFailure(namespace: string, failure: PodFailure, logLines: string): string {
     const logs = logLines.trim();
     const tail = logs
         ? `\nlast log lines of ${failure.container}:\n${logs.replace(/^/gm, "  ")}`
         : `\n${failure.container} wrote no log lines`;
-    return `pod ${namespace}/${failure.pod}, container ${failure.container}: ${failure.reason}${detail}${tail}`;
+    return `${podFailureLine(namespace, failure)}${tail}`;
 }

@@ -11,6 +11,8 @@ import { homedir, tmpdir } from "node:os";
 import * as path from "node:path";
 import {
     describePodFailure,
+    hasRun,
+    podFailureLine,
     REVISION_ANNOTATION,
     rolloutFailure,
     rolloutTemplateHash,
@@ -194,7 +196,7 @@ export class RolloutWatch {
                 const namespace = query.namespace ?? "(the context's namespace)";
                 this.options.onFailure({
                     deploymentUrn: urn,
-                    summary: describePodFailure(namespace, found, "").split("\n")[0],
+                    summary: podFailureLine(namespace, found),
                     report: async () => {
                         // A container that never started has no log to read.
                         const logs = hasRun(found)
@@ -245,16 +247,6 @@ function expandHome(paths: string): string {
         .split(path.delimiter)
         .map((p) => (p.startsWith("~/") ? path.join(homedir(), p.slice(2)) : p))
         .join(path.delimiter);
-}
-
-/** Whether a failed container has run at all (and so may have written a log). */
-function hasRun(failure: PodFailure): boolean {
-    return (
-        failure.restarted ||
-        failure.reason === "CrashLoopBackOff" ||
-        failure.reason === "exited before ready" ||
-        failure.reason === "RunContainerError"
-    );
 }
 
 /** A string input Pulumi shows in clear: not empty, not a secret's placeholder. */

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { diagnostics, engineEvents, failedSteps, stepWindow } from "./support/events";
-import { buildkitBuilds, deployedImage, get, kubectlOk, registryDigest } from "./support/machine";
+import { activePods as activePodsIn, buildkitBuilds, deployedImage, firstSeen, get, kubectlOk, registryDigest } from "./support/machine";
 import { startLoad, summarize, type LoadSummary, type Sample } from "./support/load";
 import { watchRollout, type RolloutWindow } from "./support/rollout";
 import { stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
@@ -34,9 +34,8 @@ const STEADY_REQUESTS = Math.floor(0.95 * RATE * STEADY_SECONDS);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The namespace's pods that are not terminating. */
-async function activePods(): Promise<any[]> {
-    const pods = JSON.parse(await kubectlOk(["-n", NAMESPACE, "get", "pods", "-o", "json"])).items as any[];
-    return pods.filter((p) => !p.metadata.deletionTimestamp);
+function activePods(): Promise<any[]> {
+    return activePodsIn(NAMESPACE);
 }
 
 /**
@@ -57,25 +56,11 @@ async function settledPods(count: number): Promise<any[]> {
  * in CrashLoopBackOff, or stopped with an error. `stop()` gives the wall-clock ms it was first seen, if it was.
  */
 function watchFirstCrash(serving: string[]) {
-    let seenAt: number | undefined;
-    let stopped = false;
     const crashed = (c: any) =>
         c.state?.waiting?.reason === "CrashLoopBackOff" || (c.state?.terminated ?? c.lastState?.terminated)?.exitCode > 0;
-    const loop = (async () => {
-        while (!stopped && seenAt === undefined) {
-            const pods = await activePods().catch(() => []);
-            if (pods.some((p) => !serving.includes(p.metadata.name) && (p.status?.containerStatuses ?? []).some(crashed)))
-                seenAt = Date.now();
-            await sleep(500);
-        }
-    })();
-    return {
-        async stop(): Promise<number | undefined> {
-            stopped = true;
-            await loop;
-            return seenAt;
-        },
-    };
+    return firstSeen(async () =>
+        (await activePods()).some((p) => !serving.includes(p.metadata.name) && (p.status?.containerStatuses ?? []).some(crashed)),
+    );
 }
 
 /** The figures the README quotes; printed at the end of the suite. */

@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
-import { deployedImage, get, kubectlOk } from "./support/machine";
+import { activePods, deployedImage, firstSeen, get, kubectlOk } from "./support/machine";
 import { startLoad, summarize } from "./support/load";
 import { stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
 import { fromEnv, ok } from "./support/workspace";
@@ -111,10 +111,7 @@ describe("issue 16: faults a user meets, survived", function () {
     it("a pin to a digest the registry does not have fails npm run up within 30 s of ImagePullBackOff, and the pods before keep serving", async () => {
         // The qa-shaped stack the engine suite made: pinned, on this node, in its own namespace.
         const namespace = "hello-qa";
-        const pods = async () =>
-            (JSON.parse(await kubectlOk(["-n", namespace, "get", "pods", "-o", "json"])).items as any[]).filter(
-                (p) => !p.metadata.deletionTimestamp,
-            );
+        const pods = () => activePods(namespace);
         // What its stack file says runs first (the suites before this one deployed config they have since put back).
         ok(await ws.npm("up", ["--stack", QA], { timeoutSeconds: 600 }), `up ${QA}`);
         const deadline = Date.now() + 60_000;
@@ -126,21 +123,14 @@ describe("issue 16: faults a user meets, survived", function () {
         const missing = `${fromEnv("SLIPWAY_E2E_REGISTRY")}/hello@sha256:${"0".repeat(64)}`;
         ok(await ws.pulumi(["config", "set", "--stack", QA, "--path", "image.ref", missing]), "pin a missing digest");
         try {
-            let backOffAt: number | undefined;
-            let watching = true;
-            const watch = (async () => {
-                while (watching && backOffAt === undefined) {
-                    const waiting = (await pods().catch(() => []))
-                        .flatMap((p) => p.status?.containerStatuses ?? [])
-                        .map((c) => c.state?.waiting?.reason);
-                    if (waiting.includes("ImagePullBackOff")) backOffAt = Date.now();
-                    await sleep(500);
-                }
-            })();
+            const backOff = firstSeen(async () =>
+                (await pods()).some((p) =>
+                    (p.status?.containerStatuses ?? []).some((c: any) => c.state?.waiting?.reason === "ImagePullBackOff"),
+                ),
+            );
             const up = await ws.npm("up", ["--stack", QA], { timeoutSeconds: 600 });
             const ended = Date.now();
-            watching = false;
-            await watch;
+            const backOffAt = await backOff.stop();
             const output = up.stdout + up.stderr;
             console.log(
                 `      npm run up exited ${up.code} after ${up.seconds.toFixed(1)} s${backOffAt ? `, ${((ended - backOffAt) / 1000).toFixed(1)} s after the test saw ImagePullBackOff` : ""}`,

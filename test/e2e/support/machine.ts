@@ -51,3 +51,31 @@ export async function get(port: number, urlPath: string): Promise<{ status: numb
 export async function deployedImage(namespace: string, deployment = "hello"): Promise<string> {
     return kubectlOk(["-n", namespace, "get", "deploy", deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
 }
+
+/** The namespace's pods that are not terminating, as `kubectl get pods -o json` has them. */
+export async function activePods(namespace: string): Promise<any[]> {
+    const pods = JSON.parse(await kubectlOk(["-n", namespace, "get", "pods", "-o", "json"])).items as any[];
+    return pods.filter((p) => !p.metadata.deletionTimestamp);
+}
+
+/**
+ * Checks `seen` every 500 ms (a failing check counts as not seen) until it is true or `stop()` is called; `stop()`
+ * gives the wall-clock ms it first was, if it was.
+ */
+export function firstSeen(seen: () => Promise<boolean>): { stop(): Promise<number | undefined> } {
+    let seenAt: number | undefined;
+    let stopped = false;
+    const loop = (async () => {
+        while (!stopped && seenAt === undefined) {
+            if (await seen().catch(() => false)) seenAt = Date.now();
+            else await new Promise((r) => setTimeout(r, 500));
+        }
+    })();
+    return {
+        async stop() {
+            stopped = true;
+            await loop;
+            return seenAt;
+        },
+    };
+}
