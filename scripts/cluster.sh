@@ -115,6 +115,13 @@ start_node() {
         tools_env="$("$HERE/toolchain.sh" node)"
         eval "$tools_env"
     fi
+    # host-settings exists from our node's start until `down` restores the host: with it there and our kube-proxy
+    # gone, our node stopped without a `down` (killed, crashed, the machine restarted). What it left (processes of
+    # a partial crash, chains, the bridge, mounts) is ours: clear it as `down` would, then start from clean.
+    if ! daemon_pid "$RUN" kube-proxy >/dev/null && [[ -f "$S/host-settings" ]]; then
+        say "the node stopped without a down (killed, crashed, or the machine restarted): clearing what it left, then starting it again"
+        stop_node
+    fi
     # Two kube-proxies on one host rewrite each other's chains: refuse rather than fight.
     if ! daemon_pid "$RUN" kube-proxy >/dev/null && iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1; then
         fail "iptables already has kube-proxy's chains (KUBE-SERVICES): another node runs on this host, or ours was not
@@ -546,8 +553,20 @@ status() {
     return $ok
 }
 
+# One start or stop of the node at a time on this host: a second waits for the first (two starts would each
+# make the bridge, the certificates and the daemons; a stop during a start would leave half of each).
+node_lock() {
+    mkdir -p "$SLIPWAY_STATE_DIR"
+    eval "exec $SLIPWAY_NODE_LOCK_FD>>\"\$SLIPWAY_STATE_DIR/node.lock\""
+    if ! flock -n "$SLIPWAY_NODE_LOCK_FD"; then
+        say "another start or stop of the node runs on this host: waiting for it"
+        flock "$SLIPWAY_NODE_LOCK_FD"
+    fi
+}
+
 cmd="${1:-}"
 shift || true
+[[ "$cmd" == up || "$cmd" == down ]] && node_lock
 case "$cmd" in
 up)
     context=""

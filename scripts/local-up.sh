@@ -89,7 +89,21 @@ stack_lock_check "$PULUMI_BACKEND_URL" local
 
 # One pass, no separate preview: the update prints each change as it makes it (pull requests get their previews).
 # It is Slipway's `up`: a new pod that cannot start fails it within 30 s, naming the pod, the reason and its logs.
-SLIPWAY_LOCAL_ENV_QUIET=1 node_modules/.bin/ts-node --transpile-only tools/main.ts up --stack local "${up_args[@]}"
+status=0
+SLIPWAY_LOCAL_ENV_QUIET=1 node_modules/.bin/ts-node --transpile-only tools/main.ts up --stack local "${up_args[@]}" || status=$?
+if ((status != 0)); then
+    # A part of the local loop that stopped during the update (a registry or BuildKit killed, the node gone) fails
+    # the build or the rollout with an error of its own; say which part it was, and that the next run starts it.
+    stopped=()
+    scripts/registry.sh status >/dev/null 2>&1 || stopped+=("the registry (127.0.0.1:${SLIPWAY_REGISTRY_PORT:-5001})")
+    scripts/buildkit.sh status >/dev/null 2>&1 || stopped+=("BuildKit")
+    kubectl --request-timeout=5s get --raw /readyz >/dev/null 2>&1 || stopped+=("the cluster")
+    if ((${#stopped[@]})); then
+        list="$(printf '%s, ' "${stopped[@]}")"
+        say "${list%, } stopped during this run: run npm run up:local again, it starts what stopped and finishes the update"
+    fi
+    exit "$status"
+fi
 
 url="$(scripts/app-url.sh)"
 check() { [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url$1")" == 200 ]]; }

@@ -45,7 +45,17 @@ need_go() {
 # cached NAME VERSION BUILD_FUNCTION [off-path]: the tool's cache folder on PATH (unless off-path), building it
 # there first if needed. BUILD_FUNCTION gets the output folder as $1. A folder counts once its build finished.
 cached() {
-    local name="$1" version="$2" build="$3" dir="$TOOLS/$1/$2" t
+    local name="$1" version="$2" build="$3" dir="$TOOLS/$1/$2" t lock=""
+    if [[ ! -f "$dir/.complete" ]]; then
+        # One build of a binary at a time (two shells, or an e2e run beside up:local): the second waits, then
+        # finds the first one's result.
+        mkdir -p "$TOOLS/$name"
+        exec {lock}>>"$dir.lock"
+        if ! flock -n "$lock"; then
+            log "$name $version: another build of it runs: waiting for it"
+            flock "$lock"
+        fi
+    fi
     if [[ -f "$dir/.complete" ]]; then
         CACHED+=("$name")
     else
@@ -65,6 +75,7 @@ cached() {
         BUILT=$((BUILT + 1))
         log "$name $version: built in $(((SECONDS - t) / 60))m$(((SECONDS - t) % 60))s ($(du -sh "$dir" | cut -f1))"
     fi
+    [[ -z "$lock" ]] || exec {lock}>&-
     [[ "${4:-}" == off-path ]] || add_path "$dir"
 }
 
@@ -166,6 +177,31 @@ buildkit_on_path() {
     version_at_least "$(buildkitd --version | awk '{print $3}')" "$BUILDKIT_VERSION"
 }
 
+# The providers built above, where the engine looks for installed plugins: a Pulumi home of Slipway's own, its
+# plugin folder holding each at the version the SDK in package.json asks for. On PATH instead, the engine warns on
+# every run that it uses a plugin "from $PATH", and that the kubernetes provider reports an older version than the
+# SDK's (the only provider module the proxy serves; see versions.env): warnings nobody can act on. PULUMI_DEV has
+# exactly one effect on an engine run (pkg/v3/host/host.go: the version warning is skipped). A PULUMI_HOME of your
+# own is left alone: the providers go on PATH, and the warnings stay.
+provide_plugins() {
+    local k8s="$TOOLS/pulumi-resource-kubernetes/$PULUMI_KUBERNETES_PROVIDER_VERSION"
+    local docker_build="$TOOLS/pulumi-resource-docker-build/$PULUMI_DOCKER_BUILD_VERSION"
+    if [[ -n "${PULUMI_HOME:-}" && "$PULUMI_HOME" != "$TOOLS/pulumi-home" ]]; then
+        add_path "$k8s"
+        add_path "$docker_build"
+        return 0
+    fi
+    local home="$TOOLS/pulumi-home" folder
+    for folder in "resource-kubernetes-v$PULUMI_KUBERNETES_SDK_VERSION:$k8s/pulumi-resource-kubernetes" \
+        "resource-docker-build-v$PULUMI_DOCKER_BUILD_VERSION:$docker_build/pulumi-resource-docker-build"; do
+        mkdir -p "$home/plugins/${folder%%:*}"
+        ln -sfn "${folder#*:}" "$home/plugins/${folder%%:*}/$(basename "${folder#*:}")"
+    done
+    # A `pulumi login` to a backend of your own keeps working in this home.
+    [[ ! -f "$HOME/.pulumi/credentials.json" ]] || ln -sfn "$HOME/.pulumi/credentials.json" "$home/credentials.json"
+    EXPORTS+=("PULUMI_HOME=$home" "PULUMI_IGNORE_AMBIENT_PLUGINS=true" "PULUMI_DEV=true")
+}
+
 engine() {
     if pulumi_on_path; then
         log "pulumi $(pulumi version) on PATH: using it (and its plugins)"
@@ -180,9 +216,10 @@ engine() {
         local tsconfig
         tsconfig="$(sed -n 's/^    tsconfig: *//p' "${SLIPWAY_PROJECT_DIR:-$ROOT}/Pulumi.yaml" 2>/dev/null || true)"
         [[ -z "$tsconfig" ]] || EXPORTS+=("PULUMI_NODEJS_TSCONFIG_PATH=$tsconfig")
-        # Providers the CLI cannot download here; on PATH, the engine uses them as ambient plugins.
-        cached pulumi-resource-kubernetes "$PULUMI_KUBERNETES_PROVIDER_VERSION" build_kubernetes_provider
-        cached pulumi-resource-docker-build "$PULUMI_DOCKER_BUILD_VERSION" build_docker_build_provider
+        # Providers the CLI cannot download here.
+        cached pulumi-resource-kubernetes "$PULUMI_KUBERNETES_PROVIDER_VERSION" build_kubernetes_provider off-path
+        cached pulumi-resource-docker-build "$PULUMI_DOCKER_BUILD_VERSION" build_docker_build_provider off-path
+        provide_plugins
         # package.json also holds the @pulumi/aws and @pulumi/docker SDKs (the ECR and Docker Desktop paths), so the
         # CLI would try to download their plugins before every preview and up, even for stacks that never use them:
         # five failed attempts each, 2.5 s of a 7.5 s preview here, and a surprise download elsewhere. Every plugin

@@ -14,9 +14,10 @@ case ":$PATH:" in
 *) export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" ;;
 esac
 
-# The file descriptor scripts/local-up.sh holds its one-run-per-project lock on: daemons must not inherit it, or
-# the lock would outlive the run that took it.
+# The file descriptors scripts/local-up.sh holds its one-run-per-project lock on, and scripts/cluster.sh its
+# one-start-or-stop-per-host lock: daemons must not inherit them, or a lock would outlive the run that took it.
 SLIPWAY_LOCK_FD=9
+SLIPWAY_NODE_LOCK_FD=8
 
 say() { printf '[%s] %s\n' "${SLIPWAY_LOG_NAME:-slipway}" "$*" >&2; }
 fail() {
@@ -44,7 +45,7 @@ daemon_start() {
     fi
     mkdir -p "$dir"
     printf '%s' "$1" >"$dir/$name.cmd"
-    setsid "$@" >>"$dir/$name.log" 2>&1 </dev/null {SLIPWAY_LOCK_FD}>&- &
+    setsid "$@" >>"$dir/$name.log" 2>&1 </dev/null {SLIPWAY_LOCK_FD}>&- {SLIPWAY_NODE_LOCK_FD}>&- &
     local pid=$! i
     echo "$pid" >"$dir/$name.pid"
     # Until the forked shell has exec'd the command, its command line is this script's, and daemon_pid (which

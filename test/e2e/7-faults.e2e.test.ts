@@ -2,17 +2,19 @@
  * Faults a user meets (issue 16), on the real engine and node: `npm run up:local` killed with SIGKILL in the middle of
  * a rollout, the whole process group at once (npm, the Slipway CLI, the Pulumi CLI and its plugins), as a closed
  * laptop or an OOM kill does. The Pulumi lock and the update's pending operations stay behind; the next up:local must
- * take over and converge, and the service must keep answering throughout. And a pin to a digest the registry does
- * not have: the deploy fails fast on ImagePullBackOff.
+ * take over and converge, and the service must keep answering throughout. The registry, then BuildKit, killed in
+ * the middle of a build; the whole node killed under the running app (every process of it at once, as a power cut
+ * does): one more up:local each time, and nothing is left behind. And a pin to a digest the registry does not
+ * have: the deploy fails fast on ImagePullBackOff.
  */
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { activePods, deployedImage, firstSeen, get, kubectlOk } from "./support/machine";
 import { startLoad, summarize } from "./support/load";
-import { stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
-import { fromEnv, ok } from "./support/workspace";
+import { changeAppSource, orphans, stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
+import { fromEnv, ok, run, type Ran } from "./support/workspace";
 
 const ws = workspace();
 const LOCAL = "local";
@@ -41,6 +43,57 @@ function locks(): string[] {
     } catch {
         return [];
     }
+}
+
+/** Where the local loop's daemons keep their pid files (scripts/lib/daemon.sh). */
+const STATE_DIR = process.env.SLIPWAY_STATE_DIR ?? "/var/lib/slipway";
+const pidOf = (file: string) => Number(readFileSync(path.join(STATE_DIR, file), "utf8").trim());
+
+/** The git sha the app's `GET /` reports, if it answered. */
+async function answeredSha(): Promise<string | undefined> {
+    const answer = await get(nodePort(), "/");
+    return answer.status === 200 ? (JSON.parse(answer.body) as { gitSha: string }).gitSha : undefined;
+}
+
+/** Warnings the engine printed in its summary (a line of its own, as the Diagnostics section has them). */
+const engineWarnings = (output: string) => output.split("\n").filter((line) => /^\s+warning: /.test(line));
+
+/**
+ * After one more up:local: the update finished and recorded, nothing pending, no lock, nothing in the namespace
+ * the state does not hold, and no engine warning but those the repair is expected to print.
+ */
+async function convergedAfter(again: Ran, expectedWarnings: RegExp[] = []): Promise<void> {
+    const warnings = engineWarnings(again.stdout + again.stderr).filter((w) => !expectedWarnings.some((e) => e.test(w)));
+    assert.deepEqual(warnings, [], "the engine printed no warning");
+    const state = JSON.parse(ok(await ws.pulumi(["stack", "export", "--stack", LOCAL]), "stack export").stdout);
+    assert.deepEqual(state.deployment.pending_operations ?? [], [], "no pending operation is left");
+    assert.deepEqual(locks(), [], "no lock is left");
+    assert.deepEqual(await orphans(ws, LOCAL, NAMESPACE), [], "no object in the namespace that the state does not hold");
+    const [last] = await stackHistory(ws, LOCAL);
+    assert.equal(last.result, "succeeded");
+}
+
+/**
+ * up:local with a new commit of the app, with `kill` run the moment the engine starts building the app image;
+ * gives that run's result.
+ */
+async function upKilledMidBuild(what: string, kill: () => void): Promise<Ran> {
+    changeAppSource(ws, what);
+    let killed = false;
+    let output = "";
+    const up = await ws.npm("up:local", [], {
+        timeoutSeconds: 600,
+        onOutput: (text) => {
+            // Chunks end anywhere, a line included: look at all of it so far.
+            output += text;
+            if (!killed && /docker-build:index:Image\s+app-image\s+(creating|updating)/.test(output)) {
+                killed = true;
+                kill();
+            }
+        },
+    });
+    assert.ok(killed, `the build started (up:local exited ${up.code})`);
+    return up;
 }
 
 describe("issue 16: faults a user meets, survived", function () {
@@ -99,13 +152,91 @@ describe("issue 16: faults a user meets, survived", function () {
         assert.equal(answer.status, 200);
         assert.ok(answer.body.includes(message), `the interrupted release is deployed: ${answer.body}`);
         assert.equal(await deployedImage(NAMESPACE), String((await stackOutputs(ws, LOCAL)).appImageRef));
-        assert.deepEqual(locks(), []);
-        const state = JSON.parse(ok(await ws.pulumi(["stack", "export", "--stack", LOCAL]), "stack export").stdout);
-        assert.deepEqual(state.deployment.pending_operations ?? [], [], "no pending operation is left");
-        const [last] = await stackHistory(ws, LOCAL);
-        assert.equal(last.result, "succeeded");
+        // The one warning here reports the repair itself: the engine resolving the killed update's pending operation.
+        await convergedAfter(again, [
+            /warning: Attempting to deploy or update resources with 1 pending operations from previous deployment\./,
+        ]);
         assert.equal(whole.failed, 0, `requests failed around the kill: ${JSON.stringify(whole.errors)}`);
         assert.ok(whole.sent >= 500, `the load ran through it (${whole.sent} requests)`);
+    });
+
+    for (const part of [
+        {
+            name: "the registry",
+            pidFile: () => `registry-${fromEnv("SLIPWAY_E2E_REGISTRY").split(":")[1]}/registry.pid`,
+            said: /the registry \(127\.0\.0\.1:\d+\)/,
+        },
+        { name: "BuildKit", pidFile: () => "buildkit/buildkitd.pid", said: /BuildKit/ },
+    ]) {
+        it(`${part.name} killed mid-build fails up:local naming it; the next up:local starts it again and deploys the commit`, async () => {
+            const failed = await upKilledMidBuild(`a build that loses ${part.name}`, () => process.kill(pidOf(part.pidFile()), "SIGKILL"));
+            const sha = ws.git("rev-parse", "HEAD");
+            const output = failed.stdout + failed.stderr;
+            assert.equal(failed.code, 1, "the build failed");
+            assert.match(output, new RegExp(`${part.said.source}[^\n]* stopped during this run: run npm run up:local again`));
+            console.log(`      ${part.name} killed mid-build: up:local exited 1 and said so`);
+
+            const again = ok(await ws.npm("up:local", [], { timeoutSeconds: 600 }), "up:local after the kill");
+            assert.equal(await deployedImage(NAMESPACE), String((await stackOutputs(ws, LOCAL)).appImageRef));
+            // The pod it replaced may answer for a moment more while the Service lets go of it.
+            const deadline = Date.now() + 10_000;
+            let answered: string | undefined;
+            while ((answered = await answeredSha()) !== sha && Date.now() < deadline) await sleep(200);
+            assert.equal(answered, sha, "within 10 s, the commit that was being built answers");
+            await convergedAfter(again);
+        });
+    }
+
+    it("the node killed under the running app (every process of it, as a power cut): the next up:local clears what it left, starts it again, and the app answers", async () => {
+        const image = await deployedImage(NAMESPACE);
+        assert.equal((await get(nodePort(), "/readyz")).status, 200, "the app answers before");
+        const runDir = path.join(STATE_DIR, "node", "run");
+        const daemons = readdirSync(runDir)
+            .filter((f) => f.endsWith(".pid"))
+            .map((f) => Number(readFileSync(path.join(runDir, f), "utf8")));
+        // The containers too: a shim's children outlive it, and the machine losing power stops them all.
+        const shims = (
+            await run("pgrep", [
+                "-f",
+                `containerd-shim-runc-v2 .*-address ${path.join(STATE_DIR, "node", "containerd", "containerd.sock")}`,
+            ])
+        ).stdout
+            .split("\n")
+            .filter(Boolean)
+            .map(Number);
+        const containers = (
+            await run("sh", [
+                "-c",
+                "find /sys/fs/cgroup/pids/kubepods /sys/fs/cgroup/kubepods -name cgroup.procs -exec cat {} + 2>/dev/null",
+            ])
+        ).stdout
+            .split("\n")
+            .filter(Boolean)
+            .map(Number);
+        assert.ok(
+            daemons.length >= 7 && shims.length > 0 && containers.length > 0,
+            `the node runs (${daemons.length} daemons, ${shims.length} shims, ${containers.length} container processes)`,
+        );
+        for (const pid of [...daemons, ...shims, ...containers]) {
+            try {
+                process.kill(pid, "SIGKILL");
+            } catch {
+                // gone already (a container process that its shim took with it)
+            }
+        }
+        await sleep(1000);
+        assert.equal((await get(nodePort(), "/readyz")).status, 0, "nothing answers once the node is gone");
+        console.log(`      killed ${daemons.length} daemons, ${shims.length} shims, ${containers.length} container processes`);
+
+        const again = ok(await ws.npm("up:local", [], { timeoutSeconds: 600 }), "up:local after the node was killed");
+        assert.match(
+            again.stdout + again.stderr,
+            /the node stopped without a down \(killed, crashed, or the machine restarted\): clearing what it left/,
+        );
+        assert.equal((await get(nodePort(), "/readyz")).status, 200, "the app answers again");
+        assert.equal(await deployedImage(NAMESPACE), image, "the same image runs");
+        console.log(`      the next up:local brought the node and the app back in ${again.seconds.toFixed(0)} s`);
+        await convergedAfter(again);
     });
 
     it("a pin to a digest the registry does not have fails npm run up within 30 s of ImagePullBackOff, and the pods before keep serving", async () => {

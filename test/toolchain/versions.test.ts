@@ -25,6 +25,10 @@ describe("toolchain/versions.env", () => {
         assert.equal(versions.PULUMI_DOCKER_BUILD_VERSION, pkg.dependencies["@pulumi/docker-build"]);
     });
 
+    it("provides the kubernetes provider at the @pulumi/kubernetes SDK version (the one the engine asks for)", () => {
+        assert.equal(versions.PULUMI_KUBERNETES_SDK_VERSION, pkg.dependencies["@pulumi/kubernetes"]);
+    });
+
     it("holds only exact versions (no ranges, no 'latest')", () => {
         for (const [key, value] of Object.entries(versions)) {
             assert.match(value, /^v?[0-9]+\.[0-9]+\.[0-9]+([-+.][0-9A-Za-z.+-]+)?$/, `${key}=${value}`);

@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { mkdirSync, readFileSync } from "node:fs";
+import { kubectlOk } from "./machine";
 import { Workspace } from "./workspace";
 
 let shared: Workspace | undefined;
@@ -70,4 +71,31 @@ export function stackFile(ws: Workspace, stack: string): Record<string, unknown>
 export function changeAppSource(ws: Workspace, what: string): string {
     ws.edit("app/src/main.ts", (t) => `${t}// ${what}\n`);
     return ws.commit(`app: ${what}`);
+}
+
+/** The kinds of object a stage puts in its namespace, as kubectl names them. */
+const STAGE_KINDS =
+    "deployments.apps,services,configmaps,secrets,networkpolicies.networking.k8s.io,resourcequotas,limitranges,poddisruptionbudgets.policy,servicemonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com";
+
+/**
+ * Objects of those kinds in the namespace that the stack's state does not hold (`Kind/name`), leaving out what
+ * Kubernetes makes in every namespace (the `kube-root-ca.crt` ConfigMap).
+ */
+export async function orphans(ws: Workspace, stack: string, namespace: string): Promise<string[]> {
+    const exported = JSON.parse((await ws.pulumi(["stack", "export", "--stack", stack])).stdout);
+    const held = new Set(
+        (
+            (exported.deployment.resources ?? []) as {
+                type: string;
+                outputs?: { kind?: string; metadata?: { name?: string; namespace?: string } };
+            }[]
+        )
+            .filter((r) => r.type.startsWith("kubernetes:") && r.outputs?.metadata?.namespace === namespace)
+            .map((r) => `${r.outputs!.kind}/${r.outputs!.metadata!.name}`),
+    );
+    const listed = JSON.parse(await kubectlOk(["-n", namespace, "get", STAGE_KINDS, "-o", "json"])).items as {
+        kind: string;
+        metadata: { name: string };
+    }[];
+    return listed.map((o) => `${o.kind}/${o.metadata.name}`).filter((id) => id !== "ConfigMap/kube-root-ca.crt" && !held.has(id));
 }

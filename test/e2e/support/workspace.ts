@@ -1,7 +1,8 @@
 /**
  * The end-to-end suites' world: a throw-away copy of this repository (a git repository of its own, so every change
- * is a commit the way a developer makes one), a file backend and PULUMI_HOME in a temp folder, an empty passphrase,
- * and the real CLI, providers, BuildKit, registry and node that scripts/test-e2e.sh put on PATH and in the env.
+ * is a commit the way a developer makes one), a file backend in a temp folder, an empty passphrase, and the real CLI,
+ * providers (in the toolchain's Pulumi home, as a user's local loop has them), BuildKit, registry and node that
+ * scripts/test-e2e.sh put on PATH and in the env.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -99,8 +100,7 @@ export class Workspace {
         this.root = mkdtempSync(path.join(tmpdir(), `slipway-e2e-${name}-`));
         this.dir = path.join(this.root, "project");
         const backend = path.join(this.root, "backend");
-        const pulumiHome = path.join(this.root, "pulumi-home");
-        for (const d of [this.dir, backend, pulumiHome]) mkdirSync(d, { recursive: true });
+        for (const d of [this.dir, backend]) mkdirSync(d, { recursive: true });
         // Tracked files only: what a fresh clone has, nothing generated.
         const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
             cwd: REPO,
@@ -114,7 +114,6 @@ export class Workspace {
         this.env = {
             ...process.env,
             PULUMI_BACKEND_URL: `file://${backend}`,
-            PULUMI_HOME: pulumiHome,
             PULUMI_CONFIG_PASSPHRASE: "",
             PULUMI_SKIP_UPDATE_CHECK: "true",
             // Build metadata as CI would pass it is deliberately absent: builds take it from the copy's git.
@@ -167,7 +166,7 @@ export class Workspace {
         });
     }
 
-    /** Removes the copy, its backend and PULUMI_HOME. */
+    /** Removes the copy and its backend. */
     dispose(): void {
         rmSync(this.root, { recursive: true, force: true });
     }
