@@ -334,9 +334,10 @@ describe("GitHub workflows", () => {
             const contexts = DEPLOYED_STAGES.map((stage) => (stackConfig(stage)["slipway:kubernetes"] as { context: string }).context);
             assert.deepEqual(contexts, ["slipway-dev", "slipway-qa", "slipway-prod"], "the stack files name these contexts");
             const project = (parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
-            for (const file of FILES) {
+            const script = fs.readFileSync(path.join(ROOT, ".github/scripts/kube-context.sh"), "utf8");
+            for (const [file, content] of [...FILES.map((f) => [f, body(f)]), ["kube-context.sh", script]]) {
                 // Commit pins and digests are hex: take them out before looking for a 12-digit account id.
-                const t = body(file).replace(/@[0-9a-f]{40}\b|sha256:[0-9a-f]{64}/g, "");
+                const t = content.replace(/@[0-9a-f]{40}\b|sha256:[0-9a-f]{64}/g, "");
                 assert.doesNotMatch(t, /\b\d{12}\b|amazonaws\.com|arn:aws:/, `${file}: an AWS account`);
                 assert.doesNotMatch(t, /\b(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b/, `${file}: an AWS region`);
                 assert.doesNotMatch(t, /EKS_CLUSTER_PREFIX|\$STACK"?-|-(dev|qa|prod)\b"/, `${file}: a cluster named by convention`);
@@ -419,15 +420,19 @@ describe("GitHub workflows", () => {
         });
 
         describe("the kube context: the cluster from vars.EKS_CLUSTER_<STAGE>, the context's name from Pulumi.<stage>.yaml", () => {
+            const SCRIPT = ".github/scripts/kube-context.sh";
             const contextSteps = FILES.flatMap((file) =>
                 Object.entries(load(file).jobs).flatMap(([job, j]) =>
-                    j.steps.filter((s) => /aws eks update-kubeconfig/.test(s.run ?? "")).map((step) => ({ where: `${file} ${job}`, step })),
+                    j.steps.filter((s) => (s.run ?? "").includes(SCRIPT)).map((step) => ({ where: `${file} ${job}`, step })),
                 ),
             );
-            const script = contextSteps[0]?.step.run ?? "";
 
-            /** Runs the step's script as GitHub does (bash -eo pipefail), with an `aws` that records its arguments. */
+            /**
+             * Runs the step as GitHub does (bash -eo pipefail, from the checkout), with an `aws` that records its arguments
+             * (the AWS CLI itself cannot run here). `cwd` elsewhere runs the same script by its full path.
+             */
             function runStep(env: Record<string, string>, cwd = ROOT): { status: number | null; stdout: string; aws: string[] } {
+                const script = cwd === ROOT ? `bash ${SCRIPT}` : `bash ${path.join(ROOT, SCRIPT)}`;
                 const bin = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-aws-"));
                 try {
                     fs.writeFileSync(path.join(bin, "aws"), '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$AWS_CALLS"\n', { mode: 0o755 });
@@ -450,7 +455,10 @@ describe("GitHub workflows", () => {
                 }
             }
 
-            it("every job that reaches a cluster makes its context with the same script and its stage's variable", () => {
+            it("every job that reaches a cluster makes its context with the one script and its stage's variable", () => {
+                for (const file of FILES) {
+                    assert.doesNotMatch(text(file), /aws eks update-kubeconfig/, `${file} makes contexts through ${SCRIPT} only`);
+                }
                 assert.deepEqual(
                     contextSteps.map((c) => c.where),
                     ["pr.yml preview", "main.yml deploy-dev", "main.yml promote-qa", "main.yml promote-prod", "rollback.yml rollback"],
@@ -459,7 +467,7 @@ describe("GitHub workflows", () => {
                     DEPLOYED_STAGES.map((s) => [`EKS_CLUSTER_${s.toUpperCase()}`, `\${{ vars.EKS_CLUSTER_${s.toUpperCase()} }}`]),
                 );
                 for (const { where, step } of contextSteps) {
-                    assert.equal(step.run, script, where);
+                    assert.equal(step.run, `bash ${SCRIPT}`, where);
                     const stage = step.env?.STACK;
                     const fixed = (DEPLOYED_STAGES as readonly string[]).includes(stage ?? "");
                     const cluster = `EKS_CLUSTER_${stage?.toUpperCase()}`;
@@ -473,17 +481,48 @@ describe("GitHub workflows", () => {
                 );
             });
 
-            it("a cluster per stage, or one cluster for all: each stage's cluster under the context its stack file names", () => {
-                const perStage = { EKS_CLUSTER_DEV: "acme-dev", EKS_CLUSTER_QA: "acme-qa", EKS_CLUSTER_PROD: "acme-prod" };
-                const shared = { EKS_CLUSTER_DEV: "acme", EKS_CLUSTER_QA: "acme", EKS_CLUSTER_PROD: "acme" };
+            /** A project folder whose stack files are the shipped ones with `slipway:kubernetes` replaced (undefined: removed). */
+            function project(kubernetes: (stage: string) => Record<string, string> | undefined): string {
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-context-"));
+                for (const stage of DEPLOYED_STAGES) {
+                    const file = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stage}.yaml`), "utf8")) as {
+                        config: Record<string, unknown>;
+                    };
+                    const value = kubernetes(stage);
+                    if (value === undefined) delete file.config["slipway:kubernetes"];
+                    else file.config["slipway:kubernetes"] = value;
+                    fs.writeFileSync(path.join(dir, `Pulumi.${stage}.yaml`), stringify(file));
+                }
+                return dir;
+            }
+
+            it("the shipped stack files: each stage's cluster under the context the file names", () => {
+                const clusters = { EKS_CLUSTER_DEV: "acme-dev", EKS_CLUSTER_QA: "acme-qa", EKS_CLUSTER_PROD: "acme-prod" };
                 for (const stage of DEPLOYED_STAGES) {
                     const context = (stackConfig(stage)["slipway:kubernetes"] as { context: string }).context;
-                    const own = runStep({ STACK: stage, ...perStage });
-                    assert.equal(own.status, 0, own.stdout);
-                    assert.deepEqual(own.aws, [`eks update-kubeconfig --name acme-${stage} --alias ${context}`]);
-                    const one = runStep({ STACK: stage, ...shared });
-                    assert.equal(one.status, 0, one.stdout);
-                    assert.deepEqual(one.aws, [`eks update-kubeconfig --name acme --alias ${context}`]);
+                    const run = runStep({ STACK: stage, ...clusters });
+                    assert.equal(run.status, 0, run.stdout);
+                    assert.deepEqual(run.aws, [`eks update-kubeconfig --name acme-${stage} --alias ${context}`]);
+                }
+            });
+
+            it("a cluster per stage, or one cluster for all: the context names are the stack files' own, never made up", () => {
+                const dir = project((stage) => ({ context: `team-${stage}-ctx` }));
+                const shared = project(() => ({ context: "acme-eks" }));
+                try {
+                    const perStage = { EKS_CLUSTER_DEV: "acme-dev", EKS_CLUSTER_QA: "acme-qa", EKS_CLUSTER_PROD: "acme-prod" };
+                    const one = { EKS_CLUSTER_DEV: "acme", EKS_CLUSTER_QA: "acme", EKS_CLUSTER_PROD: "acme" };
+                    for (const stage of DEPLOYED_STAGES) {
+                        const own = runStep({ STACK: stage, ...perStage }, dir);
+                        assert.equal(own.status, 0, own.stdout);
+                        assert.deepEqual(own.aws, [`eks update-kubeconfig --name acme-${stage} --alias team-${stage}-ctx`]);
+                        const all = runStep({ STACK: stage, ...one }, shared);
+                        assert.equal(all.status, 0, all.stdout);
+                        assert.deepEqual(all.aws, ["eks update-kubeconfig --name acme --alias acme-eks"]);
+                    }
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                    fs.rmSync(shared, { recursive: true, force: true });
                 }
             });
 
@@ -498,15 +537,23 @@ describe("GitHub workflows", () => {
             });
 
             it("a stack file that names no context: the cluster becomes the current context, which the provider then uses", () => {
-                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-context-"));
+                const dir = project(() => undefined);
                 try {
-                    const file = parse(fs.readFileSync(path.join(ROOT, "Pulumi.qa.yaml"), "utf8")) as { config: Record<string, any> };
-                    delete file.config["slipway:kubernetes"];
-                    fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), stringify(file));
                     const run = runStep({ STACK: "qa", EKS_CLUSTER_QA: "acme-qa" }, dir);
                     assert.equal(run.status, 0, run.stdout);
                     assert.deepEqual(run.aws, ["eks update-kubeconfig --name acme-qa"]);
-                    assert.equal(parseStackConfig(readStackConfig("qa")).kubernetes.context, "slipway-qa");
+                    const { "slipway:kubernetes": _dropped, ...rest } = stackConfig("qa");
+                    void _dropped;
+                    assert.equal(
+                        parseStackConfig(
+                            Object.fromEntries(
+                                Object.entries(rest)
+                                    .filter(([k]) => k.startsWith("slipway:"))
+                                    .map(([k, v]) => [k.slice(8), v]),
+                            ),
+                        ).kubernetes.context,
+                        undefined,
+                    );
                 } finally {
                     fs.rmSync(dir, { recursive: true, force: true });
                 }
