@@ -1,6 +1,6 @@
 /**
- * Stack outputs: the names `stacks/index.ts` exports and `promote`, `rollback` and `status` read. A test checks the
- * program exports exactly these, and that docs/CONTRACTS.md lists them.
+ * Stack outputs: the names `stacks/index.ts` exports and `promote`, `rollback` and `status` read (and the policy pack:
+ * `registryServer`). A test checks the program exports exactly these, and that docs/CONTRACTS.md lists them.
  */
 
 /** Every stack output, in the order the program exports them. */

@@ -15,7 +15,7 @@ export const LOCAL_STAGE = "local" as const satisfies Stage;
 /** Stages that never build: they run a digest promoted from the stage before. */
 export const PINNED_STAGES = ["qa", "prod"] as const satisfies readonly Stage[];
 
-/** Stages CI deploys (each with a kube context `slipway-<stage>`): what `status` shows, previews and rolls back. */
+/** Stages CI deploys (each in the kube context its stack file names): what `status` shows, previews and rolls back. */
 export const DEPLOYED_STAGES = ["dev", "qa", "prod"] as const satisfies readonly Stage[];
 
 /** True for a stage that must run a pinned digest. */

@@ -5,7 +5,7 @@ import { AppImage } from "../components/app-image";
 import { BuildImage } from "../components/build-image";
 import { Registry, RegistryArgs } from "../components/registry";
 import type { BuildMetadata, StackOutputName } from "../contracts";
-import { parsePinnedRef, splitRegistry } from "../components/lib/image-ref";
+import { pinnedRefRegistry } from "../components/lib/image-ref";
 import type { BuildingStackConfig, PinnedStackConfig, StackConfig } from "./config";
 import { projectPath } from "./paths";
 
@@ -83,6 +83,7 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata, o
         {
             appName: app.name,
             stage: config.stage,
+            namespace: config.kubernetes.namespace,
             image: image.ref,
             ...metadata,
             replicas: app.replicas,
@@ -176,8 +177,9 @@ function pinnedImages(config: PinnedStackConfig, at: ProjectPath): StageImages {
     const { ref, buildNumber, gitBranch, gitSha } = config.image;
     const registry = config.registry && new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name));
     const buildImage = registry && config.buildImage && buildEnvironment(config, registry, config.buildImage, at);
-    // Where the running image lives: the stage's own registry, else the pinned ref's host (no host: Docker Hub).
-    const host = splitRegistry(parsePinnedRef(ref)?.repository ?? ref).registry || "docker.io";
+    // Where the running image lives: the stage's own registry, else the pinned ref's host (no host: Docker Hub), which
+    // the schema has checked against slipway:pullRegistry where the stack file names one.
+    const host = pinnedRefRegistry(ref);
     return {
         registry,
         buildImage,

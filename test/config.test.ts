@@ -425,6 +425,51 @@ const BAD: { name: string; config: Record<string, unknown>; stack?: string; key:
         says: /pinned by digest/,
     },
     {
+        name: "pin from another registry than the stage pulls from",
+        config: { ...readStackConfig("qa"), image: { source: "pinned", ref: `ghcr.io/someone/hello@sha256:${"ab".repeat(32)}` } },
+        stack: "qa",
+        key: "slipway:image.ref",
+        says: /^slipway:image\.ref: is on ghcr\.io, but slipway:pullRegistry says qa pulls from 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com: pin an image from there \(npm run promote -- --from dev --to qa\), or correct slipway:pullRegistry$/,
+    },
+    {
+        name: "prod pinned to an image from another registry",
+        config: { ...readStackConfig("prod"), pullRegistry: "registry.example.com" },
+        stack: "prod",
+        key: "slipway:image.ref",
+        says: /says prod pulls from registry\.example\.com: pin an image from there \(npm run promote -- --from qa --to prod\)/,
+    },
+    {
+        name: "pull registry in a stage that builds",
+        config: dev((c) => (c.pullRegistry = "123456789012.dkr.ecr.eu-west-1.amazonaws.com")),
+        key: "slipway:pullRegistry",
+        says: /is for stages that run a pinned image; a stage that builds pulls from its own slipway:registry/,
+    },
+    {
+        name: "pull registry as a URL",
+        config: { ...readStackConfig("qa"), pullRegistry: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com" },
+        stack: "qa",
+        key: "slipway:pullRegistry",
+        says: /expected a registry host such as registry\.example\.com or host:5000/,
+    },
+    {
+        name: "namespace that is not a DNS label",
+        config: dev((c) => (c.kubernetes = { context: "acme-eks", namespace: "Hello_Dev" })),
+        key: "slipway:kubernetes.namespace",
+        says: /DNS-1123 label/,
+    },
+    {
+        name: "namespace of Kubernetes itself",
+        config: dev((c) => (c.kubernetes = { context: "acme-eks", namespace: "kube-system" })),
+        key: "slipway:kubernetes.namespace",
+        says: /kube-system is Kubernetes' own namespace: choose one for the stage/,
+    },
+    {
+        name: "the default namespace",
+        config: dev((c) => (c.kubernetes = { namespace: "default" })),
+        key: "slipway:kubernetes.namespace",
+        says: /default is Kubernetes' own namespace/,
+    },
+    {
         name: "prod rebuilding",
         config: { ...readStackConfig("prod"), image: { source: "build" }, registry: { type: "ecr" }, buildImage: { version: "1.0.0" } },
         stack: "prod",
@@ -611,6 +656,7 @@ describe("stack config: bad input is refused before any resource exists", () => 
     it("keeps provenance set by hand with `config set --path` (stored as numbers) as text", () => {
         const config = parseStackConfig({
             ...readStackConfig("qa"),
+            pullRegistry: "r.example.com",
             image: { source: "pinned", ref: `r.example.com/hello@${DIGEST}`, buildNumber: 41, gitBranch: "main", gitSha: 1234567 },
         });
         assert.equal(config.image.source === "pinned" && config.image.buildNumber, "41");
@@ -620,6 +666,7 @@ describe("stack config: bad input is refused before any resource exists", () => 
     it("accepts a pinned ref with a readable tag kept beside the digest", () => {
         const config = parseStackConfig({
             ...readStackConfig("qa"),
+            pullRegistry: "r.example.com",
             image: { source: "pinned", ref: `r.example.com/hello:build-7@${DIGEST}` },
         });
         assert.equal(config.image.source === "pinned" && config.image.ref, `r.example.com/hello:build-7@${DIGEST}`);

@@ -104,6 +104,51 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         assert.deepEqual(namespaces, ["hello-local", "hello-dev", "hello-qa", "hello-prod"]);
     });
 
+    describe("one cluster for every stage: the stages share a kube context, each has its own namespace", () => {
+        const SHARED = { context: "acme-eks" };
+        /** What identifies a Kubernetes object in a cluster: kind, namespace (none: cluster-scoped) and name. */
+        const identities = (resources: CapturedResource[]) =>
+            resources
+                .filter((r) => r.type.startsWith("kubernetes:"))
+                .map((r) => `${r.type} ${r.inputs.metadata.namespace ?? "(cluster)"}/${r.inputs.metadata.name ?? r.state.metadata.name}`);
+
+        it("dev, qa and prod on one context: distinct namespaces, and no object of one stage is an object of another", async () => {
+            const seen = new Map<string, string>();
+            for (const stack of ["dev", "qa", "prod"] as const) {
+                const resources = await evaluateStack(stack, { config: { kubernetes: SHARED } });
+                assert.equal(single(resources, "pulumi:providers:kubernetes").inputs.context, "acme-eks");
+                const namespace = single(resources, "kubernetes:core/v1:Namespace").inputs.metadata.name;
+                assert.equal(namespace, `hello-${stack}`);
+                const objects = resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace");
+                assert.ok(objects.length >= 6);
+                for (const r of objects) {
+                    assert.equal(r.inputs.metadata.namespace, namespace, `${stack} ${r.name} is namespaced, in the stage's namespace`);
+                }
+                for (const identity of identities(resources)) {
+                    assert.equal(seen.get(identity), undefined, `${identity} of ${stack} is also ${seen.get(identity)}'s`);
+                    seen.set(identity, stack);
+                }
+            }
+            assert.ok(seen.size >= 24);
+        });
+
+        it("kubernetes.namespace names a stage's namespace; every object moves there and no URN changes", async () => {
+            const named = await evaluateStackFull("qa", { config: { kubernetes: { ...SHARED, namespace: "web-qa" } } });
+            const defaulted = await evaluateStackFull("qa", { config: { kubernetes: SHARED } });
+            assert.equal(single(named.resources, "kubernetes:core/v1:Namespace").inputs.metadata.name, "web-qa");
+            const objects = named.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace");
+            assert.deepEqual([...new Set(objects.map((r) => r.inputs.metadata.namespace))], ["web-qa"]);
+            assert.equal(await valueOf(named.outputs.namespace), "web-qa");
+            assert.equal(await valueOf(defaulted.outputs.namespace), "hello-qa");
+            assert.deepEqual(named.urns, defaulted.urns);
+            // Two stages on one cluster, each in a namespace of the team's naming: still apart.
+            const prod = await evaluateStack("prod", { config: { kubernetes: { ...SHARED, namespace: "web-prod" } } });
+            assert.equal(single(prod, "kubernetes:core/v1:Namespace").inputs.metadata.name, "web-prod");
+            const shared = identities(objects).filter((i) => identities(prod).includes(i));
+            assert.deepEqual(shared, []);
+        });
+    });
+
     for (const stack of PINNED_STAGES) {
         it(`${stack} builds nothing and deploys exactly the configured digest`, async () => {
             const { resources, outputs } = await evaluateStackFull(stack);
@@ -118,6 +163,16 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
             assert.equal(deployment.inputs.spec.template.metadata.annotations["slipway.dev/build-number"], config.image.buildNumber);
             assert.equal(outputs.buildImageRef, undefined);
             assert.equal(await valueOf(outputs.registryServer), "123456789012.dkr.ecr.eu-west-1.amazonaws.com");
+            assert.equal(await valueOf(outputs.registryServer), config.pullRegistry, "the registry the stack file says it pulls from");
+        });
+
+        it(`${stack} as a 0.2.0 stack file wrote it (no pullRegistry): the same resources, the registry of its pin`, async () => {
+            const { pullRegistry, ...v020 } = readStackConfig(stack);
+            assert.equal(typeof pullRegistry, "string");
+            const before = await evaluateStackFull(stack, { config: { ...v020, pullRegistry: undefined } });
+            const now = await evaluateStackFull(stack);
+            assert.deepEqual(before.urns, now.urns);
+            assert.equal(await valueOf(before.outputs.registryServer), "123456789012.dkr.ecr.eu-west-1.amazonaws.com");
         });
     }
 

@@ -16,6 +16,15 @@ export interface ImagePin {
     gitSha?: string;
 }
 
+/** The config key of the registry a pinned stage pulls from (the schema's `pullRegistry`, stacks/config). */
+export const PULL_REGISTRY_CONFIG_KEY = "slipway:pullRegistry";
+
+/** The registry host the stack's file says it pulls from, or `undefined` when it names none. */
+export async function readPullRegistry(stack: StageStack): Promise<string | undefined> {
+    const value = (await stack.getConfig(PULL_REGISTRY_CONFIG_KEY))?.value;
+    return value === undefined || value === "" ? undefined : value;
+}
+
 /** The stack's current `slipway:image` object, or `undefined` when unset or not an object. */
 export async function readImageConfig(stack: StageStack): Promise<Record<string, unknown> | undefined> {
     return configObject(await stack.getConfig(IMAGE_CONFIG_KEY));

@@ -11,7 +11,16 @@ import { recordedImages } from "./deployed-image";
 import { deployedImage, redeployReason, requireLastDeploymentSucceeded } from "./history";
 import { lastDeployment, summaryAddress } from "./updates";
 import { parsePinnedRef, requireDigest } from "./image-ref";
-import { currentPinnedRef, describePin, readImageConfig, writeImagePin, type ImagePin } from "./pin";
+import {
+    currentPinnedRef,
+    describePin,
+    PULL_REGISTRY_CONFIG_KEY,
+    readImageConfig,
+    readPullRegistry,
+    writeImagePin,
+    type ImagePin,
+} from "./pin";
+import { pinnedRefRegistry } from "../components/lib/image-ref";
 
 /** Options of {@link promote}. */
 export interface PromoteOptions {
@@ -68,6 +77,16 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
     }
     const pin = await sourcePin(ctx, options.from);
     const target = await ctx.openStack(options.to);
+    // The target's stack file says which registry it pulls from: a pin from elsewhere would only fail its deploy.
+    const pulls = await readPullRegistry(target);
+    const registry = pinnedRefRegistry(pin.ref);
+    if (pulls !== undefined && registry !== pulls) {
+        throw refused(
+            `${options.from}'s image ${pin.ref} is on ${registry}, but ${options.to} pulls only from ${pulls} ` +
+                `(${PULL_REGISTRY_CONFIG_KEY} in Pulumi.${options.to}.yaml); nothing was written. Correct ${PULL_REGISTRY_CONFIG_KEY}, ` +
+                `or promote from the stage whose registry it names`,
+        );
+    }
     const current = await readImageConfig(target);
     if (currentPinnedRef(current) === pin.ref) {
         // The checkout already names the image; whether it runs is for the target's history to say (a failed

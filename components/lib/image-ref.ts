@@ -69,6 +69,11 @@ export function splitRegistry(repository: string): { registry: string; path: str
     return { registry: "", path: repository };
 }
 
+/** The registry host a digest-pinned reference pulls from, `docker.io` when it names none (Docker's rule). */
+export function pinnedRefRegistry(ref: string): string {
+    return splitRegistry(parsePinnedRef(ref)?.repository ?? ref).registry || "docker.io";
+}
+
 /** Joins a repository URL and a digest into the reference Kubernetes should run. */
 export function pinnedRef(repository: string, digest: string): string {
     if (!DIGEST_PATTERN.test(digest)) {

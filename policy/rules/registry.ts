@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { ComponentType } from "../../contracts";
+import { ComponentType, StackOutput } from "../../contracts";
 import { configWithDefaults } from "../lib/config";
 import { isDigestPinned, isLoopbackRegistry, normaliseRegistry, parseImageRef } from "../lib/images";
 import { containersOf, describeContainer, podTemplateOf } from "../lib/kube";
@@ -12,6 +12,8 @@ export const TYPES = {
     EcrLifecyclePolicy: "aws:ecr/lifecyclePolicy:LifecyclePolicy",
     DockerBuildImage: "docker-build:index:Image",
     SlipwayRegistry: ComponentType.Registry,
+    /** The root resource of every stack; its outputs are the program's stack outputs. */
+    Stack: "pulumi:pulumi:Stack",
 } as const;
 
 const IMMUTABLE = ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"];
@@ -262,7 +264,8 @@ const registryConfigSchema = {
             items: { type: "string" as const },
             default: [] as string[],
             description:
-                "The stack's registry servers (host[:port]). Empty: derive them from the stack's " +
+                "The stack's registry servers (host[:port]). Empty: derive them from the stack itself: its " +
+                "registryServer output (a pinned stage's is the slipway:pullRegistry its pin was checked against), " +
                 "Registry component, ECR repositories and docker-build registry credentials.",
         },
     },
@@ -285,7 +288,10 @@ export const imagesOnStackRegistry: StackValidationPolicy = {
         const images = args.resources.filter((r) => r.type === TYPES.DockerBuildImage);
         const stackRegistries = new Set<string>(registryServers.map((s) => normaliseRegistry(s)!).filter(Boolean));
         if (stackRegistries.size === 0) {
+            // The stack says where its images live, so no policy config repeats an account id. The engine's stack
+            // analysis gets every resource with its outputs, the root stack (the program's exports) included.
             for (const r of args.resources) {
+                if (r.type === TYPES.Stack) addRegistry(stackRegistries, r.props[StackOutput.registryServer]);
                 if (r.type === TYPES.SlipwayRegistry) addRegistry(stackRegistries, r.props.server);
                 if (r.type === TYPES.EcrRepository) addRegistry(stackRegistries, r.props.repositoryUrl);
                 if (r.type === TYPES.DockerBuildImage) {

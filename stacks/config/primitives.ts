@@ -10,6 +10,16 @@ export const dnsLabel = z
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a DNS-1123 label (lowercase letters, digits, '-')")
     .max(63, "expected at most 63 characters");
 
+/** A namespace Slipway may create for a stage: a DNS-1123 label that is not one of Kubernetes' own. */
+export const namespaceName = dnsLabel.refine((name) => name !== "default" && !name.startsWith("kube-"), {
+    error: (issue) => `${String(issue.input)} is Kubernetes' own namespace: choose one for the stage (default: <app.name>-<stage>)`,
+});
+
+/** A registry host as image references name it: `registry.example.com`, `host:5000`, `<account>.dkr.ecr.<region>.amazonaws.com`. */
+export const registryHost = z
+    .string()
+    .regex(/^[a-z0-9.-]+(:[0-9]+)?$/, "expected a registry host such as registry.example.com or host:5000");
+
 export const envName = z.string().regex(ENV_NAME, "expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
 
 export const buildArgName = z.string().regex(BUILD_ARG_NAME, "expected a build arg name ([A-Za-z_][A-Za-z0-9_]*)");

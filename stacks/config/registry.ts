@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { REGISTRY_DEFAULTS } from "../../components/defaults";
 import { TAG_PATTERN } from "../../components/lib/image-ref";
-import { pinnedImage, port } from "./primitives";
+import { pinnedImage, port, registryHost } from "./primitives";
 
 /** Repository names, shared by every registry type. */
 const repositories = {
@@ -55,7 +55,7 @@ export const registrySchema = z.discriminatedUnion(
         }),
         z.strictObject({
             type: z.literal("external"),
-            server: z.string().regex(/^[a-z0-9.-]+(:[0-9]+)?$/, "expected a registry host such as registry.example.com or host:5000"),
+            server: registryHost,
             /** Without a username the registry is open: no credentials at all (e.g. plain HTTP on 127.0.0.1:5001). */
             username: z.string().min(1, "expected the registry user name").optional(),
             ...repositories,

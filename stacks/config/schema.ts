@@ -4,25 +4,40 @@
  * Objects are strict so a misspelt key (`replica:`) is an error rather than a silent default.
  */
 import { z } from "zod";
-import { isPinnedStage, isSlipwayEnv, PINNED_STAGES, STAGES } from "../../contracts";
+import { pinnedRefRegistry } from "../../components/lib/image-ref";
+import { DEPLOYED_STAGES, isPinnedStage, isSlipwayEnv, PINNED_STAGES, STAGES } from "../../contracts";
 import { appSchema } from "./app";
 import { buildImageSchema, buildSchema, imageSchema } from "./images";
 import { monitoringSchema } from "./monitoring";
-import { envName } from "./primitives";
+import { envName, namespaceName, registryHost } from "./primitives";
 import { registrySchema } from "./registry";
 
 const checkedSchema = z
     .strictObject({
         stage: z.enum(STAGES, { error: `expected one of: ${STAGES.join(", ")}` }),
+        /** Where the stage runs: its cluster (a kube context of a kubeconfig) and its namespace there. */
         kubernetes: z
             .strictObject({
+                /** Kube context of the stage's cluster. Absent: the kubeconfig's current context. */
                 context: z.string().min(1).optional(),
+                /** Kubeconfig path or content. Absent: `$KUBECONFIG`, else `~/.kube/config`. */
                 kubeconfig: z.string().min(1).optional(),
+                /**
+                 * The stage's namespace, which Slipway creates and owns. Absent: `<app.name>-<stage>`, so stages sharing one
+                 * cluster never share a namespace. Changing it on a deployed stack replaces the namespace and all in it.
+                 */
+                namespace: namespaceName.optional(),
+                /** Render YAML to this folder instead of applying it. */
                 renderYamlTo: z.string().min(1).optional(),
             })
             .default({}),
         /** Required where images are built; pinned stages only read it for pull credentials. */
         registry: registrySchema.optional(),
+        /**
+         * Pinned stages: the registry host their images come from (dev's registry, where promotion takes digests from).
+         * Where set, an `image.ref` on any other host is refused. Absent: whatever host the pin names.
+         */
+        pullRegistry: registryHost.optional(),
         registryPassword: z.string().min(1).optional(),
         /** Required where images are built; kept while a building stage is pinned (rollback). */
         buildImage: buildImageSchema.optional(),
@@ -39,6 +54,25 @@ const checkedSchema = z
                 path: ["image", "source"],
                 message: `expected "pinned" in ${config.stage}: ${PINNED_STAGES.join(" and ")} run a digest promoted from the stage before, never a rebuild`,
             });
+        }
+        if (config.pullRegistry !== undefined) {
+            if (config.image.source === "build") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["pullRegistry"],
+                    message: "is for stages that run a pinned image; a stage that builds pulls from its own slipway:registry. Remove it",
+                });
+            } else if (pinnedRefRegistry(config.image.ref) !== config.pullRegistry) {
+                const before = DEPLOYED_STAGES[DEPLOYED_STAGES.indexOf(config.stage as (typeof DEPLOYED_STAGES)[number]) - 1];
+                const promote = before === undefined ? "promote" : `npm run promote -- --from ${before} --to ${config.stage}`;
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["image", "ref"],
+                    message:
+                        `is on ${pinnedRefRegistry(config.image.ref)}, but slipway:pullRegistry says ${config.stage} pulls from ` +
+                        `${config.pullRegistry}: pin an image from there (${promote}), or correct slipway:pullRegistry`,
+                });
+            }
         }
         if (config.image.source === "build") {
             for (const key of ["registry", "buildImage"] as const) {

@@ -146,6 +146,23 @@ describe("policy: slipway-images-on-stack-registry (stack)", () => {
         ]);
     });
 
+    it("takes the registry from the stack's registryServer output where the stack creates none (a pinned stage)", async () => {
+        const stack = { type: "pulumi:pulumi:Stack", name: "slipway-qa", props: { stageName: "qa", registryServer: REGISTRY } };
+        assert.deepEqual((await runStack(imagesOnStackRegistry, [stack, goodDeployment()])).violations, []);
+        const foreign = goodDeployment();
+        container(foreign).image = `ghcr.io/acme/hello@${DIGEST}`;
+        assert.deepEqual((await runStack(imagesOnStackRegistry, [stack, foreign])).violations, [
+            `Deployment "app-deployment" container "hello" pulls "ghcr.io/acme/hello@${DIGEST}" from ghcr.io, outside this stack's registry (${REGISTRY}). Fix: mirror the image into the stack's registry and reference it there by digest.`,
+        ]);
+        // Without that output, and with no registry resource, there is nothing to compare pulls to.
+        assert.deepEqual((await runStack(imagesOnStackRegistry, [foreign])).violations, []);
+        // A policy config that names the servers still wins over what the stack says.
+        assert.equal(
+            (await runStack(imagesOnStackRegistry, [stack, goodDeployment()], { registryServers: ["ghcr.io"] })).violations.length,
+            1,
+        );
+    });
+
     it("takes the registry from policy config, and needs no credentials for a loopback registry", async () => {
         const local = goodBuildImage();
         local.props.tags = ["localhost:5001/hello:build-1"];

@@ -3,28 +3,56 @@
  * the stage's policy config (policy/config/<stage>.json), as `pulumi preview --policy-pack policy
  * --policy-pack-config policy/config/<stage>.json` would.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
-import { PINNED_STAGES } from "../../contracts";
-import { RecordingMocks } from "../support/mocks";
-import { CapturedResource, STACKS, StackName, evaluateStack, readStackConfig } from "../support/stacks";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { FAKE_ECR_SERVER, RecordingMocks } from "../support/mocks";
+import { CapturedResource, EvaluatedStack, REPO_ROOT, STACKS, StackName, evaluateStackFull, readStackConfig } from "../support/stacks";
 import { TestResource, Violation, runPack, stagePolicyConfig, unknownChecking, unwrapSecrets } from "./harness";
 
+/** The mock monitor's marker for a value unknown during preview. */
+const UNKNOWN = { __pulumiUnknown: true };
+
 /**
- * Captured resources as the policy server sees them: stack rules get outputs (the mocks' state: inputs plus
- * computed fields such as auto-generated metadata.name), secrets unwrapped, unknowns throwing when read.
+ * The root stack resource as the engine's stack analysis sees it: type `pulumi:pulumi:Stack`, its outputs being the
+ * program's exports (stacks/index.ts exports exactly the stage's outputs), unknown ones marked as in a preview.
  */
-function asPolicyResources(captured: CapturedResource[], preview = false): TestResource[] {
-    const mocks = new RecordingMocks(preview);
-    return captured
-        .filter((r) => !r.type.startsWith("pulumi:providers:"))
-        .map((r) => {
-            const state = mocks.newResource({ type: r.type, name: r.name, inputs: r.inputs, provider: r.provider, custom: true }).state;
-            return { type: r.type, name: r.name, urn: r.urn, props: unknownChecking(unwrapSecrets(state)) };
-        });
+async function rootStack(stack: StackName, outputs: EvaluatedStack["outputs"]): Promise<TestResource> {
+    const props: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(outputs)) {
+        if (!pulumi.Output.isInstance(value)) {
+            if (value !== undefined) props[name] = value;
+            continue;
+        }
+        const known = await (value as unknown as { isKnown: Promise<boolean> }).isKnown;
+        props[name] = known ? await new Promise((resolve) => value.apply(resolve)) : UNKNOWN;
+    }
+    return {
+        type: "pulumi:pulumi:Stack",
+        name: `slipway-${stack}`,
+        urn: `urn:pulumi:${stack}::slipway::pulumi:pulumi:Stack::slipway-${stack}`,
+        props,
+    };
 }
 
-async function violations(stack: StackName, options: Parameters<typeof evaluateStack>[1] = {}): Promise<Violation[]> {
-    const resources = asPolicyResources(await evaluateStack(stack, options), options.preview);
+/**
+ * A stack as the policy server sees it: stack rules get outputs (the mocks' state: inputs plus computed fields such as
+ * auto-generated metadata.name), secrets unwrapped, unknowns throwing when read, and the root stack with its outputs.
+ */
+async function asPolicyResources(stack: StackName, evaluated: EvaluatedStack, preview = false): Promise<TestResource[]> {
+    const mocks = new RecordingMocks(preview);
+    const resources: TestResource[] = evaluated.resources
+        .filter((r: CapturedResource) => !r.type.startsWith("pulumi:providers:"))
+        .map((r) => {
+            const state = mocks.newResource({ type: r.type, name: r.name, inputs: r.inputs, provider: r.provider, custom: true }).state;
+            return { type: r.type, name: r.name, urn: r.urn, props: state };
+        });
+    return [...resources, await rootStack(stack, evaluated.outputs)].map((r) => ({ ...r, props: unknownChecking(unwrapSecrets(r.props)) }));
+}
+
+async function violations(stack: StackName, options: Parameters<typeof evaluateStackFull>[1] = {}): Promise<Violation[]> {
+    const resources = await asPolicyResources(stack, await evaluateStackFull(stack, options), options.preview);
     return runPack(resources, stagePolicyConfig(stack));
 }
 
@@ -80,22 +108,43 @@ describe("policy pack on the real stacks", () => {
     });
 });
 
-describe("policy configs agree with the stack files", () => {
-    const configured = (stack: StackName) =>
-        ((stagePolicyConfig(stack)["slipway-images-on-stack-registry"] as Record<string, unknown> | undefined)?.registryServers ??
-            []) as string[];
-
-    it("local: registryServers is the loopback registry Pulumi.local.yaml pushes to", () => {
-        const registry = readStackConfig("local").registry as { type: string; server: string };
-        assert.equal(registry.type, "external");
-        assert.deepEqual(configured("local"), [registry.server]);
+describe("the pack learns each stack's registry from the stack itself", () => {
+    it("no shipped policy config names a registry server: an account id lives only in the stack files", () => {
+        for (const stack of STACKS) {
+            const text = readFileSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`), "utf8");
+            assert.doesNotMatch(text, /registryServers|amazonaws\.com|\b\d{12}\b|127\.0\.0\.1/, stack);
+        }
     });
 
-    for (const stack of PINNED_STAGES) {
-        it(`${stack}: registryServers holds the registry of the promoted image.ref`, () => {
-            const image = readStackConfig(stack).image as { source: string; ref: string };
-            assert.equal(image.source, "pinned");
-            assert.ok(configured(stack).includes(image.ref.split("/")[0]), `${image.ref} vs ${configured(stack)}`);
+    /** The registry the stack file says the stage's images live in: its own registry, or where its pins come from. */
+    const declared: Record<StackName, () => string> = {
+        local: () => (readStackConfig("local").registry as { server: string }).server,
+        dev: () => FAKE_ECR_SERVER, // the ECR repositories dev creates (the mocks' account and region)
+        qa: () => readStackConfig("qa").pullRegistry as string,
+        prod: () => readStackConfig("prod").pullRegistry as string,
+    };
+
+    for (const stack of STACKS) {
+        it(`${stack}: a container pulling from another registry is refused, naming the stack file's registry`, async () => {
+            const resources = (await asPolicyResources(stack, await evaluateStackFull(stack))).map((r) => ({
+                ...r,
+                props: JSON.parse(JSON.stringify(r.props)),
+            }));
+            const deployment = resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+            const container = deployment.props.spec.template.spec.containers[0];
+            container.image = container.image.replace(/^[^/]+/, "ghcr.io/someone-else");
+            const found = (await runPack(resources, stagePolicyConfig(stack))).filter(
+                (v) => v.policy === "slipway-images-on-stack-registry",
+            );
+            assert.deepEqual(
+                found.map((v) => [v.enforcement, v.message]),
+                [
+                    [
+                        "mandatory",
+                        `Deployment "app-deployment" container "hello" pulls "${container.image}" from ghcr.io, outside this stack's registry (${declared[stack]()}). Fix: mirror the image into the stack's registry and reference it there by digest.`,
+                    ],
+                ],
+            );
         });
     }
 });
@@ -103,7 +152,7 @@ describe("policy configs agree with the stack files", () => {
 describe("policy pack on deliberately broken stacks", () => {
     /** Captures a stack (prod by default), lets `breakIt` edit the captured resources, runs the pack with its config. */
     async function broken(breakIt: (resources: TestResource[]) => void, stack: StackName = "prod"): Promise<Violation[]> {
-        const resources = asPolicyResources(await evaluateStack(stack))
+        const resources = (await asPolicyResources(stack, await evaluateStackFull(stack)))
             // A plain, editable copy (the proxy only guards unknowns, and a non-preview run has none).
             .map((r) => ({ ...r, props: JSON.parse(JSON.stringify(r.props)) }));
         breakIt(resources);
@@ -202,7 +251,10 @@ describe("policy pack on deliberately broken stacks", () => {
     it("a single unscaled replica passes config validation but fails prod's availability rules (advisory under dev's config)", async () => {
         const prodApp = readStackConfig("prod").app as Record<string, unknown>;
         const { autoscaling: _dropped, ...withoutAutoscaling } = prodApp;
-        const resources = asPolicyResources(await evaluateStack("prod", { config: { app: { ...withoutAutoscaling, replicas: 1 } } }));
+        const resources = await asPolicyResources(
+            "prod",
+            await evaluateStackFull("prod", { config: { app: { ...withoutAutoscaling, replicas: 1 } } }),
+        );
         const found = await runPack(resources, stagePolicyConfig("prod"));
         assert.deepEqual(summary(found), ["mandatory slipway-pdb-allows-eviction", "mandatory slipway-replicas-ha"]);
         assert.deepEqual(summary(await runPack(resources, stagePolicyConfig("dev"))), [

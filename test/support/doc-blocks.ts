@@ -131,6 +131,7 @@ export const USER_DOCS = [
     "docs/local.md",
     "docs/configuration.md",
     "docs/app-contract.md",
+    "docs/adopt.md",
     "docs/operations.md",
     "docs/architecture.md",
     "docs/CONTRACTS.md",

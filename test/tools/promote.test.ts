@@ -61,6 +61,28 @@ describe("tools/promote", () => {
         assert.match(io.err, /Updating \(prod\)/, "Pulumi's progress goes to stderr");
     });
 
+    it("promotes into a stage whose slipway:pullRegistry is the source image's registry", async () => {
+        const target = qa();
+        target.config.set("slipway:pullRegistry", REPO.split("/")[0]);
+        const { ctx } = fakeContext([dev(), target]);
+        await promote(ctx, { from: "dev", to: "qa", yes: true });
+        assert.equal((target.object("slipway:image") as { ref: string }).ref, `${REPO}@${digest("a")}`);
+        assert.equal(target.callsOf("up").length, 1);
+    });
+
+    it("refuses an image from another registry than the target's slipway:pullRegistry, writing nothing", async () => {
+        const target = qa();
+        target.config.set("slipway:pullRegistry", "210987654321.dkr.ecr.eu-central-1.amazonaws.com");
+        const { ctx } = fakeContext([dev(), target]);
+        const says =
+            `dev's image ${REPO}@${digest("a")} is on 123456789012.dkr.ecr.eu-west-1.amazonaws.com, but qa pulls only from ` +
+            `210987654321.dkr.ecr.eu-central-1.amazonaws.com (slipway:pullRegistry in Pulumi.qa.yaml); nothing was written. ` +
+            `Correct slipway:pullRegistry, or promote from the stage whose registry it names`;
+        await refusal(promote(ctx, { from: "dev", to: "qa", yes: true }), new RegExp(`^${says.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`));
+        assert.deepEqual(target.mutations(), []);
+        assert.deepEqual(target.object("slipway:image"), qaPinned(digest("9")));
+    });
+
     it("runs a preview without --yes and prints the change summary", async () => {
         const target = qa();
         const { ctx, io } = fakeContext([dev(), target]);

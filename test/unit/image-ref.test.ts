@@ -5,6 +5,7 @@ import {
     isDigestPinned,
     parsePinnedRef,
     pinnedRef,
+    pinnedRefRegistry,
     prefixedTag,
     requireDigestPinned,
     sanitizeTag,
@@ -47,6 +48,16 @@ describe("image references", () => {
         assert.deepEqual(splitRegistry("localhost/hello"), { registry: "localhost", path: "hello" });
         assert.deepEqual(splitRegistry("team/hello"), { registry: "", path: "team/hello" });
         assert.deepEqual(splitRegistry("hello"), { registry: "", path: "hello" });
+    });
+
+    it("names the registry a pinned reference pulls from, Docker Hub when it names none", () => {
+        assert.equal(
+            pinnedRefRegistry(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello@${DIGEST}`),
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+        );
+        assert.equal(pinnedRefRegistry(`127.0.0.1:5001/team/hello:build-7@${DIGEST}`), "127.0.0.1:5001");
+        assert.equal(pinnedRefRegistry(`team/hello@${DIGEST}`), "docker.io");
+        assert.equal(pinnedRefRegistry(`node:24-bookworm-slim@${DIGEST}`), "docker.io");
     });
 
     it("joins a repository and digest, refusing a malformed digest", () => {

@@ -4,10 +4,12 @@
  * long-lived cloud keys, and every stack, npm script and file they name exists in this repository.
  */
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { registerHooks } from "node:module";
+import * as os from "node:os";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { ComponentType, DEPLOYED_STAGES, STACK_OUTPUTS } from "../../contracts";
 import { parseStackConfig } from "../../stacks/config";
 import { readStackConfig, type StackName } from "../support/stacks";
@@ -233,7 +235,7 @@ describe("GitHub workflows", () => {
             assert.deepEqual([...seen].sort(), ["promote", "rollback", "status", "test", "test:images", "up"]);
         });
 
-        it("every previewed or rolled-back stack has its Pulumi.<stack>.yaml and the kube context the workflows create", () => {
+        it("every previewed or rolled-back stack has its Pulumi.<stack>.yaml and its policy config", () => {
             const pr = load("pr.yml");
             const matrix = pr.jobs.preview.strategy?.matrix?.stack as string[];
             const rollbackStacks = (load("rollback.yml").on.workflow_dispatch as { inputs: { stack: { options: string[] } } }).inputs.stack
@@ -243,7 +245,6 @@ describe("GitHub workflows", () => {
             for (const stack of matrix) {
                 const config = stackConfig(stack);
                 assert.equal(config["slipway:stage"], stack);
-                assert.equal((config["slipway:kubernetes"] as { context?: string }).context, `slipway-${stack}`);
                 assert.ok(fs.existsSync(path.join(ROOT, `policy/config/${stack}.json`)), `policy/config/${stack}.json`);
             }
         });
@@ -286,6 +287,280 @@ describe("GitHub workflows", () => {
         });
     });
 
+    describe("your account, clusters and backend: repository variables, never written in the workflows", () => {
+        /** Every repository variable the workflows read (docs/adopt.md says what each one is). */
+        const VARIABLES = [
+            "AWS_DEPLOY_ROLE_ARN",
+            "AWS_PREVIEW_ROLE_ARN",
+            "AWS_REGION",
+            "EKS_CLUSTER_DEV",
+            "EKS_CLUSTER_PROD",
+            "EKS_CLUSTER_QA",
+            "PULUMI_BACKEND_URL",
+            "PULUMI_ORG",
+            "PULUMI_PROJECT",
+        ];
+        /** A workflow without its comment lines: what GitHub runs. */
+        const body = (file: string) =>
+            text(file)
+                .split("\n")
+                .filter((l) => !/^\s*#/.test(l))
+                .join("\n");
+        /** The comment that opens a workflow. */
+        const header = (file: string) => text(file).slice(0, text(file).search(/^[^#\n]/m));
+        const variables = (t: string) => [...new Set([...t.matchAll(/\bvars\.([A-Z_]+)/g)].map((m) => m[1]))].sort();
+
+        it("read the cluster names, backend, project and organisation from repository variables", () => {
+            assert.deepEqual(variables(FILES.map(body).join("\n")), VARIABLES);
+        });
+
+        it("document in their header comment exactly the variables they read", () => {
+            for (const file of FILES) {
+                assert.ok(variables(body(file)).length > 0, file);
+                assert.deepEqual(variables(header(file)), variables(body(file)), file);
+            }
+        });
+
+        it("docs/adopt.md says what every variable is", () => {
+            const adopt = fs.readFileSync(path.join(ROOT, "docs", "adopt.md"), "utf8");
+            const section = adopt.slice(adopt.indexOf("## Repository variables"));
+            assert.ok(section.length < adopt.length, "docs/adopt.md has a Repository variables section");
+            for (const name of VARIABLES) {
+                assert.match(section, new RegExp(`^\\| \`${name}\` \\|`, "m"), `docs/adopt.md: ${name}`);
+            }
+        });
+
+        it("name no account, region, cluster, kube context or project of their own", () => {
+            const contexts = DEPLOYED_STAGES.map((stage) => (stackConfig(stage)["slipway:kubernetes"] as { context: string }).context);
+            assert.deepEqual(contexts, ["slipway-dev", "slipway-qa", "slipway-prod"], "the stack files name these contexts");
+            const project = (parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+            const script = fs.readFileSync(path.join(ROOT, ".github/scripts/kube-context.sh"), "utf8");
+            for (const [file, content] of [...FILES.map((f) => [f, body(f)]), ["kube-context.sh", script]]) {
+                // Commit pins and digests are hex: take them out before looking for a 12-digit account id.
+                const t = content.replace(/@[0-9a-f]{40}\b|sha256:[0-9a-f]{64}/g, "");
+                assert.doesNotMatch(t, /\b\d{12}\b|amazonaws\.com|arn:aws:/, `${file}: an AWS account`);
+                assert.doesNotMatch(t, /\b(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b/, `${file}: an AWS region`);
+                assert.doesNotMatch(t, /EKS_CLUSTER_PREFIX|\$STACK"?-|-(dev|qa|prod)\b"/, `${file}: a cluster named by convention`);
+                for (const context of contexts) {
+                    assert.ok(!t.includes(context), `${file} names the kube context ${context}`);
+                }
+                assert.doesNotMatch(t, new RegExp(`[/"' ]${project}/|/${project}\\b`), `${file}: the project name in a stack path`);
+            }
+        });
+
+        /** Evaluates a GitHub expression (without `${{ }}`) with these repository variables set. */
+        async function evaluate(expression: string, vars: Record<string, string>): Promise<string | boolean> {
+            // The expression engine of @actions/workflow-parser (its own dependency, the same release).
+            const { Evaluator, Lexer, Parser, data } = await import("@actions/expressions");
+            const lexed = new Lexer(expression).lex();
+            const context = new data.Dictionary();
+            const values = new data.Dictionary();
+            for (const [name, value] of Object.entries(vars)) values.add(name, new data.StringData(value));
+            context.add("vars", values);
+            const result = new Evaluator(new Parser(lexed.tokens, ["vars"], []).parse(), context).evaluate();
+            return result.kind === data.Kind.Boolean ? result.coerceString() === "true" : result.coerceString();
+        }
+        const CLOUD = { PULUMI_ORG: "acme", PULUMI_PROJECT: "web" };
+        const DIY = { ...CLOUD, PULUMI_BACKEND_URL: "s3://acme-pulumi-state?region=eu-central-1" };
+        const unwrap = (value: unknown) => String(value).replace(/^\$\{\{ (.*) \}\}$/, "$1");
+
+        it("address stacks as <org>/<project>/<stage> on Pulumi Cloud and organization/<project>/<stage> on a DIY backend", async () => {
+            for (const file of ["pr.yml", "main.yml"]) {
+                const stacks = unwrap(load(file).env?.PULUMI_STACKS);
+                assert.equal(await evaluate(stacks, CLOUD), "acme/web", file);
+                assert.equal(await evaluate(stacks, DIY), "organization/web", file);
+            }
+            const named: string[] = [];
+            for (const file of FILES) {
+                for (const step of steps(load(file))) {
+                    const name = step.with?.["stack-name"];
+                    if (name !== undefined) named.push(String(name));
+                    for (const m of (step.run ?? "").matchAll(/--stack\s+("[^"]*"|[^\s;]+)/g)) named.push(m[1]);
+                }
+            }
+            // Fully qualified through PULUMI_STACKS, or a bare stage name the CLI resolves in Pulumi.yaml's project.
+            assert.ok(named.length >= 8);
+            for (const name of named) {
+                assert.match(
+                    name,
+                    /^(\$\{\{ env\.PULUMI_STACKS \}\}\/|"\$PULUMI_STACKS\/)?(dev|qa|prod|\$\{\{ matrix\.stack \}\}|"\$STACK")"?$/,
+                    name,
+                );
+            }
+        });
+
+        it("log in to Pulumi Cloud only without a backend URL, and run every Pulumi CLI with that backend", async () => {
+            const cloudOnly = "vars.PULUMI_BACKEND_URL == ''";
+            assert.equal(await evaluate(cloudOnly, CLOUD), true);
+            assert.equal(await evaluate(cloudOnly, DIY), false);
+            for (const file of FILES) {
+                const wf = load(file);
+                assert.equal(wf.env?.PULUMI_BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}", file);
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    for (const step of usesOf(job, "pulumi/auth-actions")) {
+                        assert.equal(step.if, cloudOnly, `${file} ${name}`);
+                    }
+                    // Bare stage names need the default organisation on Pulumi Cloud: set once, before the first tool.
+                    const tools = job.steps.findIndex((s) => /\bnpm run (?:--silent )?(up|promote|rollback|status)\b/.test(s.run ?? ""));
+                    const org = job.steps.findIndex((s) => /pulumi org set-default/.test(s.run ?? ""));
+                    const install = job.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+                    assert.equal(tools >= 0, org >= 0, `${file} ${name}: the organisation step goes with the tools`);
+                    if (org >= 0) {
+                        assert.ok(install < org && org < tools, `${file} ${name}: CLI, then organisation, then tools`);
+                        assert.deepEqual(job.steps[org], {
+                            name: "Pulumi organisation",
+                            if: cloudOnly,
+                            run: 'pulumi org set-default "$PULUMI_ORG"',
+                            env: { PULUMI_ORG: "${{ vars.PULUMI_ORG }}" },
+                        });
+                        assert.equal(job.steps.filter((s) => /pulumi org set-default/.test(s.run ?? "")).length, 1, `${file} ${name}`);
+                    }
+                }
+            }
+        });
+
+        describe("the kube context: the cluster from vars.EKS_CLUSTER_<STAGE>, the context's name from Pulumi.<stage>.yaml", () => {
+            const SCRIPT = ".github/scripts/kube-context.sh";
+            const contextSteps = FILES.flatMap((file) =>
+                Object.entries(load(file).jobs).flatMap(([job, j]) =>
+                    j.steps.filter((s) => (s.run ?? "").includes(SCRIPT)).map((step) => ({ where: `${file} ${job}`, step })),
+                ),
+            );
+
+            /**
+             * Runs the step as GitHub does (bash -eo pipefail, from the checkout), with an `aws` that records its arguments
+             * (the AWS CLI itself cannot run here). `cwd` elsewhere runs the same script by its full path.
+             */
+            function runStep(env: Record<string, string>, cwd = ROOT): { status: number | null; stdout: string; aws: string[] } {
+                const script = cwd === ROOT ? `bash ${SCRIPT}` : `bash ${path.join(ROOT, SCRIPT)}`;
+                const bin = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-aws-"));
+                try {
+                    fs.writeFileSync(path.join(bin, "aws"), '#!/bin/sh\nprintf \'%s\\n\' "$*" >> "$AWS_CALLS"\n', { mode: 0o755 });
+                    const calls = path.join(bin, "calls");
+                    fs.writeFileSync(calls, "");
+                    const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
+                        cwd,
+                        encoding: "utf8",
+                        env: {
+                            PATH: [bin, path.dirname(process.execPath), "/usr/bin", "/bin"].join(path.delimiter),
+                            NODE_PATH: path.join(ROOT, "node_modules"),
+                            AWS_CALLS: calls,
+                            ...env,
+                        },
+                    });
+                    const aws = fs.readFileSync(calls, "utf8").split("\n").filter(Boolean);
+                    return { status: result.status, stdout: result.stdout + result.stderr, aws };
+                } finally {
+                    fs.rmSync(bin, { recursive: true, force: true });
+                }
+            }
+
+            it("every job that reaches a cluster makes its context with the one script and its stage's variable", () => {
+                for (const file of FILES) {
+                    assert.doesNotMatch(text(file), /aws eks update-kubeconfig/, `${file} makes contexts through ${SCRIPT} only`);
+                }
+                assert.deepEqual(
+                    contextSteps.map((c) => c.where),
+                    ["pr.yml preview", "main.yml deploy-dev", "main.yml promote-qa", "main.yml promote-prod", "rollback.yml rollback"],
+                );
+                const all = Object.fromEntries(
+                    DEPLOYED_STAGES.map((s) => [`EKS_CLUSTER_${s.toUpperCase()}`, `\${{ vars.EKS_CLUSTER_${s.toUpperCase()} }}`]),
+                );
+                for (const { where, step } of contextSteps) {
+                    assert.equal(step.run, `bash ${SCRIPT}`, where);
+                    const stage = step.env?.STACK;
+                    const fixed = (DEPLOYED_STAGES as readonly string[]).includes(stage ?? "");
+                    const cluster = `EKS_CLUSTER_${stage?.toUpperCase()}`;
+                    assert.deepEqual(step.env, fixed ? { STACK: stage, [cluster]: all[cluster] } : { STACK: stage, ...all }, where);
+                }
+                assert.deepEqual(
+                    contextSteps
+                        .filter((c) => !(DEPLOYED_STAGES as readonly string[]).includes(c.step.env?.STACK ?? ""))
+                        .map((c) => c.step.env?.STACK),
+                    ["${{ matrix.stack }}", "${{ inputs.stack }}"],
+                );
+            });
+
+            /** A project folder whose stack files are the shipped ones with `slipway:kubernetes` replaced (undefined: removed). */
+            function project(kubernetes: (stage: string) => Record<string, string> | undefined): string {
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-context-"));
+                for (const stage of DEPLOYED_STAGES) {
+                    const file = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stage}.yaml`), "utf8")) as {
+                        config: Record<string, unknown>;
+                    };
+                    const value = kubernetes(stage);
+                    if (value === undefined) delete file.config["slipway:kubernetes"];
+                    else file.config["slipway:kubernetes"] = value;
+                    fs.writeFileSync(path.join(dir, `Pulumi.${stage}.yaml`), stringify(file));
+                }
+                return dir;
+            }
+
+            it("the shipped stack files: each stage's cluster under the context the file names", () => {
+                const clusters = { EKS_CLUSTER_DEV: "acme-dev", EKS_CLUSTER_QA: "acme-qa", EKS_CLUSTER_PROD: "acme-prod" };
+                for (const stage of DEPLOYED_STAGES) {
+                    const context = (stackConfig(stage)["slipway:kubernetes"] as { context: string }).context;
+                    const run = runStep({ STACK: stage, ...clusters });
+                    assert.equal(run.status, 0, run.stdout);
+                    assert.deepEqual(run.aws, [`eks update-kubeconfig --name acme-${stage} --alias ${context}`]);
+                }
+            });
+
+            it("a cluster per stage, or one cluster for all: the context names are the stack files' own, never made up", () => {
+                const dir = project((stage) => ({ context: `team-${stage}-ctx` }));
+                const shared = project(() => ({ context: "acme-eks" }));
+                try {
+                    const perStage = { EKS_CLUSTER_DEV: "acme-dev", EKS_CLUSTER_QA: "acme-qa", EKS_CLUSTER_PROD: "acme-prod" };
+                    const one = { EKS_CLUSTER_DEV: "acme", EKS_CLUSTER_QA: "acme", EKS_CLUSTER_PROD: "acme" };
+                    for (const stage of DEPLOYED_STAGES) {
+                        const own = runStep({ STACK: stage, ...perStage }, dir);
+                        assert.equal(own.status, 0, own.stdout);
+                        assert.deepEqual(own.aws, [`eks update-kubeconfig --name acme-${stage} --alias team-${stage}-ctx`]);
+                        const all = runStep({ STACK: stage, ...one }, shared);
+                        assert.equal(all.status, 0, all.stdout);
+                        assert.deepEqual(all.aws, ["eks update-kubeconfig --name acme --alias acme-eks"]);
+                    }
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                    fs.rmSync(shared, { recursive: true, force: true });
+                }
+            });
+
+            it("a stage whose cluster variable is unset stops before any AWS call, naming the variable", () => {
+                const run = runStep({ STACK: "qa", EKS_CLUSTER_DEV: "acme-dev" });
+                assert.equal(run.status, 1);
+                assert.match(
+                    run.stdout,
+                    /^::error::Set the repository variable EKS_CLUSTER_QA to the name of qa's EKS cluster \(docs\/adopt\.md\)\.$/m,
+                );
+                assert.deepEqual(run.aws, []);
+            });
+
+            it("a stack file that names no context: the cluster becomes the current context, which the provider then uses", () => {
+                const dir = project(() => undefined);
+                try {
+                    const run = runStep({ STACK: "qa", EKS_CLUSTER_QA: "acme-qa" }, dir);
+                    assert.equal(run.status, 0, run.stdout);
+                    assert.deepEqual(run.aws, ["eks update-kubeconfig --name acme-qa"]);
+                    const { "slipway:kubernetes": _dropped, ...rest } = stackConfig("qa");
+                    void _dropped;
+                    assert.equal(
+                        parseStackConfig(
+                            Object.fromEntries(
+                                Object.entries(rest)
+                                    .filter(([k]) => k.startsWith("slipway:"))
+                                    .map(([k, v]) => [k.slice(8), v]),
+                            ),
+                        ).kubernetes.context,
+                        undefined,
+                    );
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                }
+            });
+        });
+    });
+
     describe("pull-request workflow", () => {
         const pr = load("pr.yml");
 
@@ -309,7 +584,7 @@ describe("GitHub workflows", () => {
                 { ...step.with, "pulumi-version": undefined },
                 {
                     command: "preview",
-                    "stack-name": "${{ vars.PULUMI_ORG }}/slipway/${{ matrix.stack }}",
+                    "stack-name": "${{ env.PULUMI_STACKS }}/${{ matrix.stack }}",
                     "pulumi-version": undefined,
                     diff: true,
                     "comment-on-pr": true,
@@ -346,7 +621,7 @@ describe("GitHub workflows", () => {
         it("tests the app inside the build image, by digest, read from dev's buildImageRef stack output", () => {
             const job = main.jobs["app-tests"];
             const read = job.steps.find((s) => s.id === "build-image");
-            assert.match(read?.run ?? "", /\bpulumi stack output --stack "\$PULUMI_ORG\/slipway\/dev" buildImageRef\)/);
+            assert.match(read?.run ?? "", /\bpulumi stack output --stack "\$PULUMI_STACKS\/dev" buildImageRef\)/);
             assert.match(read?.run ?? "", /\*@sha256:\*\)/, "refuses a ref that is not digest-pinned");
             const build = usesOf(job, "docker/build-push-action")[0];
             // CI builds the target dev's config names for the tests (image.targets.test), passing the build image under
@@ -371,7 +646,6 @@ describe("GitHub workflows", () => {
                 /^npm run up -- --stack dev --diff --message "build \$\{SLIPWAY_BUILD_NUMBER\} of \$\{SLIPWAY_GIT_SHA\}"$/m,
             );
             assert.deepEqual(dev?.env, {
-                PULUMI_ORG: "${{ vars.PULUMI_ORG }}",
                 SLIPWAY_BUILD_NUMBER: "${{ github.run_number }}",
                 SLIPWAY_GIT_BRANCH: "${{ github.ref_name }}",
                 SLIPWAY_GIT_SHA: "${{ github.sha }}",
@@ -414,7 +688,7 @@ describe("GitHub workflows", () => {
             });
             const run = rollback.jobs.rollback.steps.find((s) => s.name === "Roll back");
             assert.match(run?.run ?? "", /npm run rollback -- "\$\{args\[@\]\}"/);
-            assert.deepEqual(Object.keys(run?.env ?? {}).sort(), ["DIGEST", "DRY_RUN", "PULUMI_ORG", "STACK", "TO"]);
+            assert.deepEqual(Object.keys(run?.env ?? {}).sort(), ["DIGEST", "DRY_RUN", "STACK", "TO"]);
             assert.match(run?.run ?? "", /args\+=\(--to "\$TO"\)/);
         });
 
