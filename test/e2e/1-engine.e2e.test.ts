@@ -163,6 +163,8 @@ describe("issue 8: Slipway on the real engine", function () {
         // A qa-shaped stack on this node: stage qa, pinned to the first digest, as qa would be after an earlier promotion.
         const qa = stackFile(ws, "qa") as Record<string, any>;
         qa["slipway:image"] = { source: "pinned", ref: firstRef, buildNumber: "1", gitBranch: "main", gitSha: "unknown" };
+        // It pulls from this machine's registry, where promotion takes the local stage's digests from.
+        qa["slipway:pullRegistry"] = fromEnv("SLIPWAY_E2E_REGISTRY");
         delete qa["slipway:kubernetes"];
         writeFileSync(path.join(ws.dir, `Pulumi.${QA}.yaml`), toYaml({ config: qa }));
         ok(await ws.pulumi(["stack", "init", QA, "--secrets-provider", "passphrase"]), `stack init ${QA}`);
