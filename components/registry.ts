@@ -1,10 +1,9 @@
-import * as aws from "@pulumi/aws";
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentType, type RegistryCredentials } from "../contracts";
 import { REGISTRY_DEFAULTS } from "./defaults";
 import { ecrLifecyclePolicy, LifecycleSettings, MUTABLE_TAG_FILTERS } from "./lib/ecr-lifecycle";
 import { isDigestPinned } from "./lib/image-ref";
+import { awsSdk, dockerSdk } from "./lib/optional-sdks";
 
 export type { RegistryCredentials } from "../contracts";
 
@@ -114,6 +113,7 @@ export class Registry extends pulumi.ComponentResource {
     }
 
     private ecr(name: string, args: EcrRegistryArgs): Endpoints {
+        const aws = awsSdk();
         const lifecycle = args.lifecycle ?? REGISTRY_DEFAULTS.lifecycle;
         const repository = (suffix: string, repositoryName: string) => {
             const repo = new aws.ecr.Repository(
@@ -192,6 +192,7 @@ export class Registry extends pulumi.ComponentResource {
                 reason: `the local registry image must be pinned by digest (…@sha256:…), got ${registryImage}`,
             });
         }
+        const docker = dockerSdk();
         const image = new docker.RemoteImage(`${name}-image`, { name: registryImage, keepLocally: true }, { parent: this });
         // A named volume keeps pushed images across container restarts and re-creation.
         const volume = new docker.Volume(`${name}-data`, {}, { parent: this });
