@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `npm run bench:e2e`: the figures of docs/BENCHMARKS-e2e.md, from one run (scripts/bench-e2e.ts). Restarts
-# Slipway's node (its cold start is the first figure) and prunes BuildKit's cache (the cold up is the second).
+# `npm run bench:e2e`: the figures of docs/BENCHMARKS-e2e.md, from one run (scripts/bench-e2e.ts): Slipway against
+# the same work without it, in interleaved pairs. Restarts Slipway's node (its cold start is a figure); the last
+# figure, a really cold up:local, prunes BuildKit's cache and runs on an empty registry (its data is put back after).
+#   SLIPWAY_BENCH_PAIRS=N  pairs per comparison (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SLIPWAY_LOG_NAME=bench:e2e

@@ -1,245 +1,476 @@
 /**
- * `npm run bench:e2e`: the engine and the node, measured in one run (issues 8, 9, 11). Run by scripts/bench-e2e.sh,
- * which starts the toolchain, registry, BuildKit and a freshly started node first.
+ * `npm run bench:e2e` (issue 18): Slipway against the same work done without it, on the real engine and node, in
+ * one run. Run by scripts/bench-e2e.sh, which starts the toolchain, registry, BuildKit and a freshly started node.
  *
- * Prints Markdown (and writes docs/BENCHMARKS-e2e.md): a fresh clone's cold `npm run up:local`; preview, no-op up and
- * warm up in both compile modes (type-checking and transpile-only) side by side; the no-op `npm run up:local`; an
- * up after a one-line change against the same work done by hand; a rollout of three replicas under load, and a
- * rollback. Medians of SLIPWAY_BENCH_RUNS (default 3) where a step is repeated. Benchmarks, not tests: nothing here
- * fails on a slow figure.
+ * Every comparison is paired and interleaved (A, B, A, B …, SLIPWAY_BENCH_PAIRS of each, default 5), timed with ms
+ * timers outside the engine, and reported as medians with their spread (min–max) and the machine's load beside
+ * them. Engine steps are timed by when their events reach the event log (the events' own timestamps have whole
+ * seconds). Prints Markdown and writes docs/BENCHMARKS-e2e.md. Benchmarks, not tests: nothing fails on a slow figure.
  */
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { engineEvents, stepWindow } from "../test/e2e/support/events";
-import { buildkitBuilds, kubectlOk } from "../test/e2e/support/machine";
+import { tmpdir } from "node:os";
+import { kubectlOk } from "../test/e2e/support/machine";
 import { changeAppSource } from "../test/e2e/support/shared";
-import { startLoad, summarize } from "../test/e2e/support/load";
-import { ok, REPO, run, Workspace, type Ran } from "../test/e2e/support/workspace";
+import { startLoad, summarize, type Sample } from "../test/e2e/support/load";
+import { ok, REPO, run, Workspace } from "../test/e2e/support/workspace";
 
-const RUNS = Number(process.env.SLIPWAY_BENCH_RUNS ?? "3");
-/** Requests per second through the NodePort while rolling out. */
-const RATE = 300;
+const PAIRS = Number(process.env.SLIPWAY_BENCH_PAIRS ?? "5");
 const STATE = process.env.SLIPWAY_STATE_DIR ?? "/var/lib/slipway";
 const BUILDKIT = `unix://${path.join(STATE, "buildkit", "buildkitd.sock")}`;
-const TYPECHECK = { PULUMI_NODEJS_TRANSPILE_ONLY: "false" };
-const rows: [string, string][] = [];
+const NAMESPACE = "hello-local";
+const REPLICAS = 3;
+/** Requests per second through the NodePort, for each of the two kinds of client. */
+const RATE = 150;
 
 const log = (s: string) => process.stderr.write(`[bench:e2e] ${s}\n`);
-const secs = (n: number) => `${n.toFixed(1)} s`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-function row(what: string, value: string): void {
-    rows.push([what, value]);
-    log(`${what}: ${value}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const loadAverage = () => Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+
+/** One timed run: seconds, and the 1-minute load average when it started. */
+interface Timed {
+    seconds: number;
+    load: number;
+}
+interface Spread {
+    median: number;
+    min: number;
+    max: number;
+}
+function spread(xs: number[]): Spread {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = s.length / 2;
+    const median = s.length % 2 ? s[Math.floor(mid)] : (s[mid - 1] + s[mid]) / 2;
+    return { median, min: s[0], max: s[s.length - 1] };
+}
+const fmt = (x: Spread, unit = "s", digits = 1) =>
+    `${x.median.toFixed(digits)} ${unit} (${x.min.toFixed(digits)}–${x.max.toFixed(digits)})`;
+
+/** A row of the table: what A and B are, their figures, the ratio of medians against its goal, and the load. */
+interface Row {
+    figure: string;
+    a: string;
+    b: string;
+    ratio?: number;
+    goal?: number;
+    load: Spread;
+}
+const rows: Row[] = [];
+function pairRow(figure: string, a: Timed[], b: Timed[], goal: number): void {
+    const sa = spread(a.map((t) => t.seconds));
+    const sb = spread(b.map((t) => t.seconds));
+    const row: Row = { figure, a: fmt(sa), b: fmt(sb), ratio: sa.median / sb.median, goal, load: spread([...a, ...b].map((t) => t.load)) };
+    rows.push(row);
+    log(`${figure}: ${row.a} / ${row.b} = ${row.ratio!.toFixed(2)}× (goal ≤ ${goal}×), load ${fmt(row.load, "", 2)}`);
 }
 
-async function timed(times: number, step: () => Promise<Ran>): Promise<number> {
-    const seconds: number[] = [];
-    for (let i = 0; i < times; i++) seconds.push(ok(await step(), "benchmark step").seconds);
-    return median(seconds);
+/** Runs `a` and `b` interleaved, `PAIRS` times each (A first), each timed by `step` itself. */
+async function interleaved(what: string, a: () => Promise<number>, b: () => Promise<number>): Promise<[Timed[], Timed[]]> {
+    const as: Timed[] = [];
+    const bs: Timed[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+        for (const [side, step, into] of [
+            ["A", a, as],
+            ["B", b, bs],
+        ] as const) {
+            const load = loadAverage();
+            const seconds = await step();
+            into.push({ seconds, load });
+            log(`${what} ${side}${i + 1}: ${seconds.toFixed(2)} s (load ${load})`);
+        }
+    }
+    return [as, bs];
 }
 
-/** Resolves with the time (ms since the epoch) when every pod of the namespace runs `ref` and is ready. */
-async function servingWithin(namespace: string, ref: string, seconds: number): Promise<number> {
-    const deadline = Date.now() + seconds * 1000;
+/** Wall-clock seconds of an async step. */
+async function seconds(step: () => Promise<unknown>): Promise<number> {
+    const t = process.hrtime.bigint();
+    await step();
+    return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/** The gitSha the app answers GET / with, or undefined when nothing (or something else) answered. */
+async function answeredSha(port: number): Promise<string | undefined> {
+    try {
+        const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+        return ((await r.json()) as { gitSha?: string }).gitSha;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Resolves with the wall-clock ms of the first of 5 consecutive responses (100 ms apart) that all carry `sha`:
+ * the change is live, not just reached by one request.
+ */
+async function liveAt(port: number, sha: string, timeoutSeconds: number): Promise<number> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    let firstOfRun = 0;
+    let run = 0;
     while (Date.now() < deadline) {
-        const pods = (JSON.parse(await kubectlOk(["-n", namespace, "get", "pods", "-o", "json"])).items as any[]).filter(
+        const at = Date.now();
+        if ((await answeredSha(port)) === sha) {
+            if (run++ === 0) firstOfRun = at;
+            if (run === 5) return firstOfRun;
+        } else run = 0;
+        await sleep(100);
+    }
+    throw new Error(`responses did not carry ${sha} within ${timeoutSeconds} s`);
+}
+
+/** Resolves with the wall-clock ms when every pod of the namespace runs `ref` and is ready. */
+async function servingAt(ref: string, timeoutSeconds: number): Promise<number> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    while (Date.now() < deadline) {
+        const pods = (JSON.parse(await kubectlOk(["-n", NAMESPACE, "get", "pods", "-o", "json"])).items as any[]).filter(
             (p) => !p.metadata.deletionTimestamp,
         );
         const ready = (p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
-        if (pods.length > 0 && pods.every((p) => p.spec.containers[0].image === ref && ready(p))) return Date.now();
-        await new Promise((r) => setTimeout(r, 250));
+        if (pods.length === REPLICAS && pods.every((p) => p.spec.containers[0].image === ref && ready(p))) return Date.now();
+        await sleep(200);
     }
-    throw new Error(`${namespace} did not serve ${ref} within ${seconds} s`);
+    throw new Error(`${NAMESPACE} did not serve ${ref} within ${timeoutSeconds} s`);
 }
 
-/** Resident memory of the node: its daemons, the containerd shims and every process of its pods, in MiB. */
-function nodeMemoryMiB(): number {
-    let kib = 0;
-    for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-        try {
-            const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-            const cgroup = readFileSync(`/proc/${pid}/cgroup`, "utf8");
-            if (!cmdline.includes(`${STATE}/node/`) && !cgroup.includes("kubepods")) continue;
-            kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-        } catch {
-            // The process ended while we looked.
+/**
+ * Stamps each line of an engine event log with the wall-clock ms it appeared (polled every 25 ms), since the
+ * events' own timestamps have whole seconds. `stop()` gives the stamped events.
+ */
+function tailEvents(file: string): { stop(): Promise<{ at: number; event: any }[]> } {
+    const events: { at: number; event: any }[] = [];
+    let offset = 0;
+    let rest = "";
+    let stopped = false;
+    const poll = () => {
+        if (!existsSync(file)) return;
+        const text = readFileSync(file);
+        if (text.length <= offset) return;
+        const at = Date.now();
+        const lines = (rest + text.subarray(offset).toString("utf8")).split("\n");
+        offset = text.length;
+        rest = lines.pop() ?? "";
+        for (const line of lines.filter(Boolean)) events.push({ at, event: JSON.parse(line) });
+    };
+    const loop = (async () => {
+        while (!stopped) {
+            poll();
+            await sleep(25);
         }
-    }
-    return kib / 1024;
+        poll();
+    })();
+    return {
+        async stop() {
+            stopped = true;
+            await loop;
+            return events;
+        },
+    };
+}
+
+/** When the step of the resource named `name` started and ended (wall-clock ms of its events' arrival). */
+function stepMs(events: { at: number; event: any }[], name: string): { start: number; end: number } {
+    const of = (e: any) => e?.metadata?.urn?.endsWith(`::${name}`);
+    const start = events.find((e) => of(e.event.resourcePreEvent))?.at;
+    const end = events.find((e) => of(e.event.resOutputsEvent))?.at;
+    if (start === undefined || end === undefined) throw new Error(`no step of ${name} in the event log`);
+    return { start, end };
 }
 
 async function main(): Promise<void> {
-    row("node: cold start from cached binaries to Ready, with DNS", `${process.env.SLIPWAY_E2E_NODE_SECONDS} s`);
-    await new Promise((r) => setTimeout(r, 10_000));
-    row("node: resident memory when idle (daemons, shims, CoreDNS)", `${nodeMemoryMiB().toFixed(0)} MiB`);
+    const startedAt = new Date();
+    const extra: string[] = [];
+    extra.push(`node: cold start from cached binaries to Ready, with DNS: ${process.env.SLIPWAY_E2E_NODE_SECONDS} s`);
 
-    // A fresh clone: no node_modules, an empty BuildKit cache. up:local runs npm ci, builds both images, deploys.
-    const ws = new Workspace("bench", { installDependencies: true });
-    Object.assign(ws.env, { PULUMI_BACKEND_URL: `file://${path.join(ws.dir, ".pulumi")}`, SLIPWAY_OFFLINE: "1" });
-    ok(await run("buildctl", ["--addr", BUILDKIT, "prune", "--all"]), "buildctl prune --all");
-    const cold = ok(await ws.npm("up:local", [], { timeoutSeconds: 1800 }), "cold up:local");
-    row("`npm run up:local` on a fresh clone (npm ci, both images cold, deploy, app answers)", secs(cold.seconds));
-    Object.assign(ws.env, { KUBECONFIG: path.join(ws.dir, ".slipway", "kubeconfig") });
-    // No commit here: a new commit is a new GIT_SHA build arg, and the first "no-op" would rebuild.
-
-    const pulumi =
-        (args: string[], env: NodeJS.ProcessEnv = {}) =>
-        () =>
-            ws.pulumi(args, { env, timeoutSeconds: 900 });
-    const builds = (await buildkitBuilds()).length;
-    const preview = await timed(RUNS, pulumi(["preview", "--stack", "local"]));
-    const previewChecked = await timed(RUNS, pulumi(["preview", "--stack", "local"], TYPECHECK));
-    const noop = await timed(RUNS, pulumi(["up", "--stack", "local", "--yes", "--skip-preview"]));
-    const noopChecked = await timed(RUNS, pulumi(["up", "--stack", "local", "--yes", "--skip-preview"], TYPECHECK));
-    const noopWithPreview = await timed(1, pulumi(["up", "--stack", "local", "--yes"]));
-    const noopWithPreviewChecked = await timed(1, pulumi(["up", "--stack", "local", "--yes"], TYPECHECK));
-    const noopUpLocal = await timed(RUNS, () => ws.npm("up:local", [], { timeoutSeconds: 900 }));
-    const noopBuilds = (await buildkitBuilds()).length - builds;
-
-    const change = (n: number) => changeAppSource(ws, `bench: one-line change ${n}`);
-    change(1);
-    const warm = ok(await ws.npm("up:local", [], { timeoutSeconds: 900 }), "up:local after a change").seconds;
-    change(2);
-    const warmChecked = ok(
-        await ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview"], { env: TYPECHECK, timeoutSeconds: 900 }),
-        "up after a change (type-checked)",
-    ).seconds;
-
-    // The same work by hand: build and push the app image with buildctl, point the Deployment at it, wait.
-    change(3);
-    const outputs = JSON.parse(ok(await ws.pulumi(["stack", "output", "--stack", "local", "--json"]), "outputs").stdout);
-    const registry = String(outputs.registryServer);
-    // The offline base up:local chose on this machine (it keeps it out of the tracked stack file).
-    const base = readFileSync(path.join(ws.dir, ".slipway", "base-image"), "utf8").trim();
-    const handStart = process.hrtime.bigint();
-    const build = ok(
-        await run(
-            "buildctl",
-            [
-                "--addr",
-                BUILDKIT,
-                "build",
-                "--frontend",
-                "dockerfile.v0",
-                "--local",
-                `context=${path.join(ws.dir, "app")}`,
-                "--local",
-                `dockerfile=${path.join(ws.dir, "app")}`,
-                "--opt",
-                "target=runtime",
-                "--opt",
-                `build-arg:BUILD_IMAGE=${outputs.buildImageRef}`,
-                "--opt",
-                `build-arg:RUNTIME_BASE_IMAGE=${base}`,
-                "--opt",
-                "build-arg:BUILD_NUMBER=bench",
-                "--opt",
-                "build-arg:GIT_BRANCH=bench",
-                "--opt",
-                `build-arg:GIT_SHA=${ws.git("rev-parse", "HEAD")}`,
-                "--import-cache",
-                `type=registry,ref=${registry}/hello:buildcache`,
-                "--output",
-                `type=image,name=${registry}/hello:by-hand,push=true`,
-                "--metadata-file",
-                path.join(ws.dir, ".slipway", "by-hand.json"),
-            ],
-            { timeoutSeconds: 900 },
-        ),
-        "buildctl build",
-    );
-    void build;
-    const digest = JSON.parse(readFileSync(path.join(ws.dir, ".slipway", "by-hand.json"), "utf8"))["containerimage.digest"];
-    const kubeEnv = { ...ws.env };
-    ok(
-        await run("kubectl", ["-n", "hello-local", "set", "image", "deploy/hello", `hello=${registry}/hello@${digest}`], { env: kubeEnv }),
-        "set image",
-    );
-    ok(
-        await run("kubectl", ["-n", "hello-local", "rollout", "status", "deploy/hello", "--timeout", "300s"], { env: kubeEnv }),
-        "rollout status",
-    );
-    const byHand = Number(process.hrtime.bigint() - handStart) / 1e9;
-    // Back to what the stack says, so the rollout below starts from Pulumi's own state.
-    ok(await ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview", "--refresh"], { timeoutSeconds: 900 }), "up --refresh");
-
-    // Three replicas (and the quota a rollout of three needs), then a new digest under steady load through the NodePort.
-    ok(await ws.pulumi(["config", "set", "--stack", "local", "--path", "app.replicas", "3"]), "replicas");
-    ok(await ws.pulumi(["config", "set", "--stack", "local", "--path", "--type", "string", "app.quota.cpu", "4"]), "quota");
+    const ws = new Workspace("bench");
+    mkdirSync(path.join(ws.dir, ".pulumi"));
+    Object.assign(ws.env, {
+        PULUMI_BACKEND_URL: `file://${path.join(ws.dir, ".pulumi")}`,
+        KUBECONFIG: path.join(ws.dir, ".slipway", "kubeconfig"),
+        SLIPWAY_OFFLINE: "1",
+    });
+    const pulumi = (args: string[], options: { env?: NodeJS.ProcessEnv } = {}) => ws.pulumi(args, { timeoutSeconds: 900, ...options });
+    ok(await ws.npm("up:local", [], { timeoutSeconds: 1800 }), "first up:local");
+    // Three replicas (and the quota a rollout of three needs): rollouts and rollbacks below roll three pods.
+    ok(await pulumi(["config", "set", "--stack", "local", "--path", "app.replicas", String(REPLICAS)]), "replicas");
+    ok(await pulumi(["config", "set", "--stack", "local", "--path", "--type", "string", "app.quota.cpu", "4"]), "quota");
     ws.commit("bench: three replicas");
-    ok(await ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview"], { timeoutSeconds: 900 }), "up with three replicas");
-    const port = Number((ws.git("show", "HEAD:Pulumi.local.yaml").match(/nodePort: (\d+)/) ?? [])[1]);
-    const steadyLoad = startLoad({ port, rate: RATE, maxSeconds: 10 });
-    await new Promise((r) => setTimeout(r, 10_500));
-    const steady = summarize(await steadyLoad.stop());
-    const previous = String(
-        JSON.parse(ok(await ws.pulumi(["stack", "output", "--stack", "local", "--json"]), "outputs").stdout).appImageRef,
-    );
-    change(4);
-    const eventLog = path.join(ws.dir, ".slipway", "bench-events.jsonl");
-    const load = startLoad({ port, rate: RATE, maxSeconds: 900 });
-    const forward = ok(
-        await ws.pulumi(["up", "--stack", "local", "--yes", "--skip-preview", "--event-log", eventLog], {
-            timeoutSeconds: 900,
-            env: { PULUMI_DEBUG_COMMANDS: "true" },
-        }),
-        "rollout under load",
-    );
-    const during = summarize(await load.stop());
-    const window = stepWindow(engineEvents(readFileSync(eventLog, "utf8")), "app-deployment");
-    const rolloutSeconds = (window.endMs - window.startMs) / 1000;
-    const replicas = Number(await kubectlOk(["-n", "hello-local", "get", "deploy", "hello", "-o", "jsonpath={.status.updatedReplicas}"]));
+    ok(await ws.npm("up:local", [], { timeoutSeconds: 900 }), "up:local with three replicas");
+    const port = Number((readFileSync(path.join(ws.dir, "Pulumi.local.yaml"), "utf8").match(/nodePort: (\d+)/) ?? [])[1]);
+    const outputs = async () => JSON.parse(ok(await pulumi(["stack", "output", "--stack", "local", "--json"]), "outputs").stdout);
+    const registry = String((await outputs()).registryServer);
+    const buildImageRef = String((await outputs()).buildImageRef);
+    const base = readFileSync(path.join(ws.dir, ".slipway", "base-image"), "utf8").trim();
+    let changes = 0;
+    const change = () => changeAppSource(ws, `bench: one-line change ${++changes}`);
 
-    // Rollback to the digest before that change: to serving it, against the forward up to serving the new one.
-    const rollbackBuilds = (await buildkitBuilds()).length;
-    const rollbackLoad = startLoad({ port, rate: RATE, maxSeconds: 900 });
-    const rollbackStart = Date.now();
-    const serving = servingWithin("hello-local", previous, 900);
-    const rollback = ok(await ws.npm("rollback", ["--stack", "local"], { timeoutSeconds: 900 }), "rollback");
-    const rollbackToServing = ((await serving) - rollbackStart) / 1000;
-    const rollbackLoadSummary = summarize(await rollbackLoad.stop());
-    const rollbackBuilt = (await buildkitBuilds()).length - rollbackBuilds;
+    // --- change to live: up:local against the same work by hand ------------------------------------------------
+    // By hand does what the engine's build does (same daemon, same build args and target, the same registry cache
+    // imported and exported in max mode, the same three tags pushed), then points the Deployment at the digest.
+    const byHandBuild: Timed[] = [];
+    const byHandRollout: Timed[] = [];
+    const [upLocal, byHand] = await interleaved(
+        "change to live",
+        async () => {
+            const sha = change();
+            const t0 = Date.now();
+            const live = liveAt(port, sha, 900);
+            ok(await ws.npm("up:local", [], { timeoutSeconds: 900 }), "up:local after a change");
+            return ((await live) - t0) / 1000;
+        },
+        async () => {
+            const sha = change();
+            const t0 = Date.now();
+            const live = liveAt(port, sha, 900);
+            const repo = `${registry}/hello`;
+            const metadata = path.join(ws.dir, ".slipway", "by-hand.json");
+            const load = loadAverage();
+            const buildSeconds = await seconds(async () =>
+                ok(
+                    await run(
+                        "buildctl",
+                        [
+                            ...["--addr", BUILDKIT, "build", "--frontend", "dockerfile.v0"],
+                            ...["--local", `context=${path.join(ws.dir, "app")}`, "--local", `dockerfile=${path.join(ws.dir, "app")}`],
+                            ...["--opt", "target=runtime"],
+                            ...["--opt", `build-arg:BUILD_IMAGE=${buildImageRef}`],
+                            ...["--opt", `build-arg:RUNTIME_BASE_IMAGE=${base}`],
+                            ...["--opt", "build-arg:BUILD_NUMBER=local", "--opt", "build-arg:GIT_BRANCH=main"],
+                            ...["--opt", `build-arg:GIT_SHA=${sha}`],
+                            ...["--import-cache", `type=registry,ref=${repo}:buildcache`],
+                            ...["--export-cache", `type=registry,ref=${repo}:buildcache,mode=max,image-manifest=true,oci-mediatypes=true`],
+                            ...[
+                                "--output",
+                                `type=image,"name=${repo}:build-local,${repo}:sha-${sha.slice(0, 7)},${repo}:branch-main",push=true`,
+                            ],
+                            ...["--metadata-file", metadata],
+                        ],
+                        { timeoutSeconds: 900 },
+                    ),
+                    "buildctl build",
+                ),
+            );
+            byHandBuild.push({ seconds: buildSeconds, load });
+            const digest = JSON.parse(readFileSync(metadata, "utf8"))["containerimage.digest"] as string;
+            const rolloutLoad = loadAverage();
+            const rolloutSeconds = await seconds(async () => {
+                // What Slipway's update changes in the pod template, in one patch: the image, the build's sha in
+                // the env (the app answers with it) and the annotations that name both.
+                const patch = {
+                    spec: {
+                        template: {
+                            metadata: { annotations: { "slipway.dev/git-sha": sha, "slipway.dev/image": `${repo}@${digest}` } },
+                            spec: { containers: [{ name: "hello", image: `${repo}@${digest}`, env: [{ name: "GIT_SHA", value: sha }] }] },
+                        },
+                    },
+                };
+                ok(
+                    await run("kubectl", ["-n", NAMESPACE, "patch", "deploy/hello", "--type", "strategic", "-p", JSON.stringify(patch)], {
+                        env: ws.env,
+                    }),
+                    "patch",
+                );
+                ok(
+                    await run("kubectl", ["-n", NAMESPACE, "rollout", "status", "deploy/hello", "--timeout", "300s"], { env: ws.env }),
+                    "rollout status",
+                );
+            });
+            byHandRollout.push({ seconds: rolloutSeconds, load: rolloutLoad });
+            return ((await live) - t0) / 1000;
+        },
+    );
+    pairRow(
+        "a one-line change in app/src to responses carrying its sha: `npm run up:local` / by hand (buildctl with the same cache and tags, one `kubectl patch` of the same template fields)",
+        upLocal,
+        byHand,
+        1.3,
+    );
 
-    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-    row(
-        "`pulumi preview` (transpile-only / type-checking)",
-        `${secs(preview)} / ${secs(previewChecked)} = ${ratio(preview, previewChecked)}`,
+    // --- the engine's own steps against the same step by hand ----------------------------------------------------
+    // `pulumi up` after a change, its event log stamped as it is written: the image build step and the
+    // Deployment's rollout step, against by hand's build and its patch to rollout complete (above,
+    // interleaved with these).
+    const engineBuild: Timed[] = [];
+    const engineRollout: Timed[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+        change();
+        const file = path.join(ws.dir, ".slipway", `bench-events-${i}.jsonl`);
+        const load = loadAverage();
+        const tail = tailEvents(file);
+        ok(
+            await pulumi(["up", "--stack", "local", "--yes", "--skip-preview", "--event-log", file], {
+                env: { PULUMI_DEBUG_COMMANDS: "true" },
+            }),
+            "up with an event log",
+        );
+        const events = await tail.stop();
+        const build = stepMs(events, "app-image");
+        const rollout = stepMs(events, "app-deployment");
+        engineBuild.push({ seconds: (build.end - build.start) / 1000, load });
+        engineRollout.push({ seconds: (rollout.end - rollout.start) / 1000, load });
+        log(
+            `engine steps ${i + 1}: build ${((build.end - build.start) / 1000).toFixed(2)} s, rollout ${((rollout.end - rollout.start) / 1000).toFixed(2)} s`,
+        );
+    }
+    pairRow("the image build: the engine's step / `buildctl build` on the same daemon, same work", engineBuild, byHandBuild, 1.1);
+    pairRow(
+        `rollout of ${REPLICAS} replicas to a new digest: the Deployment's step / \`kubectl set image\` + \`rollout status\``,
+        engineRollout,
+        byHandRollout,
+        1.1,
     );
-    row("no-op `pulumi up --skip-preview` (transpile-only / type-checking)", `${secs(noop)} / ${secs(noopChecked)}`);
-    row(
-        "no-op `pulumi up --yes`, preview first (transpile-only / type-checking)",
-        `${secs(noopWithPreview)} / ${secs(noopWithPreviewChecked)}`,
-    );
-    row("no-op `npm run up:local` (everything up to date)", `${secs(noopUpLocal)} = ${ratio(noopUpLocal, preview)} the preview`);
-    row("no-op up: `pulumi up` against `pulumi preview`", ratio(noop, preview));
-    row("image builds during every no-op above", String(noopBuilds));
-    row(
-        "warm up after a one-line change in app/src (`npm run up:local` / type-checked `pulumi up`)",
-        `${secs(warm)} / ${secs(warmChecked)}`,
-    );
-    row(
-        "the same change by hand (buildctl build + push, kubectl set image, rollout status)",
-        `${secs(byHand)}; up:local is ${ratio(warm, byHand)}`,
-    );
-    row(
-        `rollout of a new digest to ${replicas} replicas under load: the Deployment's step / the whole up, build included`,
-        `${secs(rolloutSeconds)} (${secs(rolloutSeconds / replicas)} per replica) / ${secs(forward.seconds)}`,
-    );
-    row(`requests during that up at ${RATE}/s: sent / failed / non-2xx`, `${during.sent} / ${during.failed} / ${during.non2xx}`);
-    row("p99 latency: steady state / during the rollout", `${steady.p99Ms} ms / ${during.p99Ms} ms`);
-    row(
-        "`npm run rollback` to the previous digest: to serving it / the whole command",
-        `${secs(rollbackToServing)} / ${secs(rollback.seconds)}; ${rollbackBuilt} builds; ` +
-            `${rollbackLoadSummary.sent} requests, ${rollbackLoadSummary.failed} failed`,
-    );
-    row("rollback to serving, against the forward up to serving", ratio(rollbackToServing, forward.seconds));
 
-    const table = ["| what | figure |", "|---|---|", ...rows.map(([w, v]) => `| ${w} | ${v} |`)].join("\n");
-    const note = `${new Date().toISOString().slice(0, 10)}, ${readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length} cores, medians of ${RUNS} runs where repeated`;
-    process.stdout.write(`${table}\n\n${note}\n`);
-    writeFileSync(path.join(REPO, "docs", "BENCHMARKS-e2e.md"), `# End-to-end figures (\`npm run bench:e2e\`)\n\n${table}\n\n${note}\n`);
+    // --- no-op up:local against the CLI starting an empty program -------------------------------------------------
+    const empty = mkdtempSync(path.join(tmpdir(), "slipway-bench-empty-"));
+    writeFileSync(path.join(empty, "Pulumi.yaml"), "name: empty\nruntime: nodejs\n");
+    writeFileSync(path.join(empty, "index.js"), 'require("@pulumi/pulumi");\n');
+    writeFileSync(path.join(empty, "package.json"), '{"name":"empty","main":"index.js"}\n');
+    symlinkSync(path.join(REPO, "node_modules"), path.join(empty, "node_modules"));
+    const emptyEnv = { ...ws.env, PULUMI_BACKEND_URL: `file://${empty}` };
+    ok(await run("pulumi", ["stack", "init", "bench"], { cwd: empty, env: emptyEnv }), "stack init");
+    ok(await run("pulumi", ["up", "--stack", "bench", "--yes", "--skip-preview"], { cwd: empty, env: emptyEnv }), "first empty up");
+    const [noop, emptyUp] = await interleaved(
+        "no-op",
+        () => seconds(async () => ok(await ws.npm("up:local", [], { timeoutSeconds: 900 }), "no-op up:local")),
+        () =>
+            seconds(async () =>
+                ok(await run("pulumi", ["up", "--stack", "bench", "--yes", "--skip-preview"], { cwd: empty, env: emptyEnv }), "empty up"),
+            ),
+    );
+    pairRow("no change: `npm run up:local` / `pulumi up` of an empty program (CLI start and SDK load)", noop, emptyUp, 2.5);
+    rmSync(empty, { recursive: true, force: true });
+
+    // --- rollback against `kubectl rollout undo`, from the same start state -------------------------------------
+    // Start state: the newest update runs Y, the one before ran X. Each side restores X; then Y is deployed again
+    // (untimed), from the stack file as committed.
+    const backToY = async (args: string[]) => {
+        ws.git("checkout", "--", "Pulumi.local.yaml");
+        ok(await pulumi(["up", "--stack", "local", "--yes", "--skip-preview", ...args]), "back to Y");
+        await servingAt(String((await outputs()).appImageRef), 300);
+    };
+    const [rollback, undo] = await interleaved(
+        "rollback",
+        async () => {
+            const t0 = Date.now();
+            ok(await ws.npm("rollback", ["--stack", "local"], { timeoutSeconds: 900 }), "rollback");
+            const at = await servingAt(String((await outputs()).appImageRef), 300);
+            await backToY([]);
+            return (at - t0) / 1000;
+        },
+        async () => {
+            const t0 = Date.now();
+            ok(await run("kubectl", ["-n", NAMESPACE, "rollout", "undo", "deploy/hello"], { env: ws.env }), "rollout undo");
+            const previous = await kubectlOk([
+                "-n",
+                NAMESPACE,
+                "get",
+                "deploy",
+                "hello",
+                "-o",
+                "jsonpath={.spec.template.spec.containers[0].image}",
+            ]);
+            const at = await servingAt(previous, 300);
+            await backToY(["--refresh"]);
+            return (at - t0) / 1000;
+        },
+    );
+    pairRow("back to the previous image, serving on every replica: `npm run rollback` / `kubectl rollout undo`", rollback, undo, 1.5);
+
+    // --- p99 inside the rollout window against steady state -------------------------------------------------------
+    // Two kinds of client at once, RATE/s each: a new connection per request, and 8 keep-alive connections. The
+    // rollout is a config-only change (no build under the load); its window is the Deployment's step.
+    const p99: Record<"fresh" | "keepAlive", { steady: number[]; rollout: number[] }> = {
+        fresh: { steady: [], rollout: [] },
+        keepAlive: { steady: [], rollout: [] },
+    };
+    const loads: number[] = [];
+    for (let i = 0; i < PAIRS; i++) {
+        loads.push(loadAverage());
+        const fresh = startLoad({ port, rate: RATE, maxSeconds: 300 });
+        const keepAlive = startLoad({ port, rate: RATE, maxSeconds: 300, keepAliveClients: 8 });
+        await sleep(10_000);
+        const steadyEnd = Date.now();
+        ok(await pulumi(["config", "set", "--stack", "local", "--path", "app.configFile.content.message", `bench rollout ${i}`]), "config");
+        const file = path.join(ws.dir, ".slipway", `bench-p99-${i}.jsonl`);
+        const tail = tailEvents(file);
+        ok(
+            await pulumi(["up", "--stack", "local", "--yes", "--skip-preview", "--event-log", file], {
+                env: { PULUMI_DEBUG_COMMANDS: "true" },
+            }),
+            "config rollout",
+        );
+        const window = stepMs(await tail.stop(), "app-deployment");
+        for (const [kind, running] of [
+            ["fresh", fresh],
+            ["keepAlive", keepAlive],
+        ] as const) {
+            const samples: Sample[] = await running.stop();
+            const rel = (ms: number) => ms - running.startedAt;
+            const steady = summarize(samples, rel(steadyEnd - 8_000), rel(steadyEnd));
+            const during = summarize(samples, rel(window.start), rel(window.end));
+            if (during.failed > 0) extra.push(`rollout ${i + 1}, ${kind} clients: ${during.failed} of ${during.sent} requests failed`);
+            p99[kind].steady.push(steady.p99Ms);
+            p99[kind].rollout.push(during.p99Ms);
+        }
+        log(
+            `p99 ${i + 1}: fresh ${p99.fresh.steady.at(-1)} → ${p99.fresh.rollout.at(-1)} ms, keep-alive ${p99.keepAlive.steady.at(-1)} → ${p99.keepAlive.rollout.at(-1)} ms`,
+        );
+    }
+    for (const kind of ["fresh", "keepAlive"] as const) {
+        const r = spread(p99[kind].rollout);
+        const s = spread(p99[kind].steady);
+        rows.push({
+            figure: `p99 latency at ${RATE} requests/s, ${kind === "fresh" ? "a new connection per request" : "8 keep-alive clients"}: inside the rollout window / steady state`,
+            a: fmt(r, "ms"),
+            b: fmt(s, "ms"),
+            ratio: r.median / s.median,
+            goal: 1.5,
+            load: spread(loads),
+        });
+    }
+    ws.git("checkout", "--", "Pulumi.local.yaml");
+
+    // --- a cold up:local: a fresh clone, no node_modules, an empty BuildKit cache and an empty registry -----------
+    // down:local stops the node, the registry and BuildKit; the registry's data is set aside for the cold run and
+    // put back after it.
     ok(await ws.npm("down:local", [], { timeoutSeconds: 600 }), "down:local");
+    const data = path.join(STATE, `registry-${registry.split(":")[1]}`, "data");
+    ok(await run("bash", [path.join(REPO, "scripts", "registry.sh"), "down"]), "registry down");
+    renameSync(data, `${data}.bench-saved`);
+    try {
+        ok(await run("bash", [path.join(REPO, "scripts", "buildkit.sh"), "up"]), "buildkit up");
+        ok(await run("buildctl", ["--addr", BUILDKIT, "prune", "--all"]), "buildctl prune --all");
+        const cold = new Workspace("bench-cold", { installDependencies: true });
+        mkdirSync(path.join(cold.dir, ".pulumi"));
+        Object.assign(cold.env, { PULUMI_BACKEND_URL: `file://${path.join(cold.dir, ".pulumi")}`, SLIPWAY_OFFLINE: "1" });
+        const load = loadAverage();
+        const up = ok(await cold.npm("up:local", [], { timeoutSeconds: 3600 }), "cold up:local");
+        extra.push(
+            `\`npm run up:local\` really cold (a fresh clone: npm ci from npm's cache; the registry, BuildKit and the node started; the offline base and both images built with an empty BuildKit cache into an empty registry; only the toolchain's binaries were there): ${up.seconds.toFixed(1)} s (load ${load})`,
+        );
+        ok(await cold.npm("down:local", [], { timeoutSeconds: 600 }), "cold down:local");
+        cold.dispose();
+    } finally {
+        await run("bash", [path.join(REPO, "scripts", "registry.sh"), "down"]);
+        rmSync(data, { recursive: true, force: true });
+        renameSync(`${data}.bench-saved`, data);
+    }
     ws.dispose();
+
+    const table = [
+        "| figure | A | B | A / B | goal | met | load (1 min) |",
+        "|---|---|---|---|---|---|---|",
+        ...rows.map(
+            (r) =>
+                `| ${r.figure} | ${r.a} | ${r.b} | ${r.ratio!.toFixed(2)}× | ≤ ${r.goal}× | ${r.ratio! <= r.goal! ? "yes" : "no"} | ${fmt(r.load, "", 2)} |`,
+        ),
+    ].join("\n");
+    const cores = readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length;
+    const note =
+        `${startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC, ${cores} cores; ${PAIRS} interleaved pairs per row ` +
+        `(A, B, A, B …): medians, (min–max); load is the 1-minute load average when each run started.`;
+    const markdown = `# End-to-end figures (\`npm run bench:e2e\`)\n\n${table}\n\n${note}\n\n${extra.map((e) => `- ${e}`).join("\n")}\n`;
+    process.stdout.write(markdown);
+    writeFileSync(path.join(REPO, "docs", "BENCHMARKS-e2e.md"), markdown);
 }
 
 main().catch((err: unknown) => {
