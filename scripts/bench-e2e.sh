@@ -11,6 +11,7 @@ source scripts/lib/daemon.sh
 # shellcheck source=lib/e2e-env.sh
 source scripts/lib/e2e-env.sh
 
+need_packages strace # the rollback profile: which Pulumi CLI calls a rollback makes, and how long each takes
 e2e_env_up
 scripts/cluster.sh down --purge >/dev/null
 t=$SECONDS

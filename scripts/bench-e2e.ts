@@ -100,22 +100,23 @@ async function answeredSha(port: number): Promise<string | undefined> {
 }
 
 /**
- * Resolves with the wall-clock ms of the first of 5 consecutive responses (100 ms apart) that all carry `sha`:
- * the change is live, not just reached by one request.
+ * Resolves with the wall-clock ms when the change is live on every replica: every pod of the namespace that is not
+ * terminating runs with `sha` in its GIT_SHA and is ready, and `GET /` answers with it. A Service spreads requests
+ * over old and new pods during a rollout, so a few answers with the new sha are not yet "live".
  */
 async function liveAt(port: number, sha: string, timeoutSeconds: number): Promise<number> {
     const deadline = Date.now() + timeoutSeconds * 1000;
-    let firstOfRun = 0;
-    let run = 0;
     while (Date.now() < deadline) {
         const at = Date.now();
-        if ((await answeredSha(port)) === sha) {
-            if (run++ === 0) firstOfRun = at;
-            if (run === 5) return firstOfRun;
-        } else run = 0;
-        await sleep(100);
+        const pods = (JSON.parse(await kubectlOk(["-n", NAMESPACE, "get", "pods", "-o", "json"])).items as any[]).filter(
+            (p) => !p.metadata.deletionTimestamp,
+        );
+        const runsSha = (p: any) => p.spec.containers[0].env?.some((e: any) => e.name === "GIT_SHA" && e.value === sha);
+        const ready = (p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+        if (pods.length === REPLICAS && pods.every((p) => runsSha(p) && ready(p)) && (await answeredSha(port)) === sha) return at;
+        await sleep(200);
     }
-    throw new Error(`responses did not carry ${sha} within ${timeoutSeconds} s`);
+    throw new Error(`the pods did not all run ${sha} within ${timeoutSeconds} s`);
 }
 
 /** Resolves with the wall-clock ms when every pod of the namespace runs `ref` and is ready. */
@@ -176,6 +177,71 @@ function stepMs(events: { at: number; event: any }[], name: string): { start: nu
     return { start, end };
 }
 
+/**
+ * Where one run of an npm script spends its time: each process it starts that says something about it (every Pulumi
+ * CLI call, the local loop's scripts, kubectl, curl, the Slipway CLI), from its exec to its exit. strace follows the
+ * whole process tree and records only execs and exits. Calls nest (a script runs kubectl): the list is not a sum.
+ */
+async function profile(ws: Workspace, script: string, args: string[]): Promise<string> {
+    const trace = path.join(ws.dir, ".slipway", `${script}.strace`);
+    const t0 = Date.now();
+    ok(
+        await run(
+            "strace",
+            [
+                ...["-f", "-q", "--seccomp-bpf", "-ttt", "-s", "256", "-e", "trace=execve", "-e", "signal=none", "-o", trace],
+                ...["npm", "run", "--silent", script, "--", ...args],
+            ],
+            { cwd: ws.dir, env: { ...ws.env, PATH: `${path.join(REPO, "node_modules", ".bin")}:${ws.env.PATH}` }, timeoutSeconds: 900 },
+        ),
+        `profiled ${script}`,
+    );
+    const total = Date.now() - t0;
+    const label = (file: string, argv: string[]): string | undefined => {
+        const name = path.basename(file);
+        if (name === "pulumi") return `pulumi ${argv.slice(1, argv[2]?.startsWith("-") ? 2 : 3).join(" ")}`;
+        const sh = argv.find((a) => a.endsWith(".sh"));
+        if (sh) return `${path.basename(sh)} ${argv[argv.indexOf(sh) + 1] ?? ""}`.trim();
+        const ts = argv.find((a) => a.endsWith("tools/main.ts"));
+        if (ts) return `slipway ${argv[argv.indexOf(ts) + 1]} (ts-node)`;
+        if (name === "kubectl" || name === "curl" || name === "buildctl") return name;
+        return undefined;
+    };
+    // `<pid> <seconds> execve("<file>", ["<argv0>", …], …) = 0` … `<pid> <seconds> +++ exited with 0 +++`
+    const started = new Map<string, { at: number; what: string }>();
+    const calls: { at: number; ms: number; what: string }[] = [];
+    for (const line of readFileSync(trace, "utf8").split("\n")) {
+        const exec = /^(\d+) ([\d.]+) execve\("([^"]*)", \[(.*?)\], .* = 0$/.exec(line);
+        if (exec) {
+            const what = label(
+                exec[3],
+                [...exec[4].matchAll(/"([^"]*)"/g)].map((m) => m[1]),
+            );
+            // A script execs bash again under the same pid (a shebang): the first exec names the call.
+            if (what && !started.has(exec[1])) started.set(exec[1], { at: Number(exec[2]) * 1000, what });
+            continue;
+        }
+        const exit = /^(\d+) ([\d.]+) \+\+\+ (exited|killed)/.exec(line);
+        const call = exit && started.get(exit[1]);
+        if (exit && call) {
+            calls.push({ at: call.at, ms: Number(exit[2]) * 1000 - call.at, what: call.what });
+            started.delete(exit[1]);
+        }
+    }
+    if (calls.length === 0) throw new Error(`nothing to profile in ${trace}`);
+    const byWhat = new Map<string, { n: number; ms: number; first: number }>();
+    for (const c of calls) {
+        const seen = byWhat.get(c.what) ?? { n: 0, ms: 0, first: c.at };
+        byWhat.set(c.what, { n: seen.n + 1, ms: seen.ms + c.ms, first: Math.min(seen.first, c.at) });
+    }
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const list = [...byWhat]
+        .sort(([, x], [, y]) => x.first - y.first)
+        .map(([what, v]) => `${what}${v.n > 1 ? ` ${v.n}×` : ""} ${s(v.ms)}`)
+        .join("; ");
+    return `where one \`npm run ${[script, ...(args.length ? ["--", ...args] : [])].join(" ")}\` spends its ${s(total)} (under strace), in the order it starts them: ${list}`;
+}
+
 async function main(): Promise<void> {
     const startedAt = new Date();
     const extra: string[] = [];
@@ -199,9 +265,12 @@ async function main(): Promise<void> {
     const outputs = async () => JSON.parse(ok(await pulumi(["stack", "output", "--stack", "local", "--json"]), "outputs").stdout);
     const registry = String((await outputs()).registryServer);
     const buildImageRef = String((await outputs()).buildImageRef);
+    // The offline base up:local chose for this machine: the bench's own `pulumi up`s build from it too.
     const base = readFileSync(path.join(ws.dir, ".slipway", "base-image"), "utf8").trim();
+    ws.env.SLIPWAY_BASE_IMAGE = base;
     let changes = 0;
-    const change = () => changeAppSource(ws, `bench: one-line change ${++changes}`);
+    // Unique text: BuildKit keeps its cache across runs, and a change it has built before would cost nothing.
+    const change = () => changeAppSource(ws, `bench: one-line change ${++changes} at ${Date.now()}`);
 
     // --- change to live: up:local against the same work by hand ------------------------------------------------
     // By hand does what the engine's build does (same daemon, same build args and target, the same registry cache
@@ -313,7 +382,7 @@ async function main(): Promise<void> {
     }
     pairRow("the image build: the engine's step / `buildctl build` on the same daemon, same work", engineBuild, byHandBuild, 1.1);
     pairRow(
-        `rollout of ${REPLICAS} replicas to a new digest: the Deployment's step / \`kubectl set image\` + \`rollout status\``,
+        `rollout of ${REPLICAS} replicas to a new digest: the Deployment's step / one \`kubectl patch\` of the same template fields + \`rollout status\``,
         engineRollout,
         byHandRollout,
         1.1,
@@ -325,7 +394,9 @@ async function main(): Promise<void> {
     writeFileSync(path.join(empty, "index.js"), 'require("@pulumi/pulumi");\n');
     writeFileSync(path.join(empty, "package.json"), '{"name":"empty","main":"index.js"}\n');
     symlinkSync(path.join(REPO, "node_modules"), path.join(empty, "node_modules"));
-    const emptyEnv = { ...ws.env, PULUMI_BACKEND_URL: `file://${empty}` };
+    // Plain JavaScript: without the transpile-only tsconfig the toolchain names for Slipway's own program.
+    const { PULUMI_NODEJS_TSCONFIG_PATH: _tsconfig, ...plain } = ws.env;
+    const emptyEnv = { ...plain, PULUMI_BACKEND_URL: `file://${empty}` };
     ok(await run("pulumi", ["stack", "init", "bench"], { cwd: empty, env: emptyEnv }), "stack init");
     ok(await run("pulumi", ["up", "--stack", "bench", "--yes", "--skip-preview"], { cwd: empty, env: emptyEnv }), "first empty up");
     const [noop, emptyUp] = await interleaved(
@@ -337,6 +408,7 @@ async function main(): Promise<void> {
             ),
     );
     pairRow("no change: `npm run up:local` / `pulumi up` of an empty program (CLI start and SDK load)", noop, emptyUp, 2.5);
+    extra.push(await profile(ws, "up:local", []));
     rmSync(empty, { recursive: true, force: true });
 
     // --- rollback against `kubectl rollout undo`, from the same start state -------------------------------------
@@ -374,6 +446,8 @@ async function main(): Promise<void> {
         },
     );
     pairRow("back to the previous image, serving on every replica: `npm run rollback` / `kubectl rollout undo`", rollback, undo, 1.5);
+    extra.push(await profile(ws, "rollback", ["--stack", "local"]));
+    await backToY([]);
 
     // --- p99 inside the rollout window against steady state -------------------------------------------------------
     // Two kinds of client at once, RATE/s each: a new connection per request, and 8 keep-alive connections. The
@@ -473,7 +547,11 @@ async function main(): Promise<void> {
     writeFileSync(path.join(REPO, "docs", "BENCHMARKS-e2e.md"), markdown);
 }
 
-main().catch((err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = 1;
-});
+main().then(
+    // Pollers of a failed step may still be scheduled: end here rather than wait for them.
+    () => process.exit(0),
+    (err: unknown) => {
+        process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+        process.exit(1);
+    },
+);

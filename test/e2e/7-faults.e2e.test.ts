@@ -78,7 +78,7 @@ async function convergedAfter(again: Ran, expectedWarnings: RegExp[] = []): Prom
  * gives that run's result.
  */
 async function upKilledMidBuild(what: string, kill: () => void): Promise<Ran> {
-    changeAppSource(ws, what);
+    changeAppSource(ws, `${what} (${Date.now()})`); // unique: BuildKit keeps its cache across runs
     let killed = false;
     let output = "";
     const up = await ws.npm("up:local", [], {
