@@ -211,7 +211,7 @@ async function profile(ws: Workspace, script: string, args: string[]): Promise<s
     const started = new Map<string, { at: number; what: string }>();
     const calls: { at: number; ms: number; what: string }[] = [];
     for (const line of readFileSync(trace, "utf8").split("\n")) {
-        const exec = /^(\d+) ([\d.]+) execve\("([^"]*)", \[(.*?)\], .* = 0$/.exec(line);
+        const exec = /^(\d+)\s+([\d.]+) execve\("([^"]*)", \[(.*?)\], .* = 0$/.exec(line);
         if (exec) {
             const what = label(
                 exec[3],
@@ -221,7 +221,7 @@ async function profile(ws: Workspace, script: string, args: string[]): Promise<s
             if (what && !started.has(exec[1])) started.set(exec[1], { at: Number(exec[2]) * 1000, what });
             continue;
         }
-        const exit = /^(\d+) ([\d.]+) \+\+\+ (exited|killed)/.exec(line);
+        const exit = /^(\d+)\s+([\d.]+) \+\+\+ (exited|killed)/.exec(line);
         const call = exit && started.get(exit[1]);
         if (exit && call) {
             calls.push({ at: call.at, ms: Number(exit[2]) * 1000 - call.at, what: call.what });
