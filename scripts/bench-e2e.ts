@@ -230,7 +230,17 @@ async function profile(ws: Workspace, script: string, args: string[]): Promise<s
     }
     if (calls.length === 0) throw new Error(`nothing to profile in ${trace}`);
     const byWhat = new Map<string, { n: number; ms: number; first: number }>();
-    for (const c of calls) {
+    calls.sort((x, y) => x.at - y.at);
+    // A script that execs another under one name (npm's sh, then bash) counts once: its outermost call.
+    const nested = (c: (typeof calls)[number]) =>
+        calls.some(
+            (o) =>
+                o !== c &&
+                o.what === c.what &&
+                o.at + o.ms >= c.at + c.ms &&
+                (o.at < c.at || (o.at === c.at && calls.indexOf(o) < calls.indexOf(c))),
+        );
+    for (const c of calls.filter((c) => c.ms >= 10 && !nested(c))) {
         const seen = byWhat.get(c.what) ?? { n: 0, ms: 0, first: c.at };
         byWhat.set(c.what, { n: seen.n + 1, ms: seen.ms + c.ms, first: Math.min(seen.first, c.at) });
     }
@@ -419,30 +429,40 @@ async function main(): Promise<void> {
         ok(await pulumi(["up", "--stack", "local", "--yes", "--skip-preview", ...args]), "back to Y");
         await servingAt(String((await outputs()).appImageRef), 300);
     };
+    // Each side's command returns once the rollout is done (Pulumi's await, `kubectl rollout status`); serving is
+    // then checked, and a side that returned early is timed to when every replica served.
+    const timedToServing = async (command: () => Promise<void>, target: () => Promise<string>) => {
+        const t0 = Date.now();
+        await command();
+        const t1 = Date.now();
+        const ref = await target();
+        const at = await servingAt(ref, 300);
+        // servingAt's first look comes after `target()`: serving then means serving when the command returned.
+        return ((at - t1 < 1500 ? t1 : at) - t0) / 1000;
+    };
     const [rollback, undo] = await interleaved(
         "rollback",
         async () => {
-            const t0 = Date.now();
-            ok(await ws.npm("rollback", ["--stack", "local"], { timeoutSeconds: 900 }), "rollback");
-            const at = await servingAt(String((await outputs()).appImageRef), 300);
+            const s = await timedToServing(
+                async () => void ok(await ws.npm("rollback", ["--stack", "local"], { timeoutSeconds: 900 }), "rollback"),
+                async () => String((await outputs()).appImageRef),
+            );
             await backToY([]);
-            return (at - t0) / 1000;
+            return s;
         },
         async () => {
-            const t0 = Date.now();
-            ok(await run("kubectl", ["-n", NAMESPACE, "rollout", "undo", "deploy/hello"], { env: ws.env }), "rollout undo");
-            const previous = await kubectlOk([
-                "-n",
-                NAMESPACE,
-                "get",
-                "deploy",
-                "hello",
-                "-o",
-                "jsonpath={.spec.template.spec.containers[0].image}",
-            ]);
-            const at = await servingAt(previous, 300);
+            const s = await timedToServing(
+                async () => {
+                    ok(await run("kubectl", ["-n", NAMESPACE, "rollout", "undo", "deploy/hello"], { env: ws.env }), "rollout undo");
+                    ok(
+                        await run("kubectl", ["-n", NAMESPACE, "rollout", "status", "deploy/hello", "--timeout", "300s"], { env: ws.env }),
+                        "rollout status",
+                    );
+                },
+                () => kubectlOk(["-n", NAMESPACE, "get", "deploy", "hello", "-o", "jsonpath={.spec.template.spec.containers[0].image}"]),
+            );
             await backToY(["--refresh"]);
-            return (at - t0) / 1000;
+            return s;
         },
     );
     pairRow("back to the previous image, serving on every replica: `npm run rollback` / `kubectl rollout undo`", rollback, undo, 1.5);
