@@ -118,7 +118,9 @@ start_node() {
     # host-settings exists from our node's start until `down` restores the host: with it there and our kube-proxy
     # gone, our node stopped without a `down` (killed, crashed, the machine restarted). What it left (processes of
     # a partial crash, chains, the bridge, mounts) is ours: clear it as `down` would, then start from clean.
-    if ! daemon_pid "$RUN" kube-proxy >/dev/null && [[ -f "$S/host-settings" ]]; then
+    # While another kube-proxy or kubelet runs (another cluster, or a node of another state folder: the bridge has
+    # one name), the chains and the bridge may be theirs: clear nothing, and let the check below refuse.
+    if ! daemon_pid "$RUN" kube-proxy >/dev/null && [[ -f "$S/host-settings" ]] && ! foreign_node_agents; then
         say "the node stopped without a down (killed, crashed, or the machine restarted): clearing what it left, then starting it again"
         stop_node
     fi
@@ -139,6 +141,18 @@ start_node() {
     dns
     say "node $NODE_NAME Ready with DNS in $(since) (kubeconfig: $KUBECONFIG_FILE)"
     echo "$(since)" >"$S/ready-seconds"
+}
+
+# foreign_node_agents: true when a kube-proxy or kubelet runs on this host that is not this node's own.
+foreign_node_agents() {
+    local name pid ours
+    for name in kube-proxy kubelet; do
+        ours="$(daemon_pid "$RUN" "$name" || true)"
+        for pid in $(pgrep -x "$name" || true); do
+            [[ "$pid" == "$ours" ]] || return 0
+        done
+    done
+    return 1
 }
 
 record_host_settings() {
@@ -553,13 +567,13 @@ status() {
     return $ok
 }
 
-# One start or stop of the node at a time on this host: a second waits for the first (two starts would each
+# One start or stop of the node at a time for this state folder: a second waits for the first (two starts would each
 # make the bridge, the certificates and the daemons; a stop during a start would leave half of each).
 node_lock() {
     mkdir -p "$SLIPWAY_STATE_DIR"
     eval "exec $SLIPWAY_NODE_LOCK_FD>>\"\$SLIPWAY_STATE_DIR/node.lock\""
     if ! flock -n "$SLIPWAY_NODE_LOCK_FD"; then
-        say "another start or stop of the node runs on this host: waiting for it"
+        say "another start or stop of this node runs: waiting for it"
         flock "$SLIPWAY_NODE_LOCK_FD"
     fi
 }

@@ -97,7 +97,14 @@ if ((status != 0)); then
     stopped=()
     scripts/registry.sh status >/dev/null 2>&1 || stopped+=("the registry (127.0.0.1:${SLIPWAY_REGISTRY_PORT:-5001})")
     scripts/buildkit.sh status >/dev/null 2>&1 || stopped+=("BuildKit")
-    kubectl --request-timeout=5s get --raw /readyz >/dev/null 2>&1 || stopped+=("the cluster")
+    if ! kubectl --request-timeout=5s get --raw /readyz >/dev/null 2>&1; then
+        # Only Slipway's own node is started by up:local; a cluster of your own (kind, --context) is yours to start.
+        if [[ "${SLIPWAY_KUBE_CONTEXT:-}" == slipway ]]; then
+            stopped+=("Slipway's node")
+        else
+            say "the cluster of kube context ${SLIPWAY_KUBE_CONTEXT:-?} does not answer: start it, then run npm run up:local again"
+        fi
+    fi
     if ((${#stopped[@]})); then
         list="$(printf '%s, ' "${stopped[@]}")"
         say "${list%, } stopped during this run: run npm run up:local again, it starts what stopped and finishes the update"

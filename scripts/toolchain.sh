@@ -189,6 +189,8 @@ provide_plugins() {
     if [[ -n "${PULUMI_HOME:-}" && "$PULUMI_HOME" != "$TOOLS/pulumi-home" ]]; then
         add_path "$k8s"
         add_path "$docker_build"
+        # An environment made by an earlier run for Slipway's home would hide the providers on PATH.
+        EXPORTS+=("PULUMI_IGNORE_AMBIENT_PLUGINS=false" "PULUMI_DEV=false")
         return 0
     fi
     local home="$TOOLS/pulumi-home" folder

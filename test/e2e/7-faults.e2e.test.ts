@@ -63,8 +63,18 @@ const engineWarnings = (output: string) => output.split("\n").filter((line) => /
  * the state does not hold, and no engine warning but those the repair is expected to print.
  */
 async function convergedAfter(again: Ran, expectedWarnings: RegExp[] = []): Promise<void> {
-    const warnings = engineWarnings(again.stdout + again.stderr).filter((w) => !expectedWarnings.some((e) => e.test(w)));
-    assert.deepEqual(warnings, [], "the engine printed no warning");
+    const printed = engineWarnings(again.stdout + again.stderr);
+    // The expected ones must be there: they show the detector reads the engine's warnings at all.
+    for (const expected of expectedWarnings)
+        assert.ok(
+            printed.some((w) => expected.test(w)),
+            `the engine warned ${expected}`,
+        );
+    assert.deepEqual(
+        printed.filter((w) => !expectedWarnings.some((e) => e.test(w))),
+        [],
+        "the engine printed no other warning",
+    );
     const state = JSON.parse(ok(await ws.pulumi(["stack", "export", "--stack", LOCAL]), "stack export").stdout);
     assert.deepEqual(state.deployment.pending_operations ?? [], [], "no pending operation is left");
     assert.deepEqual(locks(), [], "no lock is left");

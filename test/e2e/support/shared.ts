@@ -75,7 +75,7 @@ export function changeAppSource(ws: Workspace, what: string): string {
 
 /** The kinds of object a stage puts in its namespace, as kubectl names them. */
 const STAGE_KINDS =
-    "deployments.apps,services,configmaps,secrets,networkpolicies.networking.k8s.io,resourcequotas,limitranges,poddisruptionbudgets.policy,servicemonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com";
+    "deployments.apps,services,configmaps,secrets,networkpolicies.networking.k8s.io,resourcequotas,limitranges,poddisruptionbudgets.policy,horizontalpodautoscalers.autoscaling,ingresses.networking.k8s.io,servicemonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com";
 
 /**
  * Objects of those kinds in the namespace that the stack's state does not hold (`Kind/name`), leaving out what
