@@ -113,6 +113,8 @@ describe("issue 9: the API server's verdict on every object", function () {
         const stack = "e2e-prod";
         const prod = structuredClone(stackFile(ws, "prod")) as Record<string, any>;
         prod["slipway:image"] = { source: "pinned", ref: pinnedRef, buildNumber: "1", gitBranch: "main", gitSha: "unknown" };
+        // It pulls from this machine's registry, as the local stage pushed there.
+        prod["slipway:pullRegistry"] = fromEnv("SLIPWAY_E2E_REGISTRY");
         delete prod["slipway:kubernetes"];
         // One node: a hard spread would leave two of three pods pending.
         prod["slipway:app"].topologySpread = "soft";

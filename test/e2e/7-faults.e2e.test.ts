@@ -11,7 +11,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { activePods, deployedImage, firstSeen, get, kubectlOk } from "./support/machine";
+import { activePods, buildkitBuilds, deployedImage, firstSeen, get, kubectlOk } from "./support/machine";
 import { startLoad, summarize } from "./support/load";
 import { changeAppSource, orphans, stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
 import { fromEnv, ok, run, type Ran } from "./support/workspace";
@@ -90,18 +90,33 @@ async function convergedAfter(again: Ran, expectedWarnings: RegExp[] = []): Prom
 async function upKilledMidBuild(what: string, kill: () => void): Promise<Ran> {
     changeAppSource(ws, `${what} (${Date.now()})`); // unique: BuildKit keeps its cache across runs
     let killed = false;
+    let ended = false;
+    const killOnce = () => {
+        if (!killed) {
+            killed = true;
+            kill();
+        }
+    };
+    // The build has started when BuildKit records a new build (its history lists running builds too), or when the
+    // engine's progress says the app image's step is running (a display in CI may not print that line).
+    const before = new Set(await buildkitBuilds());
+    const watch = (async () => {
+        while (!killed && !ended) {
+            if ((await buildkitBuilds().catch(() => [])).some((ref) => !before.has(ref))) killOnce();
+            else await sleep(100);
+        }
+    })();
     let output = "";
     const up = await ws.npm("up:local", [], {
         timeoutSeconds: 600,
         onOutput: (text) => {
             // Chunks end anywhere, a line included: look at all of it so far.
             output += text;
-            if (!killed && /docker-build:index:Image\s+app-image\s+(creating|updating)/.test(output)) {
-                killed = true;
-                kill();
-            }
+            if (/docker-build:index:Image\s+app-image\s+(creating|updating)/.test(output)) killOnce();
         },
     });
+    ended = true;
+    await watch;
     assert.ok(killed, `the build started (up:local exited ${up.code})`);
     return up;
 }
