@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { tmpdir } from "node:os";
-import { kubectlOk } from "../test/e2e/support/machine";
+import { answeredSha, kubectlOk } from "../test/e2e/support/machine";
 import { changeAppSource } from "../test/e2e/support/shared";
 import { startLoad, summarize, type Sample } from "../test/e2e/support/load";
 import { ok, REPO, run, Workspace } from "../test/e2e/support/workspace";
@@ -87,16 +87,6 @@ async function seconds(step: () => Promise<unknown>): Promise<number> {
     const t = process.hrtime.bigint();
     await step();
     return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-/** The gitSha the app answers GET / with, or undefined when nothing (or something else) answered. */
-async function answeredSha(port: number): Promise<string | undefined> {
-    try {
-        const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
-        return ((await r.json()) as { gitSha?: string }).gitSha;
-    } catch {
-        return undefined;
-    }
 }
 
 /**

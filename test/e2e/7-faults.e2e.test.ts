@@ -11,7 +11,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { activePods, buildkitBuilds, deployedImage, firstSeen, get, kubectlOk } from "./support/machine";
+import { activePods, answeredSha, buildkitBuilds, deployedImage, firstSeen, get, kubectlOk } from "./support/machine";
 import { startLoad, summarize } from "./support/load";
 import { changeAppSource, orphans, stackFile, stackHistory, stackOutputs, workspace } from "./support/shared";
 import { fromEnv, ok, run, type Ran } from "./support/workspace";
@@ -48,12 +48,6 @@ function locks(): string[] {
 /** Where the local loop's daemons keep their pid files (scripts/lib/daemon.sh). */
 const STATE_DIR = process.env.SLIPWAY_STATE_DIR ?? "/var/lib/slipway";
 const pidOf = (file: string) => Number(readFileSync(path.join(STATE_DIR, file), "utf8").trim());
-
-/** The git sha the app's `GET /` reports, if it answered. */
-async function answeredSha(): Promise<string | undefined> {
-    const answer = await get(nodePort(), "/");
-    return answer.status === 200 ? (JSON.parse(answer.body) as { gitSha: string }).gitSha : undefined;
-}
 
 /** Warnings the engine printed in its summary (a line of its own, as the Diagnostics section has them). */
 const engineWarnings = (output: string) => output.split("\n").filter((line) => /^\s+warning: /.test(line));
@@ -206,7 +200,7 @@ describe("issue 16: faults a user meets, survived", function () {
             // The pod it replaced may answer for a moment more while the Service lets go of it.
             const deadline = Date.now() + 10_000;
             let answered: string | undefined;
-            while ((answered = await answeredSha()) !== sha && Date.now() < deadline) await sleep(200);
+            while ((answered = await answeredSha(nodePort())) !== sha && Date.now() < deadline) await sleep(200);
             assert.equal(answered, sha, "within 10 s, the commit that was being built answers");
             await convergedAfter(again);
         });

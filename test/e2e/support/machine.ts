@@ -47,6 +47,12 @@ export async function get(port: number, urlPath: string): Promise<{ status: numb
     }
 }
 
+/** The git sha the app's `GET /` on 127.0.0.1:<port> reports, or undefined when it did not answer 200. */
+export async function answeredSha(port: number): Promise<string | undefined> {
+    const answer = await get(port, "/");
+    return answer.status === 200 ? (JSON.parse(answer.body) as { gitSha?: string }).gitSha : undefined;
+}
+
 /** The image the app's Deployment in a namespace runs (its pod template's container image). */
 export async function deployedImage(namespace: string, deployment = "hello"): Promise<string> {
     return kubectlOk(["-n", namespace, "get", "deploy", deployment, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
