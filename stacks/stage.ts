@@ -4,7 +4,7 @@ import { AppDeployment } from "../components/app-deployment";
 import { AppImage } from "../components/app-image";
 import { BuildImage } from "../components/build-image";
 import { Registry, RegistryArgs } from "../components/registry";
-import type { BuildMetadata, StackOutputName } from "../contracts";
+import { isPinnedStage, type BuildMetadata, type StackOutputName } from "../contracts";
 import { pinnedRefRegistry } from "../components/lib/image-ref";
 import type { BuildingStackConfig, PinnedStackConfig, StackConfig } from "./config";
 import { projectPath } from "./paths";
@@ -175,6 +175,8 @@ function buildingImages(config: BuildingStackConfig, metadata: BuildMetadata, at
  */
 function pinnedImages(config: PinnedStackConfig, at: ProjectPath): StageImages {
     const { ref, buildNumber, gitBranch, gitSha } = config.image;
+    const pinnedWhereItBuilds = pinnedBuildingStageWarning(config, pulumi.getStack());
+    if (pinnedWhereItBuilds !== undefined) pulumi.log.warn(pinnedWhereItBuilds);
     const registry = config.registry && new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name));
     const buildImage = registry && config.buildImage && buildEnvironment(config, registry, config.buildImage, at);
     // Where the running image lives: the stage's own registry, else the pinned ref's host (no host: Docker Hub), which
@@ -187,6 +189,23 @@ function pinnedImages(config: PinnedStackConfig, at: ProjectPath): StageImages {
         metadata: { buildNumber, gitBranch, gitSha },
         registryServer: registry?.server ?? pulumi.output(host),
     };
+}
+
+/**
+ * What to tell the person deploying a stage that builds from source (local, dev) while its stack file pins an image,
+ * as a rollback leaves it: the update runs that digest and none of their changes, whatever they edited since.
+ * `undefined` where pinning is the stage's normal state (qa, prod).
+ *
+ * @param config the stack's validated config, pinned
+ * @param stackName the stack being deployed, whose file holds the pin
+ */
+export function pinnedBuildingStageWarning(config: PinnedStackConfig, stackName: string): string | undefined {
+    if (isPinnedStage(config.stage)) return undefined;
+    return (
+        `stage ${config.stage} builds from source, but Pulumi.${stackName}.yaml pins slipway:image to ${config.image.ref} ` +
+        `(a rollback pins it): this update deploys that image and builds none of your changes. To build again, put ` +
+        `back the slipway:image it built with (git checkout Pulumi.${stackName}.yaml) and deploy`
+    );
 }
 
 /** The versioned build environment, pushed to the stage's registry. */

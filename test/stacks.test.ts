@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { isDigestPinned } from "../components/lib/image-ref";
 import { APP_DEFAULTS } from "../components/defaults";
 import { PINNED_STAGES } from "../contracts";
-import { parseStackConfig } from "../stacks/config";
+import { parseStackConfig, type PinnedStackConfig } from "../stacks/config";
+import { pinnedBuildingStageWarning } from "../stacks/stage";
 import { CapturedResource, isSecret, isSecretInput, isUnknownInput, revealInput, valueOf } from "./support/mocks";
 import { evaluateStack, evaluateStackFull, ofType, readStackConfig, single, STACKS, TEST_BUILD } from "./support/stacks";
 
@@ -175,6 +176,25 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
             assert.equal(await valueOf(before.outputs.registryServer), "123456789012.dkr.ecr.eu-west-1.amazonaws.com");
         });
     }
+
+    it("a stage that builds, pinned by a rollback, is told its changes are not built; qa and prod are not", () => {
+        const ref = `127.0.0.1:5001/hello@sha256:${"7e".repeat(32)}`;
+        // local and dev as a rollback leaves them; qa and prod as they ship, pinned.
+        const pinned = (stack: "local" | "dev" | "qa" | "prod") => {
+            const file = readStackConfig(stack);
+            const config = parseStackConfig(stack === "local" || stack === "dev" ? { ...file, image: { source: "pinned", ref } } : file);
+            assert.equal(config.imageSource, "pinned");
+            return pinnedBuildingStageWarning(config as PinnedStackConfig, stack);
+        };
+        for (const stack of ["local", "dev"] as const) {
+            const warning = pinned(stack);
+            assert.ok(warning?.includes(`pins slipway:image to ${ref}`), `${stack}: ${warning}`);
+            assert.ok(warning?.includes("builds none of your changes"), `${stack}: ${warning}`);
+            assert.ok(warning?.includes(`git checkout Pulumi.${stack}.yaml`), `${stack}: ${warning}`);
+        }
+        assert.equal(pinned("qa"), undefined);
+        assert.equal(pinned("prod"), undefined);
+    });
 
     it("dev pinned by a rollback keeps its registry and build environment, and builds no app image", async () => {
         const ref = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello@sha256:${"7e".repeat(32)}`;

@@ -431,6 +431,11 @@ describe("issue 9: Slipway's promises on a real node", function () {
             await ws.pulumi(["up", "--stack", LOCAL, "--yes", "--skip-preview"], { timeoutSeconds: 600 }),
             "up after rollback",
         );
+        // The pin stays in the stack file until someone puts it back: every update says it builds nothing.
+        assert.match(
+            again.stdout + again.stderr,
+            /warning: stage local builds from source, but Pulumi\.local\.yaml pins slipway:image to [^ ]+@sha256:[0-9a-f]{64} \(a rollback pins it\): this update deploys that image and builds none of your changes/,
+        );
         const [last] = await stackHistory(ws, LOCAL);
         assert.deepEqual(
             Object.entries(last.resourceChanges ?? {})
