@@ -125,6 +125,15 @@ describe("issue 16: faults a user meets, survived", function () {
             ok(await ws.pulumi(["config", "set", "--stack", LOCAL, "--path", "slipway:image.source", "build"]), "config set image.source");
         }
         assert.deepEqual(stackFile(ws, LOCAL)["slipway:image"], { source: "build" });
+        // Its source is still the release that never got ready (the service binds loopback): fixed forward here, as
+        // the person who rolled back would, so the builds below deploy a service that answers.
+        const config = path.join(ws.dir, "app", "src", "config.ts");
+        const loopbackOnly = 'HOST: text.default("127.0.0.1")';
+        if (readFileSync(config, "utf8").includes(loopbackOnly)) {
+            ws.edit("app/src/config.ts", (t) => t.replace(loopbackOnly, 'HOST: text.default("0.0.0.0")'));
+        }
+        assert.match(readFileSync(config, "utf8"), /HOST: text\.default\("0\.0\.0\.0"\)/);
+        ws.commit("e2e: building again after the rollback, the service fixed forward");
     });
 
     it("up:local killed with SIGKILL mid-rollout leaves a lock and pending operations; the next up:local takes over and converges, the service answering throughout", async () => {
