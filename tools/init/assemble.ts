@@ -346,7 +346,8 @@ export function adaptWorkflows(
     for (const doc of [main, pr, rollback]) {
         replaceCommands(doc);
         const head = header(doc);
-        head.commentBefore = ` ${note}\n${head.commentBefore ?? ""}`;
+        const said = (head.commentBefore ?? "").replace(/`npm run (up|promote|rollback|status)`/g, "`npx slipway $1`");
+        head.commentBefore = ` ${note}\n${said}`;
     }
 
     const mainHead = header(main);
