@@ -400,12 +400,16 @@ describe("slipway init", () => {
             assert.deepEqual(listing(tmp), ["Dockerfile"]);
         });
 
-        it("an existing package.json is left alone and the install command names exact versions", () => {
+        it("an existing package.json is left alone; the install command names what it lacks, at exact versions", () => {
             put("Dockerfile", NODE);
-            put("package.json", '{"name":"mine"}\n');
+            const mine = '{"name":"mine","dependencies":{"slipway":"file:slipway-0.2.0.tgz"},"devDependencies":{"typescript":"5.9.3"}}\n';
+            put("package.json", mine);
             run({ name: "web" });
-            assert.equal(readFileSync(path.join(tmp, "package.json"), "utf8"), '{"name":"mine"}\n');
-            assert.match(out.join(""), /npm install --save-exact slipway@[0-9.]+ @pulumi\/pulumi@3\.276\.0/);
+            assert.equal(readFileSync(path.join(tmp, "package.json"), "utf8"), mine);
+            assert.match(
+                out.join(""),
+                /^  npm install --save-exact @pulumi\/pulumi@3\.276\.0 && npm install --save-dev --save-exact ts-node@10\.9\.2 @types\/node@24\.19\.4$/m,
+            );
         });
     });
 });

@@ -168,12 +168,25 @@ function packageJson(name: string, versions: InitVersions): string {
     );
 }
 
-/** The npm command that adds what the program needs to a project that already has a package.json. */
-export function installCommand(versions: InitVersions): string {
-    return (
-        `npm install --save-exact slipway@${versions.slipway} @pulumi/pulumi@${versions.pulumi} && ` +
-        `npm install --save-dev --save-exact typescript@${versions.typescript} ts-node@${versions.tsNode} @types/node@${versions.typesNode}`
-    );
+/**
+ * The npm commands that add what the program needs to a project that already has a package.json, leaving out what it
+ * already lists (Slipway itself, where it was installed from a tarball to run init); empty when nothing is missing.
+ * @param versions the versions to pin
+ * @param present the names the project's package.json already lists (dependencies and devDependencies)
+ */
+export function installCommand(versions: InitVersions, present: ReadonlySet<string>): string {
+    const add = (deps: Record<string, string>) =>
+        Object.entries(deps)
+            .filter(([name]) => !present.has(name))
+            .map(([name, version]) => `${name}@${version}`);
+    const runtime = add({ slipway: versions.slipway, "@pulumi/pulumi": versions.pulumi });
+    const dev = add({ typescript: versions.typescript, "ts-node": versions.tsNode, "@types/node": versions.typesNode });
+    return [
+        runtime.length > 0 ? `npm install --save-exact ${runtime.join(" ")}` : "",
+        dev.length > 0 ? `npm install --save-dev --save-exact ${dev.join(" ")}` : "",
+    ]
+        .filter((c) => c !== "")
+        .join(" && ");
 }
 
 function buildEnvDockerfile(): string {

@@ -99,7 +99,7 @@ export function init(options: InitOptions, io: InitIo): void {
     }
     say("");
     say("Next:");
-    say(`  ${hasPackageJson ? installCommand(versions) : "npm install"}`);
+    say(`  ${hasPackageJson ? installCommand(versions, listedPackages(path.join(root, "package.json"))) || "npm install" : "npm install"}`);
     say("  # the local stage needs a registry on 127.0.0.1:5001, a buildx builder named slipway and a local kube context;");
     say("  # `slipway` does not start them (docs/local.md). Its state lives in ./.pulumi under the empty passphrase:");
     say("  mkdir -p .pulumi && PULUMI_BACKEND_URL=file://$PWD/.pulumi PULUMI_CONFIG_PASSPHRASE= pulumi stack init local");
@@ -107,6 +107,12 @@ export function init(options: InitOptions, io: InitIo): void {
     say("  # dev, qa and prod on EKS and ECR: repository variables, stacks and the first deploy in docs/adopt.md");
     say(`  pulumi stack init dev && SLIPWAY_BUILD_NUMBER=0 npx slipway up --stack dev`);
     say(`Workflows: ${Object.values(WORKFLOW_FILES).join(", ")}`);
+}
+
+/** The package names a package.json lists, as dependencies or devDependencies. */
+function listedPackages(file: string): Set<string> {
+    const pkg = JSON.parse(readFileSync(file, "utf8")) as { dependencies?: object; devDependencies?: object };
+    return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]);
 }
 
 function chooseDockerfile(root: string, chosen: string | undefined): string {
