@@ -307,6 +307,7 @@ describe("slipway init", () => {
                 const text = files.get(WORKFLOW_FILES[key])!;
                 assert.deepEqual(await workflowErrors(key, text), [], key);
                 assert.doesNotMatch(text, /npm run (up|promote|rollback|status|--silent status)/, key);
+                assert.doesNotMatch(text, /test\/workflows/, key);
             }
             const main = parse(files.get(WORKFLOW_FILES.main)!);
             const build = main.jobs["app-tests"].steps.find((s: { uses?: string }) => s.uses?.startsWith("docker/build-push-action@"));
@@ -389,6 +390,7 @@ describe("slipway init", () => {
             assert.deepEqual(listing(tmp), ["svc/Dockerfile"]);
             assert.match(out.join(""), /^--- Pulumi\.qa\.yaml$/m);
             assert.match(out.join(""), /^--- \.github\/workflows\/slipway-main\.yml$/m);
+            assert.match(out.join(""), /^Then:\n  npm install\n/m);
         });
 
         it("bad input is refused with the key or file named, and nothing written", () => {

@@ -6,14 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { refused } from "../errors";
-import {
-    assembleProject,
-    installCommand,
-    PLACEHOLDER_REGISTRY,
-    WORKFLOW_FILES,
-    type InitVersions,
-    type WorkflowTemplates,
-} from "./assemble";
+import { assembleProject, installCommand, PLACEHOLDER_REGISTRY, type InitVersions, type WorkflowTemplates } from "./assemble";
 import { decideSettings, InitInputError } from "./decide";
 import { DockerfileError, findDockerfiles, parseDockerfile } from "./dockerfile";
 
@@ -71,7 +64,7 @@ export function init(options: InitOptions, io: InitIo): void {
     say(`${options.dryRun ? "Would write" : "Writing"} a Slipway project in ${root} for ${dockerfile}. Assumed:`);
     for (const line of decision.assumptions) say(`  ${line}`);
     if (decision.warnings.length > 0) {
-        say("Before it runs, change:");
+        say("Check before the first deploy:");
         for (const line of decision.warnings) say(`  - ${line}`);
     }
     say("Also:");
@@ -89,16 +82,16 @@ export function init(options: InitOptions, io: InitIo): void {
             say(`\n--- ${file}${note}`);
             io.out(content);
         }
-        return;
-    }
-    for (const [file, content] of files) {
-        const target = path.join(root, file);
-        mkdirSync(path.dirname(target), { recursive: true });
-        writeFileSync(target, content, file.endsWith(".sh") ? { mode: 0o755 } : {});
-        say(`wrote ${file}`);
+    } else {
+        for (const [file, content] of files) {
+            const target = path.join(root, file);
+            mkdirSync(path.dirname(target), { recursive: true });
+            writeFileSync(target, content, file.endsWith(".sh") ? { mode: 0o755 } : {});
+            say(`wrote ${file}`);
+        }
     }
     say("");
-    say("Next:");
+    say(options.dryRun ? "Then:" : "Next:");
     say(`  ${hasPackageJson ? installCommand(versions, listedPackages(path.join(root, "package.json"))) || "npm install" : "npm install"}`);
     say("  # the local stage needs a registry on 127.0.0.1:5001, a buildx builder named slipway and a local kube context;");
     say("  # `slipway` does not start them (docs/local.md). Its state lives in ./.pulumi under the empty passphrase:");
@@ -106,10 +99,8 @@ export function init(options: InitOptions, io: InitIo): void {
     say("  npx slipway up --stack local");
     say("  # dev, qa and prod on EKS and ECR: repository variables, stacks and the first deploy in docs/adopt.md");
     say(`  pulumi stack init dev && SLIPWAY_BUILD_NUMBER=0 npx slipway up --stack dev`);
-    say(`Workflows: ${Object.values(WORKFLOW_FILES).join(", ")}`);
 }
 
-/** The package names a package.json lists, as dependencies or devDependencies. */
 function listedPackages(file: string): Set<string> {
     const pkg = JSON.parse(readFileSync(file, "utf8")) as { dependencies?: object; devDependencies?: object };
     return new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.devDependencies ?? {})]);
@@ -138,12 +129,13 @@ function chooseDockerfile(root: string, chosen: string | undefined): string {
 }
 
 /**
- * Slipway's own workflows: `dist/templates/github/` in the installed package (the build copies them there), this
- * repository's `.github/` when run from source.
+ * Slipway's own workflows: this repository's `.github/` when run from source, `dist/templates/github/` in the
+ * installed package (the build copies them there).
  */
 export function readTemplates(packageDir: string): WorkflowTemplates {
-    const built = path.join(packageDir, "dist", "templates", "github");
-    const base = existsSync(built) ? built : path.join(packageDir, ".github");
+    // A source checkout's own .github first: its dist/ may be an older build.
+    const source = path.join(packageDir, ".github");
+    const base = existsSync(path.join(source, "workflows", "main.yml")) ? source : path.join(packageDir, "dist", "templates", "github");
     const read = (file: string) => readFileSync(path.join(base, file), "utf8");
     return {
         main: read("workflows/main.yml"),
