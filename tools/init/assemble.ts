@@ -66,6 +66,7 @@ export const WORKFLOW_FILES = {
 
 /** A workflow template that no longer has a part init edits (the shipped workflow changed): a bug of this package. */
 export class TemplateError extends Error {
+    /** @param message which template and which part */
     constructor(message: string) {
         super(message);
         this.name = "TemplateError";
@@ -112,7 +113,10 @@ runtime:
 `;
 }
 
-/** The program: a few lines on the installed package. Its exports are the stack outputs the slipway CLI reads. */
+/**
+ * The program: a few lines on the installed package. Its exports are the stack outputs the slipway CLI reads.
+ * @param name the app's name, for its header comment
+ */
 export function program(name: string): string {
     return `// The Pulumi program of ${name}, written by \`slipway init\`. Slipway reads the stack's slipway:* config once
 // (Pulumi.<stage>.yaml; bad config stops here, before any resource) and composes the stage: registry, build
@@ -210,7 +214,11 @@ function q(value: string): string {
 
 type Stage = "local" | "dev" | "qa" | "prod";
 
-/** A stack file: the "Where <stage> runs" block like the shipped ones, then the image and the app. */
+/**
+ * A stack file: the "Where <stage> runs" block like the shipped ones, then the image and the app.
+ * @param stage the stack's stage
+ * @param s the app's settings
+ */
 export function stackFile(stage: Stage, s: InitSettings): string {
     const lines: string[] = [];
     const head: Record<Stage, string> = {
@@ -345,6 +353,9 @@ const COMMANDS: [RegExp, string][] = [
  * Slipway's own workflows, adapted to the project: the installed CLI instead of this repository's npm scripts, the
  * app's build context, test target and build environment arg in CI's test build, the build environment's folder in
  * the change filter; pull requests preview every stage (this repository's own test jobs and policy pack are left out).
+ * @param templates Slipway's own workflows
+ * @param s the app's settings (build context, test target, build environment arg)
+ * @param versions the versions, for the note at the top of each workflow
  * @throws TemplateError when a template lacks a part this edits
  */
 export function adaptWorkflows(

@@ -60,6 +60,7 @@ export interface DecideOptions {
 
 /** Raised for input init cannot turn into a project (bad --name, an unnamed final stage): names the key or file. */
 export class InitInputError extends Error {
+    /** @param message what is wrong, starting with the option it came from */
     constructor(message: string) {
         super(message);
         this.name = "InitInputError";
@@ -159,7 +160,11 @@ function decideName(dir: string, options: DecideOptions, assumptions: string[]):
     return derived;
 }
 
-/** The runtime stage and the stages it is built FROM, nearest first: what it inherits USER, EXPOSE and HEALTHCHECK from. */
+/**
+ * The runtime stage and the stages it is built FROM, nearest first: what it inherits USER, EXPOSE and HEALTHCHECK from.
+ * @param stages every stage of the Dockerfile, in order
+ * @param stage the stage to start from
+ */
 export function stageChain(stages: DockerStage[], stage: DockerStage): DockerStage[] {
     const chain = [stage];
     for (let current = stage; ;) {

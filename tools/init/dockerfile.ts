@@ -20,7 +20,10 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([".git", "node_modules"
  */
 export const BUILD_ENV_MARKER = "# slipway:build-environment";
 
-/** True for the file names Docker and Podman build by convention: Dockerfile, Dockerfile.<x>, <x>.Dockerfile, Containerfile. */
+/**
+ * True for the file names Docker and Podman build by convention: Dockerfile, Dockerfile.<x>, <x>.Dockerfile, Containerfile.
+ * @param name a file's name, without its folder
+ */
 export function isDockerfileName(name: string): boolean {
     return /^(Dockerfile|Containerfile)(\.[^/]+)?$/.test(name) || /^[^/]+\.(Dockerfile|dockerfile)$/.test(name);
 }
@@ -76,6 +79,7 @@ export interface DockerfileFacts {
 
 /** A Dockerfile that cannot be a Slipway app (no FROM): the message names the file. */
 export class DockerfileError extends Error {
+    /** @param message what is wrong, starting with the file's path */
     constructor(message: string) {
         super(message);
         this.name = "DockerfileError";

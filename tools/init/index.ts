@@ -36,6 +36,8 @@ export interface InitIo {
 
 /**
  * Runs `slipway init`.
+ * @param options the command line's options
+ * @param io the working directory, standard output and this package's folder
  * @throws ToolError (refused) for bad input, several Dockerfiles without --dockerfile, or files that exist without --force
  */
 export function init(options: InitOptions, io: InitIo): void {
@@ -131,6 +133,7 @@ function chooseDockerfile(root: string, chosen: string | undefined): string {
 /**
  * Slipway's own workflows: this repository's `.github/` when run from source, `dist/templates/github/` in the
  * installed package (the build copies them there).
+ * @param packageDir this package's folder ({@link findPackageDir})
  */
 export function readTemplates(packageDir: string): WorkflowTemplates {
     // A source checkout's own .github first: its dist/ may be an older build.
@@ -145,7 +148,10 @@ export function readTemplates(packageDir: string): WorkflowTemplates {
     };
 }
 
-/** The versions package.json pins, from this package's own package.json. */
+/**
+ * The versions package.json pins, from this package's own package.json.
+ * @param packageDir this package's folder ({@link findPackageDir})
+ */
 export function readVersions(packageDir: string): InitVersions {
     const pkg = JSON.parse(readFileSync(path.join(packageDir, "package.json"), "utf8")) as {
         version: string;
@@ -161,7 +167,10 @@ export function readVersions(packageDir: string): InitVersions {
     };
 }
 
-/** This package's folder: the nearest folder above `fromDir` whose package.json is Slipway's. */
+/**
+ * This package's folder: the nearest folder above `fromDir` whose package.json is Slipway's.
+ * @param fromDir where to start: the calling module's folder (`tools/` from source, `dist/tools/` installed)
+ */
 export function findPackageDir(fromDir: string): string {
     for (let dir = fromDir; ; dir = path.dirname(dir)) {
         const file = path.join(dir, "package.json");
