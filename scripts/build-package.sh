@@ -17,4 +17,10 @@ cli=dist/tools/main.js
 } >"$cli.tmp"
 mv "$cli.tmp" "$cli"
 chmod +x "$cli"
+# `slipway init` adapts this repository's own workflows for a user's project: ship them as its templates (the
+# tarball carries no .github/ folder).
+mkdir -p dist/templates/github/workflows dist/templates/github/scripts
+cp .github/workflows/main.yml .github/workflows/pr.yml .github/workflows/rollback.yml dist/templates/github/workflows/
+cp .github/scripts/kube-context.sh dist/templates/github/scripts/
+
 echo "built dist/ ($(find dist -name '*.js' | wc -l) modules; CLI $cli)" >&2

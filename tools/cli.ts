@@ -1,5 +1,5 @@
 /**
- * The command line: `promote`, `rollback` and `status`, with `--help`, errors on stderr and documented exit codes.
+ * The command line: `init`, `up`, `preview`, `promote`, `rollback` and `status`, with `--help`, errors on stderr and documented exit codes.
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import type { ToolContext } from "./context";
@@ -7,6 +7,7 @@ import { describeError, ExitCode, ToolError, type ExitCodeValue } from "./errors
 import { preview } from "./preview";
 import { promote } from "./promote";
 import { rollback } from "./rollback";
+import { findPackageDir, init } from "./init";
 import { DEFAULT_STAGES, status } from "./status";
 import { up } from "./up";
 import { UPDATE_ADDRESS } from "./updates";
@@ -45,11 +46,27 @@ function updateAddress(value: string): string {
 /** Builds the program; `setExit` receives the exit code of commands that report one (status). */
 export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) => void): Command {
     const program = new Command("slipway")
-        .description("Promote, roll back, preview and inspect Slipway stages (Pulumi Automation API).")
+        .description("Start a Slipway project, then deploy, promote, roll back, preview and inspect its stages (Pulumi Automation API).")
         .exitOverride()
         .showHelpAfterError()
         .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) })
         .addHelpText("after", EXIT_CODES_HELP);
+
+    program
+        .command("init")
+        .description(
+            "Write a Slipway project for the repository's Dockerfile: Pulumi.yaml, a program of a few lines, the stack files of " +
+                "local, dev, qa and prod, and GitHub workflows; print what it assumed. Never overwrites a file without --force.",
+        )
+        .option("--dir <path>", "the repository's folder (default: the working directory)")
+        .option("--dockerfile <path>", "the app's Dockerfile, relative to --dir; needed where there are several (one app per stack today)")
+        .option("--name <app>", "the app's name, a DNS label (default: from the Dockerfile's folder)")
+        .option("--dry-run", "print the files it would write; write nothing", false)
+        .option("--force", "overwrite files that exist", false)
+        .addHelpText("after", EXIT_CODES_HELP)
+        .action((opts: { dir?: string; dockerfile?: string; name?: string; dryRun: boolean; force: boolean }) => {
+            init(opts, { cwd: process.cwd(), out: ctx.out, packageDir: findPackageDir(__dirname) });
+        });
 
     program
         .command("promote")
