@@ -267,6 +267,9 @@ describe("slipway init", () => {
                         assert.equal(config.image.context, settings.context);
                         assert.equal(config.image.targets.runtime, settings.targets.runtime);
                         assert.equal(config.buildImage?.context, BUILD_ENV_DIR);
+                        // Projects share a registry (the local one on a laptop, an account's ECR): the build
+                        // environment's repository is the app's own, so one project never re-tags another's.
+                        assert.equal(config.registry?.buildRepository, `${settings.name}-build-env`);
                     } else {
                         assert.match(config.image.ref, new RegExp(`/${settings.name}@sha256:[0-9a-f]{64}$`));
                     }

@@ -240,10 +240,12 @@ export function stackFile(stage: Stage, s: InitSettings): string {
     lines.push(`  slipway:stage: ${stage}`);
     if (stage === "local") {
         lines.push(
-            "  # No kube context: the current one (a local cluster). The open registry on this machine.",
+            "  # No kube context: the current one (a local cluster). The open registry on this machine, which other",
+            "  # projects may share: the build environment's repository is named after the app, as in dev.",
             "  slipway:registry:",
             "    type: external",
             "    server: 127.0.0.1:5001",
+            `    buildRepository: ${s.name}-build-env`,
             "  slipway:monitoring:",
             "    # Most local clusters lack the Prometheus Operator CRDs; turn on after installing them.",
             "    enabled: false",
