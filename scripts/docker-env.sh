@@ -180,40 +180,36 @@ slipway_standin_image() {
   echo "$tag"
 }
 
-# The Go example's build environment and runtime base (examples/hello-go), from one debootstrap with Debian's Go
-# toolchain (scripts/lib/go-rootfs.sh): slipway/standin-go-build:<tag> (the toolchain, user 10002, no module
-# downloads: GOPROXY=off) and slipway/standin-go-runtime:<tag> (a stand-in for gcr.io/distroless/static-debian12).
-# Built once per toolchain version, reused by tag; prints the two tags, one a line. Only `docker-env.sh go` and the
-# image test build them: the Node checks and benchmarks never pay for Go.
+# The bases of the Go example (examples/hello-go), from one debootstrap with Debian's Go toolchain
+# (scripts/lib/go-rootfs.sh): slipway/standin-go-base:<tag> (bookworm minbase and the toolchain, which
+# examples/hello-go/build-image/Dockerfile turns into the build environment) and slipway/standin-go-runtime:<tag> (a
+# stand-in for gcr.io/distroless/static-debian12). Built once per toolchain version, reused by tag; prints the two
+# tags, one a line. Only `docker-env.sh go` builds them: the Node checks and benchmarks never pay for Go.
 slipway_standin_go_images() {
-  local version build runtime work
+  local version base runtime work
   version="$(go_rootfs_tag)" || die "no version of $GO_ROOTFS_PACKAGE to build the Go stand-ins with"
-  build="slipway/standin-go-build:$version"
+  base="slipway/standin-go-base:$version"
   runtime="slipway/standin-go-runtime:$version"
-  if "$SLIPWAY_DOCKER" image inspect "$build" "$runtime" >/dev/null 2>&1; then
-    log "Go stand-ins $build and $runtime already present"
-    printf '%s\n%s\n' "$build" "$runtime"
+  if "$SLIPWAY_DOCKER" image inspect "$base" "$runtime" >/dev/null 2>&1; then
+    log "Go stand-ins $base and $runtime already present"
+    printf '%s\n%s\n' "$base" "$runtime"
     return 0
   fi
   work="$(mktemp -d /var/tmp/slipway-standin-go.XXXXXX)"
   (
   trap 'rm -rf "$work"' EXIT
   log "debootstrap minbase bookworm with $GO_ROOTFS_PACKAGE from $(debian_rootfs_mirror) (about 2 minutes)"
-  go_rootfs "$work/build" || die "could not assemble the Go build environment's root filesystem"
-  go_runtime_rootfs "$work/build" "$work/runtime" || die "could not assemble the Go runtime base's root filesystem"
-  log "importing $build and $runtime"
-  tar -C "$work/build" -c . | "$SLIPWAY_DOCKER" import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV CGO_ENABLED=0 GOPROXY=off GOCACHE=/home/build/.cache/go-build GOPATH=/home/build/go' \
-    --change 'USER 10002:10002' --change 'WORKDIR /workspace' \
-    --change "LABEL org.opencontainers.image.title=slipway-go-build org.opencontainers.image.version=$version" \
-    - "$build" >/dev/null || die "docker import of $build failed"
+  go_rootfs "$work/base" || die "could not assemble the Go base's root filesystem"
+  go_runtime_rootfs "$work/base" "$work/runtime" || die "could not assemble the Go runtime base's root filesystem"
+  log "importing $base and $runtime"
+  tar -C "$work/base" -c . | "$SLIPWAY_DOCKER" import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["go", "version"]' \
+    - "$base" >/dev/null || die "docker import of $base failed"
   tar -C "$work/runtime" -c . | "$SLIPWAY_DOCKER" import \
     --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
-    --change "LABEL org.opencontainers.image.title=slipway-go-runtime org.opencontainers.image.version=$version" \
     - "$runtime" >/dev/null || die "docker import of $runtime failed"
   ) || exit 1
-  printf '%s\n%s\n' "$build" "$runtime"
+  printf '%s\n%s\n' "$base" "$runtime"
 }
 
 slipway_docker_env_up() {
@@ -228,9 +224,9 @@ slipway_docker_env_up() {
 
 if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == go ]]; then
   slipway_docker_env_up
-  { read -r go_build && read -r go_runtime; } < <(slipway_standin_go_images)
+  { read -r go_base && read -r go_runtime; } < <(slipway_standin_go_images)
   [[ -n "${go_runtime:-}" ]] || die "the Go stand-ins were not built"
-  printf 'export SLIPWAY_GO_BUILD_STANDIN=%q\nexport SLIPWAY_GO_RUNTIME_STANDIN=%q\n' "$go_build" "$go_runtime"
+  printf 'export SLIPWAY_GO_BASE_STANDIN=%q\nexport SLIPWAY_GO_RUNTIME_STANDIN=%q\n' "$go_base" "$go_runtime"
 elif [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   slipway_docker_env_up
   printf 'export SLIPWAY_DOCKER=%q\nexport SLIPWAY_REGISTRY=%q\nexport SLIPWAY_STANDIN_IMAGE=%q\nexport DOCKER_BUILDKIT=1\n' \

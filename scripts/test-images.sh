@@ -437,24 +437,37 @@ GO_T0=$SECONDS
 GO_CTX=examples/hello-go
 if GO_ENV="$(bash scripts/docker-env.sh go)"; then
   eval "$GO_ENV"
-  pass "the Go stand-ins exist ($SLIPWAY_GO_BUILD_STANDIN, $SLIPWAY_GO_RUNTIME_STANDIN; $((SECONDS - GO_T0)) s)"
+  pass "the Go stand-ins exist ($SLIPWAY_GO_BASE_STANDIN, $SLIPWAY_GO_RUNTIME_STANDIN; $((SECONDS - GO_T0)) s)"
 else
   fail "the Go stand-ins are built from Debian packages" "scripts/docker-env.sh go failed"
 fi
 GO_STANDINS_S=$((SECONDS - GO_T0))
 # Pushed and used by digest, as every base is: the registry's digest must be the one the push printed.
-go_push() { # go_push STANDIN REPO -> REPO@digest on stdout, after checking the two digests agree
-  local tag="$REG/$2:${1##*:}" pushed served
+# go_push IMAGE REPO TAG: sets GO_PUSHED to REPO@digest. Not a $(…): the check's counts must reach this shell.
+go_push() {
+  local tag="$REG/$2:$3" pushed served
   "$D" tag "$1" "$tag" && pushed="$(push_digest "$tag")"
-  served="$(registry_digest "$2" "${1##*:}")"
-  expect_eq "push digest of $2 equals the registry's Docker-Content-Digest" "$served" "$pushed" >&2
-  echo "$REG/$2@$served"
+  served="$(registry_digest "$2" "$3")"
+  expect_eq "push digest of $2 equals the registry's Docker-Content-Digest" "$served" "$pushed"
+  GO_PUSHED="$REG/$2@$served"
 }
-GO_BUILD_REF="$(go_push "$SLIPWAY_GO_BUILD_STANDIN" slipway/go-build)"
-GO_RUNTIME_REF="$(go_push "$SLIPWAY_GO_RUNTIME_STANDIN" slipway/go-runtime)"
-expect_match "the Go build environment is addressed by digest" "^$REG/slipway/go-build@sha256:[0-9a-f]{64}$" "$GO_BUILD_REF"
+go_push "$SLIPWAY_GO_BASE_STANDIN" slipway/go-base "${SLIPWAY_GO_BASE_STANDIN##*:}"
+GO_BASE_REF="$GO_PUSHED"
+go_push "$SLIPWAY_GO_RUNTIME_STANDIN" slipway/go-runtime "${SLIPWAY_GO_RUNTIME_STANDIN##*:}"
+GO_RUNTIME_REF="$GO_PUSHED"
 expect_match "the Go runtime base is addressed by digest" "^$REG/slipway/go-runtime@sha256:[0-9a-f]{64}$" "$GO_RUNTIME_REF"
-# The toolchain is Debian's package, not a download: dpkg owns the go binary PATH finds.
+# The example's own build environment, built on the Debian base as build-image/ is on the Node one.
+GO_BUILD_TAG="$REG/hello-go-build-image:test-images"
+if "$D" build --progress=plain --build-arg "BASE_IMAGE=$GO_BASE_REF" --build-arg BUILD_IMAGE_VERSION=0.0.0-test \
+  -t "$GO_BUILD_TAG" examples/hello-go/build-image >"$WORK/go-build-image.log" 2>&1; then
+  pass "examples/hello-go/build-image/Dockerfile builds on the Go base by digest"
+else
+  tail -n 30 "$WORK/go-build-image.log"
+  fail "examples/hello-go/build-image/Dockerfile builds" "docker build failed"
+fi
+go_push "$GO_BUILD_TAG" hello-go-build-image test-images
+GO_BUILD_REF="$GO_PUSHED"
+expect_match "the Go build environment is addressed by digest" "^$REG/hello-go-build-image@sha256:[0-9a-f]{64}$" "$GO_BUILD_REF"
 expect_match "the build environment's go is Debian's golang-1.19-go" '^golang-1\.19-go: /usr/lib/go-1\.19/bin/go go version go1\.19' \
   "$("$D" run --rm --entrypoint sh "$GO_BUILD_REF" -c 'dpkg -S "$(readlink -f "$(command -v go)")"; go version' 2>&1 | xargs)"
 expect_eq "the build environment runs as the non-root build user, without module downloads" "10002:10002 GOPROXY=off" \

@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # The root filesystems of the Go example's offline images (examples/hello-go), from Debian packages only:
 #
-#   go_rootfs DIR              the build environment: debian-rootfs.sh's bookworm minbase with Debian's Go
-#                              toolchain (GO_ROOTFS_PACKAGE), `go` on PATH, and the non-root build user 10002
-#                              that build-image/Dockerfile also creates (the Dockerfiles' cache mounts use its id)
+#   go_rootfs DIR              the base of the build environment (examples/hello-go/build-image/Dockerfile adds
+#                              the rest): debian-rootfs.sh's bookworm minbase with Debian's Go toolchain
+#                              (GO_ROOTFS_PACKAGE) and `go` on PATH
 #   go_runtime_rootfs SRC DIR  the runtime base for a static binary, cut from the root filesystem SRC: what
 #                              gcr.io/distroless/static-debian12 holds (passwd and group with root, nobody and
 #                              nonroot, the CA bundle, os-release, a /tmp), and no shell, no package manager
@@ -34,9 +34,6 @@ go_rootfs() {
     }
     ln -sf "/$goroot/bin/go" "$dir/usr/local/bin/go"
     ln -sf "/$goroot/bin/gofmt" "$dir/usr/local/bin/gofmt"
-    chroot "$dir" groupadd --gid 10002 build
-    chroot "$dir" useradd --uid 10002 --gid 10002 --create-home --home-dir /home/build --shell /bin/sh build
-    install -d -o 10002 -g 10002 "$dir/workspace" "$dir/home/build/.cache"
 }
 
 go_runtime_rootfs() {
