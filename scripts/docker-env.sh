@@ -8,6 +8,7 @@
 #
 # Usage:
 #   scripts/docker-env.sh            # set everything up, then print `export NAME=value` lines
+#   scripts/docker-env.sh go         # the same, plus the Go example's stand-ins (built once); prints only those
 #   source scripts/docker-env.sh     # same functions, nothing runs until you call slipway_docker_env_up
 #
 # Every failure exits non-zero with the reason: a machine that cannot run Docker must fail loudly, never skip.
@@ -25,9 +26,12 @@ SLIPWAY_STATE_DIR="${SLIPWAY_STATE_DIR:-/var/tmp/slipway-docker}"
 # npm in the stand-in: an exact version (scripts/lib/node-rootfs.sh's default unless set).
 if [[ -n "${SLIPWAY_STANDIN_NPM_VERSION:-}" ]]; then NODE_ROOTFS_NPM_VERSION="$SLIPWAY_STANDIN_NPM_VERSION"; fi
 export DOCKER_BUILDKIT=1
-# The stand-in's root filesystem: node_rootfs, node_rootfs_tag, node_rootfs_mirror.
+# The stand-in's root filesystem: node_rootfs, node_rootfs_tag, debian_rootfs_mirror (debian-rootfs.sh).
 # shellcheck source=lib/node-rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/node-rootfs.sh"
+# The Go example's stand-ins: go_rootfs, go_runtime_rootfs, go_rootfs_tag.
+# shellcheck source=lib/go-rootfs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-rootfs.sh"
 
 log() { printf '[docker-env] %s\n' "$*" >&2; }
 die() { printf '[docker-env] FATAL: %s\n' "$*" >&2; exit 1; }
@@ -163,7 +167,7 @@ slipway_standin_image() {
   # A subshell so its EXIT trap removes the ~200 MB root filesystem whether or not the build succeeds.
   (
   trap 'rm -rf "$rootfs" "$rootfs.debootstrap.log"' EXIT
-  log "debootstrap minbase bookworm from $(node_rootfs_mirror) (about 80 s)"
+  log "debootstrap minbase bookworm from $(debian_rootfs_mirror) (about 80 s)"
   node_rootfs "$rootfs" || die "could not assemble the stand-in's root filesystem"
   log "importing $tag"
   tar -C "$rootfs" -c . | "$SLIPWAY_DOCKER" import \
@@ -176,6 +180,38 @@ slipway_standin_image() {
   echo "$tag"
 }
 
+# The bases of the Go example (examples/hello-go), from one debootstrap with Debian's Go toolchain
+# (scripts/lib/go-rootfs.sh): slipway/standin-go-base:<tag> (bookworm minbase and the toolchain, which
+# examples/hello-go/build-image/Dockerfile turns into the build environment) and slipway/standin-go-runtime:<tag> (a
+# stand-in for gcr.io/distroless/static-debian12). Built once per toolchain version, reused by tag; prints the two
+# tags, one a line. Only `docker-env.sh go` builds them: the Node checks and benchmarks never pay for Go.
+slipway_standin_go_images() {
+  local version base runtime work
+  version="$(go_rootfs_tag)" || die "no version of $GO_ROOTFS_PACKAGE to build the Go stand-ins with"
+  base="slipway/standin-go-base:$version"
+  runtime="slipway/standin-go-runtime:$version"
+  if "$SLIPWAY_DOCKER" image inspect "$base" "$runtime" >/dev/null 2>&1; then
+    log "Go stand-ins $base and $runtime already present"
+    printf '%s\n%s\n' "$base" "$runtime"
+    return 0
+  fi
+  work="$(mktemp -d /var/tmp/slipway-standin-go.XXXXXX)"
+  (
+  trap 'rm -rf "$work"' EXIT
+  log "debootstrap minbase bookworm with $GO_ROOTFS_PACKAGE from $(debian_rootfs_mirror) (about 2 minutes)"
+  go_rootfs "$work/base" || die "could not assemble the Go base's root filesystem"
+  go_runtime_rootfs "$work/base" "$work/runtime" || die "could not assemble the Go runtime base's root filesystem"
+  log "importing $base and $runtime"
+  tar -C "$work/base" -c . | "$SLIPWAY_DOCKER" import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["go", "version"]' \
+    - "$base" >/dev/null || die "docker import of $base failed"
+  tar -C "$work/runtime" -c . | "$SLIPWAY_DOCKER" import \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+    - "$runtime" >/dev/null || die "docker import of $runtime failed"
+  ) || exit 1
+  printf '%s\n%s\n' "$base" "$runtime"
+}
+
 slipway_docker_env_up() {
   slipway_require_root
   slipway_install_packages
@@ -186,7 +222,12 @@ slipway_docker_env_up() {
   export SLIPWAY_STANDIN_IMAGE SLIPWAY_REGISTRY SLIPWAY_DOCKER
 }
 
-if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+if [[ "${BASH_SOURCE[0]}" == "$0" && "${1:-}" == go ]]; then
+  slipway_docker_env_up
+  { read -r go_base && read -r go_runtime; } < <(slipway_standin_go_images)
+  [[ -n "${go_runtime:-}" ]] || die "the Go stand-ins were not built"
+  printf 'export SLIPWAY_GO_BASE_STANDIN=%q\nexport SLIPWAY_GO_RUNTIME_STANDIN=%q\n' "$go_base" "$go_runtime"
+elif [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   slipway_docker_env_up
   printf 'export SLIPWAY_DOCKER=%q\nexport SLIPWAY_REGISTRY=%q\nexport SLIPWAY_STANDIN_IMAGE=%q\nexport DOCKER_BUILDKIT=1\n' \
     "$SLIPWAY_DOCKER" "$SLIPWAY_REGISTRY" "$SLIPWAY_STANDIN_IMAGE"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real image test (issue 3): builds, pushes, inspects, runs and drains the images on a local Docker engine
 # and registry, asserting real values, then checks scripts/docker-env.sh's engine detection with the real docker
-# and dockerd (section 10). Run from the repo root: `npm run test:images`.
+# and dockerd (section 10), then the Go example, examples/hello-go, the same way (section 11). Run from the repo
+# root: `npm run test:images`.
 #
 # Needs root on Debian bookworm. Installs and starts what is missing (scripts/docker-env.sh); fails loudly when
 # Docker cannot run. Prints `N passed, M failed` last and exits non-zero on any failure.
@@ -428,6 +429,189 @@ expect_eq "no dockerd in SLIPWAY_DOCKERD_PATH, no engine answering: missing, doc
 expect_eq "the default daemon search covers Docker CE's /usr/bin and Debian's /usr/sbin" "/usr/bin /usr/sbin" \
   "$(env -u SLIPWAY_DOCKERD_PATH PATH=/bin bash -c 'source scripts/docker-env.sh && echo "$SLIPWAY_DOCKERD_PATH"' \
     | tr ':' '\n' | grep -x -E '/usr/(s?bin)' | sort -u | xargs)"
+
+# -------------------------------------------------------------------------------------------------------------
+section "11. the Go example (examples/hello-go): its own offline build environment, its tests gate its build"
+# The second example knows nothing of Slipway: it is held to docs/app-contract.md from outside, as a platform would.
+GO_T0=$SECONDS
+GO_CTX=examples/hello-go
+if GO_ENV="$(bash scripts/docker-env.sh go)"; then
+  eval "$GO_ENV"
+  pass "the Go stand-ins exist ($SLIPWAY_GO_BASE_STANDIN, $SLIPWAY_GO_RUNTIME_STANDIN; $((SECONDS - GO_T0)) s)"
+else
+  fail "the Go stand-ins are built from Debian packages" "scripts/docker-env.sh go failed"
+fi
+GO_STANDINS_S=$((SECONDS - GO_T0))
+# Pushed and used by digest, as every base is: the registry's digest must be the one the push printed.
+# go_push IMAGE REPO TAG: sets GO_PUSHED to REPO@digest. Not a $(…): the check's counts must reach this shell.
+go_push() {
+  local tag="$REG/$2:$3" pushed served
+  "$D" tag "$1" "$tag" && pushed="$(push_digest "$tag")"
+  served="$(registry_digest "$2" "$3")"
+  expect_eq "push digest of $2 equals the registry's Docker-Content-Digest" "$served" "$pushed"
+  GO_PUSHED="$REG/$2@$served"
+}
+go_push "$SLIPWAY_GO_BASE_STANDIN" slipway/go-base "${SLIPWAY_GO_BASE_STANDIN##*:}"
+GO_BASE_REF="$GO_PUSHED"
+go_push "$SLIPWAY_GO_RUNTIME_STANDIN" slipway/go-runtime "${SLIPWAY_GO_RUNTIME_STANDIN##*:}"
+GO_RUNTIME_REF="$GO_PUSHED"
+expect_match "the Go runtime base is addressed by digest" "^$REG/slipway/go-runtime@sha256:[0-9a-f]{64}$" "$GO_RUNTIME_REF"
+# The example's own build environment, built on the Debian base as build-image/ is on the Node one.
+GO_BUILD_TAG="$REG/hello-go-build-image:test-images"
+if "$D" build --progress=plain --build-arg "BASE_IMAGE=$GO_BASE_REF" --build-arg BUILD_IMAGE_VERSION=0.0.0-test \
+  -t "$GO_BUILD_TAG" examples/hello-go/build-image >"$WORK/go-build-image.log" 2>&1; then
+  pass "examples/hello-go/build-image/Dockerfile builds on the Go base by digest"
+else
+  tail -n 30 "$WORK/go-build-image.log"
+  fail "examples/hello-go/build-image/Dockerfile builds" "docker build failed"
+fi
+go_push "$GO_BUILD_TAG" hello-go-build-image test-images
+GO_BUILD_REF="$GO_PUSHED"
+expect_match "the Go build environment is addressed by digest" "^$REG/hello-go-build-image@sha256:[0-9a-f]{64}$" "$GO_BUILD_REF"
+expect_match "the build environment's go is Debian's golang-1.19-go" '^golang-1\.19-go: /usr/lib/go-1\.19/bin/go go version go1\.19' \
+  "$("$D" run --rm --entrypoint sh "$GO_BUILD_REF" -c 'dpkg -S "$(readlink -f "$(command -v go)")"; go version' 2>&1 | xargs)"
+expect_eq "the build environment runs as the non-root build user, without module downloads" "10002:10002 GOPROXY=off" \
+  "$("$D" image inspect -f '{{.Config.User}}' "$GO_BUILD_REF") $("$D" image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$GO_BUILD_REF" | grep '^GOPROXY=')"
+GO_BASE_ID="$("$D" create "$GO_RUNTIME_REF" /none)"
+CONTAINERS+=("$GO_BASE_ID")
+"$D" export "$GO_BASE_ID" | tar -t 2>/dev/null | sed 's#/$##' | sort >"$WORK/go-base-files.txt"
+expect_eq "the runtime base holds no shell and no package manager" "" \
+  "$(grep -E '^(bin|usr/bin)/(sh|bash|dash|apt|dpkg)$' "$WORK/go-base-files.txt" | xargs)"
+
+go_build() { # go_build CONTEXT TARGET [extra docker build args...]
+  local ctx="$1" target="$2"
+  shift 2
+  "$D" build --progress=plain -f "$ctx/Dockerfile" --target "$target" \
+    --build-arg "BUILD_IMAGE=$GO_BUILD_REF" --build-arg "RUNTIME_BASE_IMAGE=$GO_RUNTIME_REF" \
+    --build-arg "BUILD_NUMBER=$BUILD_NUMBER" --build-arg "GIT_BRANCH=$GIT_BRANCH" --build-arg "GIT_SHA=$GIT_SHA" \
+    "$@" "$ctx"
+}
+GO_REPO="slipway-hello-go"
+GO_TAG="$REG/$GO_REPO:build-$BUILD_NUMBER"
+GO_BUILD_T0=$SECONDS
+if go_build "$GO_CTX" runtime -t "$GO_TAG" >"$WORK/go.log" 2>&1; then
+  pass "examples/hello-go/Dockerfile builds target runtime on the Go build environment by digest ($((SECONDS - GO_BUILD_T0)) s)"
+else
+  tail -n 40 "$WORK/go.log"
+  fail "examples/hello-go/Dockerfile builds target runtime" "docker build failed"
+fi
+# Run now or taken from the build cache (a warm run): either way the test step is part of this image's build.
+expect_match "… and its go test step is part of that build (done or cached)" '^(DONE|CACHED)$' \
+  "$(run_outcome "$WORK/go.log" test)"
+GO_PUSH_DIGEST="$(push_digest "$GO_TAG")"
+expect_eq "push digest of the Go image equals the registry's Docker-Content-Digest" \
+  "$(registry_digest "$GO_REPO" "build-$BUILD_NUMBER")" "$GO_PUSH_DIGEST"
+"$D" build --progress=plain --target runtime --build-arg "RUNTIME_BASE_IMAGE=$GO_RUNTIME_REF" "$GO_CTX" >"$WORK/go-no-build-image.log" 2>&1
+expect_eq "a Go build without BUILD_IMAGE exits non-zero, naming it" "1 yes" \
+  "$? $(grep -q 'base name (${BUILD_IMAGE}) should not be blank' "$WORK/go-no-build-image.log" && echo yes)"
+
+goinspect() { "$D" image inspect -f "$1" "$GO_TAG" 2>/dev/null; }
+expect_eq "Go runtime user is numeric non-root 10001:10001" "10001:10001" "$(goinspect '{{.Config.User}}')"
+expect_eq "Go runtime entrypoint is the binary in exec form (PID 1 gets the signal)" "[/usr/local/bin/hello-go]" \
+  "$(goinspect '{{json .Config.Entrypoint}}' | tr -d '"')"
+expect_eq "Go image exposes the app and metrics ports, stops with SIGTERM" "8080/tcp 9464/tcp SIGTERM" \
+  "$(goinspect '{{range $p, $_ := .Config.ExposedPorts}}{{$p}} {{end}}' | xargs -n1 | sort | xargs) $(goinspect '{{.Config.StopSignal}}')"
+GO_IMG_ID="$("$D" create "$GO_TAG")"
+CONTAINERS+=("$GO_IMG_ID")
+"$D" export "$GO_IMG_ID" | tar -t 2>/dev/null | sed 's#/$##' | sort >"$WORK/go-files.txt"
+expect_eq "the Go image adds only its binary to the runtime base" "usr/local/bin/hello-go" \
+  "$(comm -13 "$WORK/go-base-files.txt" "$WORK/go-files.txt" | grep -v -x -E 'usr|usr/local|usr/local/bin|\.dockerenv|dev.*|proc|sys|etc/(hostname|hosts|resolv\.conf|mtab)' | xargs)"
+
+# Run as the contract says: PORT and METRICS_PORT, a config file at CONFIG_FILE, the drain settings.
+mkdir -p "$WORK/go-config"
+echo '{"message": "hello from the mounted ConfigMap", "features": {"fromFile": true}}' >"$WORK/go-config/config.yaml"
+chmod 0644 "$WORK/go-config/config.yaml"
+GO_C="$("$D" create -p 127.0.0.1::8080 -p 127.0.0.1::9464 -v "$WORK/go-config:/etc/slipway:ro" \
+  -e CONFIG_FILE=/etc/slipway/config.yaml -e SERVICE_NAME=hello-go -e STAGE=dev -e DRAIN_DELAY_MS=2000 \
+  -e SHUTDOWN_TIMEOUT_MS=10000 "$GO_TAG")"
+CONTAINERS+=("$GO_C")
+"$D" start "$GO_C" >/dev/null
+GO_APP="$("$D" port "$GO_C" 8080/tcp | head -n 1)"
+GO_METRICS="$("$D" port "$GO_C" 9464/tcp | head -n 1)"
+GO_READY=000
+GO_START_MS="$(ms_now)"
+while (($(ms_now) - GO_START_MS < 5000)); do
+  GO_READY="$(http_get "http://$GO_APP/readyz")"
+  [[ "$GO_READY" == 200 ]] && break
+  sleep 0.02
+done
+GO_READY_MS=$(($(ms_now) - $(date -d "$("$D" inspect -f '{{.State.StartedAt}}' "$GO_C")" +%s%3N)))
+if [[ "$GO_READY" == 200 ]] && ((GO_READY_MS <= 2000)); then
+  pass "Go service: /readyz 200 within 2 s of process start (${GO_READY_MS} ms)"
+else
+  fail "Go service: /readyz 200 within 2 s of process start" "${GO_READY_MS} ms (status $GO_READY)"
+fi
+expect_eq "Go service: /healthz answers 200" "200" "$(http_get "http://$GO_APP/healthz")"
+expect_eq "Go service: GET / answers 200" "200" "$(http_get "http://$GO_APP/")"
+expect_eq "Go service: GET / reports service, build metadata, stage and the mounted config's message" \
+  "hello-go|$BUILD_NUMBER|$GIT_BRANCH|$GIT_SHA|dev|hello from the mounted ConfigMap|true" \
+  "$("$NODE" -e 'const b = JSON.parse(process.argv[1]); console.log([b.service, b.buildNumber, b.gitBranch, b.gitSha, b.stage, b.message, b.features.fromFile].join("|"))' "$(cat "$WORK/body")" 2>&1)"
+expect_eq "Go service: /metrics answers 200 on METRICS_PORT" "200" "$(http_get "http://$GO_METRICS/metrics")"
+expect_match "Go service: the request counter has a status label, GET / counted with 200" \
+  'http_requests_total\{service="hello-go",stage="dev",route="/",method="GET",status="200"\} 1' "$(cat "$WORK/body")"
+expect_eq "Go service: /metrics is not served on the app port" "404" "$(http_get "http://$GO_APP/metrics")"
+GO_PID="$("$D" inspect -f '{{.State.Pid}}' "$GO_C")"
+expect_eq "Go service: PID 1 of the container is the binary itself, running as uid 10001" "/usr/local/bin/hello-go 10001" \
+  "$(tr '\0' ' ' <"/proc/$GO_PID/cmdline" | xargs) $(awk '/^Uid:/ {print $2}' "/proc/$GO_PID/status")"
+
+"$NODE" scripts/lib/load.mts --url "http://$GO_APP/" --ready-url "http://$GO_APP/readyz" --until-not-ready \
+  --concurrency 8 --max-requests 200000 --max-seconds 30 --poll-ms 100 >"$WORK/go-load.json" 2>"$WORK/go-load.err" &
+GO_LOAD_PID=$!
+sleep 1.5
+GO_STOP_MS="$(ms_now)"
+"$D" stop --time 30 "$GO_C" >/dev/null
+GO_STOPPED_IN=$(($(ms_now) - GO_STOP_MS))
+wait "$GO_LOAD_PID"
+GO_LOAD="$(cat "$WORK/go-load.json")"
+echo "       load: $GO_LOAD"
+expect_eq "Go service: SIGTERM under load: no failed request, stopped by readiness, exit 0" "0|not-ready|0" \
+  "$("$NODE" -e 'const s = JSON.parse(process.argv[1]); console.log([s.failed, s.stopReason].join("|"))' "$GO_LOAD" 2>&1)|$("$D" inspect -f '{{.State.ExitCode}}' "$GO_C")"
+expect_match "Go service: steady load was flowing (successful requests)" '^[0-9]{3,}$' \
+  "$("$NODE" -e 'console.log(JSON.parse(process.argv[1]).ok)' "$GO_LOAD" 2>&1)"
+if ((GO_STOPPED_IN >= 2000 && GO_STOPPED_IN < 10000)); then
+  pass "Go service: stop took the 2 s drain delay and finished well inside the grace period (${GO_STOPPED_IN} ms)"
+else
+  fail "Go service: stop took the 2 s drain delay and finished well inside the grace period" "took ${GO_STOPPED_IN} ms"
+fi
+expect_match "Go service: logged a clean stop" '"connections":"clean".*"msg":"stopped"' "$("$D" logs "$GO_C" 2>&1)"
+GO_BAD="$("$D" run --rm -e LOG_LEVEL=debug -e PORT=http "$GO_TAG" 2>&1)"
+expect_eq "Go service: bad settings stop it with exit 1" "1" "$?"
+expect_match "… with one message naming every bad variable" \
+  'invalid configuration:.*LOG_LEVEL: expected one of info\|warn\|error, got "debug".*PORT: expected an integer' "$(echo $GO_BAD)"
+
+# The artifact: the binary the runtime image runs, with the report of the tests that gated it.
+GO_ART="$WORK/go-artifact"
+go_build "$GO_CTX" artifact -o "type=local,dest=$GO_ART" >"$WORK/go-artifact.log" 2>&1
+expect_eq "Go artifact target exports binary and test report" "hello-go test-results.txt" \
+  "$(cd "$GO_ART" 2>/dev/null && find . -type f | sed 's#^\./##' | sort | xargs)"
+"$D" cp "$GO_IMG_ID:/usr/local/bin/hello-go" "$WORK/go-runtime-binary" 2>/dev/null
+expect_eq "… the exported binary is byte-identical to the runtime image's" \
+  "$(sha256sum <"$WORK/go-runtime-binary" | cut -d' ' -f1)" "$(sha256sum <"$GO_ART/hello-go" 2>/dev/null | cut -d' ' -f1)"
+expect_eq "… and the report records every test of the package, all passed, none failed" \
+  "$(grep -h -o '^func Test[A-Za-z0-9_]*' "$GO_CTX"/*_test.go | wc -l) 0" \
+  "$(grep -c -- '^--- PASS' "$GO_ART/test-results.txt" 2>/dev/null) $(grep -c -- '--- FAIL' "$GO_ART/test-results.txt" 2>/dev/null)"
+
+# Negative control: the same context with one failing test must fail the runtime build and the artifact export.
+GO_FAILCTX="$WORK/go-failing-context"
+mkdir -p "$GO_FAILCTX"
+cp -a "$GO_CTX/." "$GO_FAILCTX/"
+cat >"$GO_FAILCTX/zz_gate_test.go" <<'GO'
+package main
+
+import "testing"
+
+func TestGateFailsOnPurpose(t *testing.T) { t.Fatal("gate: this test fails on purpose") }
+GO
+go_build "$GO_FAILCTX" runtime -t "$REG/$GO_REPO:must-not-exist-$RUN_ID" >"$WORK/go-fail.log" 2>&1
+expect_eq "Go runtime build with a failing unit test exits non-zero" "1" "$?"
+expect_match "… failing on that test" '--- FAIL: TestGateFailsOnPurpose' "$(grep -a -- '--- FAIL' "$WORK/go-fail.log" | head -n 3)"
+expect_eq "… in the test stage's go test step, after vet and build had passed" "DONE|CACHED ERROR" \
+  "$(run_outcome "$WORK/go-fail.log" compile | sed 's/^\(DONE\|CACHED\)$/DONE|CACHED/') $(run_outcome "$WORK/go-fail.log" test)"
+go_build "$GO_FAILCTX" artifact -o "type=local,dest=$WORK/go-must-not-exist" >"$WORK/go-fail-artifact.log" 2>&1
+expect_eq "Go artifact export with a failing unit test exits non-zero" "1" "$?"
+blocked "a Go test fails" "$REG/$GO_REPO:must-not-exist-$RUN_ID" "$WORK/go-must-not-exist"
+IMAGES+=("$GO_TAG")
+printf '\n       the Go example added %d s (its stand-ins: %d s)\n' $((SECONDS - GO_T0)) "$GO_STANDINS_S"
 
 printf '\ntest:images took %d s\n' $((SECONDS - T0))
 printf '%d passed, %d failed\n' "$PASSED" "$FAILED"

@@ -8,6 +8,9 @@
 #
 # Needs root, debootstrap, and `npm ci` at the repo root (for node_modules/node).
 
+# shellcheck source=debian-rootfs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-rootfs.sh"
+
 NODE_ROOTFS_NPM_VERSION="${NODE_ROOTFS_NPM_VERSION:-11.6.2}"
 NODE_ROOTFS_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -26,30 +29,10 @@ node_rootfs_tag() {
     echo "${node#v}-npm${NODE_ROOTFS_NPM_VERSION}-bookworm"
 }
 
-# The first bookworm mirror in apt's sources (deb822 or one-line format): debootstrap uses what apt uses.
-node_rootfs_mirror() {
-    local mirror=""
-    if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
-        mirror="$(awk '/^URIs:/ {u=$2} /^Suites:/ && / bookworm( |$)/ {print u; exit}' /etc/apt/sources.list.d/*.sources)"
-    fi
-    if [[ -z "$mirror" ]]; then
-        mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1=="deb" && $3=="bookworm" {print $2; exit}')"
-    fi
-    echo "${mirror:-http://deb.debian.org/debian}"
-}
-
 node_rootfs() {
     local dir="$1" node pack
     node="$(node_rootfs_node_binary)" || return 1
-    command -v debootstrap >/dev/null || {
-        echo "node-rootfs: debootstrap is not installed (apt-get install debootstrap)" >&2
-        return 1
-    }
-    debootstrap --variant=minbase bookworm "$dir" "$(node_rootfs_mirror)" >"$dir.debootstrap.log" 2>&1 || {
-        tail -n 30 "$dir.debootstrap.log" >&2
-        return 1
-    }
-    rm -f "$dir.debootstrap.log"
+    debian_rootfs "$dir" || return 1
     install -D -m 0755 "$node" "$dir/usr/local/bin/node"
     pack="$(mktemp -d)"
     (cd "$pack" && npm pack --silent "npm@$NODE_ROOTFS_NPM_VERSION" >/dev/null) || return 1
@@ -58,8 +41,4 @@ node_rootfs() {
     rm -rf "$pack"
     ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$dir/usr/local/bin/npm"
     ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$dir/usr/local/bin/npx"
-    # minbase has no ca-certificates package: ship this machine's bundle.
-    install -D -m 0644 /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
-    # Caches and device nodes are not image content (the runtime provides /dev).
-    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/dev/*
 }
