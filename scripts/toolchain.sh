@@ -351,11 +351,10 @@ debian_promtool() {
     rm -rf "$w"
     mkdir -p "$w"
     cd "$w"
-    if ! apt-get download "prometheus=$PROMETHEUS_DEBIAN_VERSION"; then
-        apt-get update -qq
-        apt-get download "prometheus=$PROMETHEUS_DEBIAN_VERSION" ||
-            die "Debian no longer serves prometheus $PROMETHEUS_DEBIAN_VERSION: set PROMETHEUS_DEBIAN_VERSION in toolchain/versions.env to the version \`apt-cache policy prometheus\` offers"
-    fi
+    # Stale package lists are refreshed once (as root); a version the mirror stopped serving is named, with the fix.
+    apt-get download "prometheus=$PROMETHEUS_DEBIAN_VERSION" ||
+        { apt-get update -qq && apt-get download "prometheus=$PROMETHEUS_DEBIAN_VERSION"; } ||
+        die "cannot download Debian's prometheus $PROMETHEUS_DEBIAN_VERSION (as root, apt-get update runs first): if the mirror no longer serves it, set PROMETHEUS_DEBIAN_VERSION in toolchain/versions.env to the version \`apt-cache policy prometheus\` offers"
     dpkg-deb -x prometheus_*.deb unpacked
     install -m 0755 unpacked/usr/bin/promtool "$1/promtool"
     rm -rf "$w"

@@ -203,8 +203,9 @@ export function pinnedBuildingStageWarning(config: PinnedStackConfig, stackName:
     if (isPinnedStage(config.stage)) return undefined;
     return (
         `stage ${config.stage} builds from source, but Pulumi.${stackName}.yaml pins slipway:image to ${config.image.ref} ` +
-        `(a rollback pins it): this update deploys that image and builds none of your changes. To build again, put ` +
-        `back the slipway:image it built with (git checkout Pulumi.${stackName}.yaml) and deploy`
+        `(a rollback pins it): this update deploys that image and builds none of your changes. To build again, restore ` +
+        `the slipway:image it built with from before the rollback (git revert the rollback's commit, or ` +
+        `git checkout <commit before it> -- Pulumi.${stackName}.yaml) and deploy`
     );
 }
 

@@ -190,7 +190,7 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
             const warning = pinned(stack);
             assert.ok(warning?.includes(`pins slipway:image to ${ref}`), `${stack}: ${warning}`);
             assert.ok(warning?.includes("builds none of your changes"), `${stack}: ${warning}`);
-            assert.ok(warning?.includes(`git checkout Pulumi.${stack}.yaml`), `${stack}: ${warning}`);
+            assert.ok(warning?.includes(`git checkout <commit before it> -- Pulumi.${stack}.yaml`), `${stack}: ${warning}`);
         }
         assert.equal(pinned("qa"), undefined);
         assert.equal(pinned("prod"), undefined);

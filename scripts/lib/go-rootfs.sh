@@ -14,7 +14,8 @@
 # shellcheck source=debian-rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/debian-rootfs.sh"
 
-# bookworm's Go; bookworm-backports has none newer for amd64 today. golang-go only adds the /usr/bin/go links.
+# bookworm's Go (this machine's sources have no backports; upstream support for 1.19 ended in 2023, so an example
+# that needs a newer Go takes it from backports or a newer Debian). golang-go only adds the /usr/bin/go links.
 GO_ROOTFS_PACKAGE="${GO_ROOTFS_PACKAGE:-golang-1.19-go}"
 
 go_rootfs_tag() {

@@ -118,7 +118,8 @@ async function upKilledMidBuild(what: string, kill: () => void): Promise<Ran> {
 describe("issue 16: faults a user meets, survived", function () {
     before(async () => {
         // The node suite's rollback left the local stack pinned, and a pinned stack builds nothing: the builds below
-        // need it building again, as docs/operations.md puts it back.
+        // need it building again. That suite committed the pin, and the local stack's slipway:image before it was
+        // only `source: build`, so writing that back is what restoring the file would do.
         const image = stackFile(ws, LOCAL)["slipway:image"] as { source: string };
         if (image.source !== "build") {
             ok(await ws.pulumi(["config", "rm", "--stack", LOCAL, "slipway:image"]), "config rm slipway:image");

@@ -102,7 +102,7 @@ describe("issue 15: a team adopts Slipway for its own service, outside this repo
         ok(await inProject("sh", ["-c", install]), "the npm install init printed");
         const local = readFileSync(path.join(project, "Pulumi.local.yaml"), "utf8");
         assert.match(local, /name: web\n/);
-        assert.match(local, /dockerfile: web\/Dockerfile|dockerfile: Dockerfile/);
+        assert.match(local, /\n {4}context: web\n {4}dockerfile: Dockerfile\n/);
     });
 
     it("the installed CLI deploys the service to the node, deploys a change, rolls it back; the stack is destroyed and nothing stays", async () => {

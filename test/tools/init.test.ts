@@ -9,6 +9,7 @@ import { registerHooks } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { NODE_24_BOOKWORM_SLIM } from "../../components/defaults";
 import { STACK_OUTPUTS } from "../../contracts";
 import { decodeProjectConfig, parseStackConfig, StackConfigError } from "../../stacks/config";
 import { ToolError } from "../../tools/errors";
@@ -69,6 +70,14 @@ EXPOSE 8000/tcp 9100
 USER 65532:65532
 HEALTHCHECK --interval=5s CMD ["/api", "probe", "http://127.0.0.1:8000/livez"]
 ENTRYPOINT ["/api"]
+`;
+
+/** A team's one-stage service: the runtime stage is the test target, its base an arg without a default. */
+const NODE_ONE_STAGE = `ARG RUNTIME_BASE_IMAGE
+FROM \${RUNTIME_BASE_IMAGE} AS runtime
+COPY server.js /srv/server.js
+USER 10001:10001
+ENTRYPOINT ["node", "/srv/server.js"]
 `;
 
 const NODE = `ARG BUILD_IMAGE
@@ -251,9 +260,12 @@ describe("slipway init", () => {
         const go = decideSettings(parseDockerfile(GO, "services/api/Dockerfile"), { projectDirName: "x" }).settings;
         const minimal = decideSettings(parseDockerfile("FROM debian AS runtime\n", "Dockerfile"), { projectDirName: "shop" }).settings;
 
+        // A folder named 2048 is a DNS label, and YAML would read it as a number unless it is quoted.
+        const digits = decideSettings(parseDockerfile("FROM debian AS runtime\n", "Dockerfile"), { projectDirName: "2048" }).settings;
         for (const [label, settings] of [
             ["a Go service", go],
             ["a one-stage root Dockerfile", minimal],
+            ["an app named by digits only", digits],
         ] as const) {
             it(`every stack file of ${label} passes Slipway's own schema, read as the program reads it`, () => {
                 const files = assembleProject(settings, templates, versions, true);
@@ -298,7 +310,7 @@ describe("slipway init", () => {
             const exported = /export const \{ ([^}]*) \} = stage;/.exec(files.get(PROGRAM_FILE)!)?.[1]?.split(", ");
             assert.deepEqual(exported, [...STACK_OUTPUTS]);
             const pkg = JSON.parse(files.get("package.json")!);
-            assert.deepEqual(pkg.dependencies, { "@pulumi/pulumi": "3.276.0", slipway: versions.slipway });
+            assert.deepEqual(pkg.dependencies, { "@pulumi/pulumi": "3.276.0" });
             for (const version of Object.values<string>({ ...pkg.dependencies, ...pkg.devDependencies }))
                 assert.match(version, /^[0-9]+\.[0-9]+\.[0-9]+$/);
             assert.equal(assembleProject(go, templates, versions, false).has("package.json"), false);
@@ -314,9 +326,27 @@ describe("slipway init", () => {
             }
             const main = parse(files.get(WORKFLOW_FILES.main)!);
             const build = main.jobs["app-tests"].steps.find((s: { uses?: string }) => s.uses?.startsWith("docker/build-push-action@"));
+            // The Dockerfile by its path, and both bases as Slipway passes them at deploy (the runtime base from its default).
             assert.deepEqual(
-                [build.with.context, build.with.target, build.with["build-args"]],
-                ["services/api", "test", "BUILDER=${{ steps.build-image.outputs.ref }}\n"],
+                [build.with.context, build.with.file, build.with.target, build.with["build-args"]],
+                [
+                    "services/api",
+                    "services/api/Dockerfile",
+                    "test",
+                    `BUILDER=\${{ steps.build-image.outputs.ref }}\nBASE=gcr.io/distroless/static-debian12@sha256:${"a".repeat(64)}\n`,
+                ],
+            );
+            // A Dockerfile of another name, whose test target is its runtime stage FROM an arg without a default: the file
+            // is named, and the runtime base is the one Slipway passes when the stack file names none.
+            const other = decideSettings(parseDockerfile(NODE_ONE_STAGE, "web/Dockerfile.prod"), { projectDirName: "x" }).settings;
+            const otherBuild = parse(assembleProject(other, templates, versions, true).get(WORKFLOW_FILES.main)!).jobs[
+                "app-tests"
+            ].steps.find((s: { uses?: string }) => s.uses?.startsWith("docker/build-push-action@"));
+            assert.equal(otherBuild.with.file, "web/Dockerfile.prod");
+            assert.equal(other.targets.test, other.targets.runtime);
+            assert.match(
+                otherBuild.with["build-args"],
+                new RegExp(`^RUNTIME_BASE_IMAGE=${NODE_24_BOOKWORM_SLIM.replace(/[.]/g, "\\.")}$`, "m"),
             );
             assert.match(main.jobs.changes.steps[1].with.filters, new RegExp(`'${BUILD_ENV_DIR}/\\*\\*'`));
             assert.ok(main.jobs["deploy-dev"].steps.some((s: { run?: string }) => s.run?.startsWith("npx slipway up --stack dev")));
@@ -402,6 +432,10 @@ describe("slipway init", () => {
             put("Dockerfile", NODE);
             refusal({ name: "Not_A_Label" }, /^--name "Not_A_Label"/);
             refusal({ dockerfile: "missing/Dockerfile" }, /^--dockerfile missing\/Dockerfile: no such file/);
+            // A folder where a file belongs, and a file where a folder belongs: refused, not a raw EISDIR or ENOTDIR.
+            mkdirSync(path.join(tmp, "svc"));
+            refusal({ dockerfile: "svc" }, /^--dockerfile svc: no such file/);
+            refusal({ dir: "Dockerfile" }, /^--dir Dockerfile: no such folder/);
             assert.deepEqual(listing(tmp), ["Dockerfile"]);
         });
 
@@ -415,6 +449,17 @@ describe("slipway init", () => {
                 out.join(""),
                 /^  npm install --save-exact @pulumi\/pulumi@3\.276\.0 && npm install --save-dev --save-exact ts-node@10\.9\.2 @types\/node@24\.19\.4$/m,
             );
+            // Slipway is listed (its tarball), so no step installs it again.
+            assert.doesNotMatch(out.join(""), /slipway-<version>\.tgz/);
+        });
+
+        it("never names slipway for the public npm registry: the written package.json leaves it out, the next steps install its tarball", () => {
+            put("Dockerfile", NODE);
+            run({ name: "web" });
+            const pkg = JSON.parse(readFileSync(path.join(tmp, "package.json"), "utf8"));
+            assert.deepEqual(Object.keys(pkg.dependencies), ["@pulumi/pulumi"]);
+            assert.doesNotMatch(out.join(""), /slipway@/);
+            assert.match(out.join(""), /^  npm install --save-exact <path to slipway-<version>\.tgz> /m);
         });
     });
 });

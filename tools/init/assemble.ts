@@ -4,6 +4,7 @@
  * Pure: the caller reads the workflow templates and writes the result.
  */
 import { isMap, isScalar, isSeq, parseDocument, visit, type Document, type YAMLMap } from "yaml";
+import { BUILD_DEFAULTS } from "../../components/defaults";
 import { STACK_OUTPUTS } from "../../contracts";
 import type { InitSettings } from "./decide";
 import { BUILD_ENV_MARKER } from "./dockerfile";
@@ -99,7 +100,7 @@ export function assembleProject(
 }
 
 function pulumiYaml(name: string): string {
-    return `name: ${name}
+    return `name: ${q(name)}
 description: ${name} on Slipway - its image by digest and one Kubernetes stage per stack (written by slipway init).
 # The program is ${PROGRAM_FILE}; Pulumi runs it from this folder, so the build contexts in Pulumi.<stage>.yaml are
 # relative to it.
@@ -163,7 +164,9 @@ function packageJson(name: string, versions: InitVersions): string {
             {
                 name,
                 private: true,
-                dependencies: { "@pulumi/pulumi": versions.pulumi, slipway: versions.slipway },
+                // Not Slipway itself: it is not on the public npm registry, where its name could resolve to another
+                // package. The next steps install the tarball init ran from ({@link SLIPWAY_INSTALL}).
+                dependencies: { "@pulumi/pulumi": versions.pulumi },
                 devDependencies: { "@types/node": versions.typesNode, "ts-node": versions.tsNode, typescript: versions.typescript },
             },
             null,
@@ -172,9 +175,13 @@ function packageJson(name: string, versions: InitVersions): string {
     );
 }
 
+/** How the next steps install Slipway where the project does not list it: from its tarball, never by name. */
+export const SLIPWAY_INSTALL =
+    "npm install --save-exact <path to slipway-<version>.tgz>   # the tarball init ran from: Slipway is not on the public npm registry";
+
 /**
  * The npm commands that add what the program needs to a project that already has a package.json, leaving out what it
- * already lists (Slipway itself, where it was installed from a tarball to run init); empty when nothing is missing.
+ * already lists; empty when nothing is missing. Slipway itself is never named here (see {@link SLIPWAY_INSTALL}).
  * @param versions the versions to pin
  * @param present the names the project's package.json already lists (dependencies and devDependencies)
  */
@@ -183,7 +190,7 @@ export function installCommand(versions: InitVersions, present: ReadonlySet<stri
         Object.entries(deps)
             .filter(([name]) => !present.has(name))
             .map(([name, version]) => `${name}@${version}`);
-    const runtime = add({ slipway: versions.slipway, "@pulumi/pulumi": versions.pulumi });
+    const runtime = add({ "@pulumi/pulumi": versions.pulumi });
     const dev = add({ typescript: versions.typescript, "ts-node": versions.tsNode, "@types/node": versions.typesNode });
     return [
         runtime.length > 0 ? `npm install --save-exact ${runtime.join(" ")}` : "",
@@ -310,7 +317,7 @@ export function stackFile(stage: Stage, s: InitSettings): string {
         );
     }
     const replicas = { local: 1, dev: 1, qa: 2, prod: 3 }[stage];
-    lines.push("  slipway:app:", `    name: ${s.name}`, `    replicas: ${replicas}`);
+    lines.push("  slipway:app:", `    name: ${q(s.name)}`, `    replicas: ${replicas}`);
     if (stage === "local") lines.push("    # http://<node address>:30080 reaches the app without a port-forward.", "    nodePort: 30080");
     if (stage === "prod")
         lines.push(
@@ -387,10 +394,17 @@ export function adaptWorkflows(
 
     const testBuild = stepOf(main, "app-tests", (step) => String(step.get("uses") ?? "").startsWith("docker/build-push-action@"));
     testBuild.setIn(["with", "context"], s.context);
+    testBuild.setIn(["with", "file"], s.context === "." ? s.dockerfile : `${s.context}/${s.dockerfile}`);
     testBuild.setIn(["with", "target"], s.targets.test);
-    testBuild.setIn(["with", "build-args"], `${s.buildImageArg ?? "BUILD_IMAGE"}=\${{ steps.build-image.outputs.ref }}\n`);
+    // Both bases, as Slipway passes them at deploy: a test target built FROM the runtime stage needs the runtime base.
+    testBuild.setIn(
+        ["with", "build-args"],
+        `${s.buildImageArg ?? BUILD_DEFAULTS.buildImageArg}=\${{ steps.build-image.outputs.ref }}\n` +
+            `${s.runtimeBaseImageArg ?? BUILD_DEFAULTS.runtimeBaseImageArg}=${s.runtimeBaseImage ?? BUILD_DEFAULTS.baseImage}\n`,
+    );
     testBuild.commentBefore =
-        " The app's test target, built FROM the build environment by digest (slipway:image.targets.test in Pulumi.dev.yaml).";
+        " The app's test target (slipway:image.targets.test in Pulumi.dev.yaml), built with the build environment and the runtime\n" +
+        " base that Pulumi.dev.yaml names (slipway:image.runtimeBaseImage): change both together.";
 
     const jobs = pr.get("jobs") as YAMLMap;
     for (const job of ["unit", "images"]) {

@@ -283,7 +283,8 @@ function decideImageArgs(
         );
         if (!image) {
             warnings.push(
-                `set slipway:image.runtimeBaseImage to your runtime base image pinned by digest (<image>@sha256:…): Slipway passes it as ${runtimeArg}`,
+                `set slipway:image.runtimeBaseImage to your runtime base image pinned by digest (<image>@sha256:…): Slipway passes it as ${runtimeArg}; ` +
+                    `CI's test build passes the same value (${runtimeArg} in the app-tests step of .github/workflows/slipway-main.yml)`,
             );
         }
     } else {

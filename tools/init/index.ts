@@ -3,10 +3,17 @@
  * Slipway project for it, saying each assumption. Writes nothing when anything is wrong (bad input, a file that
  * exists without --force).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { refused } from "../errors";
-import { assembleProject, installCommand, PLACEHOLDER_REGISTRY, type InitVersions, type WorkflowTemplates } from "./assemble";
+import {
+    assembleProject,
+    installCommand,
+    PLACEHOLDER_REGISTRY,
+    SLIPWAY_INSTALL,
+    type InitVersions,
+    type WorkflowTemplates,
+} from "./assemble";
 import { decideSettings, InitInputError } from "./decide";
 import { DockerfileError, findDockerfiles, parseDockerfile } from "./dockerfile";
 
@@ -42,7 +49,7 @@ export interface InitIo {
  */
 export function init(options: InitOptions, io: InitIo): void {
     const root = path.resolve(io.cwd, options.dir ?? ".");
-    if (!existsSync(root)) throw refused(`--dir ${options.dir}: no such folder`);
+    if (!statSync(root, { throwIfNoEntry: false })?.isDirectory()) throw refused(`--dir ${options.dir}: no such folder`);
     const dockerfile = chooseDockerfile(root, options.dockerfile);
 
     let decision;
@@ -74,6 +81,9 @@ export function init(options: InitOptions, io: InitIo): void {
         `  - qa and prod pin a placeholder image on ${PLACEHOLDER_REGISTRY} until the first promotion; set slipway:pullRegistry to dev's ECR host`,
     );
     say(
+        "  - the local stage serves on NodePort 30080, as Slipway's own sample does: choose another (slipway:app.nodePort) where another project on that cluster has it",
+    );
+    say(
         "  - in each Pulumi.<stage>.yaml, edit the block between '---- Where <stage> runs' and '---- end of where <stage> runs' (docs/adopt.md)",
     );
     if (hasPackageJson) say("  - package.json exists and is left alone: add the dependencies with the npm install below");
@@ -94,7 +104,10 @@ export function init(options: InitOptions, io: InitIo): void {
     }
     say("");
     say(options.dryRun ? "Then:" : "Next:");
-    say(`  ${hasPackageJson ? installCommand(versions, listedPackages(path.join(root, "package.json"))) || "npm install" : "npm install"}`);
+    const listed = hasPackageJson ? listedPackages(path.join(root, "package.json")) : new Set<string>();
+    say(`  ${hasPackageJson ? installCommand(versions, listed) || "npm install" : "npm install"}`);
+    if (!listed.has("slipway")) say(`  ${SLIPWAY_INSTALL}`);
+    say("  # keep the local stage's state out of git: add .pulumi/ to .gitignore");
     say("  # the local stage needs a registry on 127.0.0.1:5001, a buildx builder named slipway and a local kube context;");
     say("  # `slipway` does not start them (docs/local.md). Its state lives in ./.pulumi under the empty passphrase:");
     say("  mkdir -p .pulumi && PULUMI_BACKEND_URL=file://$PWD/.pulumi PULUMI_CONFIG_PASSPHRASE= pulumi stack init local");
@@ -112,7 +125,7 @@ function chooseDockerfile(root: string, chosen: string | undefined): string {
     if (chosen !== undefined) {
         const rel = path.relative(root, path.resolve(root, chosen)).split(path.sep).join("/");
         if (rel.startsWith("../") || path.isAbsolute(rel)) throw refused(`--dockerfile ${chosen}: not inside ${root}`);
-        if (!existsSync(path.join(root, rel))) throw refused(`--dockerfile ${chosen}: no such file in ${root}`);
+        if (!isFile(path.join(root, rel))) throw refused(`--dockerfile ${chosen}: no such file in ${root}`);
         return rel;
     }
     const found = findDockerfiles(root);
@@ -177,4 +190,9 @@ export function findPackageDir(fromDir: string): string {
         if (existsSync(file) && (JSON.parse(readFileSync(file, "utf8")) as { name?: string }).name === "slipway") return dir;
         if (path.dirname(dir) === dir) throw new Error(`Slipway's package.json not found above ${fromDir}`);
     }
+}
+
+/** True for a regular file (false for a folder or nothing), so a folder given as a file is refused, not read. */
+function isFile(file: string): boolean {
+    return statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
 }
