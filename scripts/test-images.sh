@@ -585,8 +585,11 @@ go_build "$GO_CTX" artifact -o "type=local,dest=$GO_ART" >"$WORK/go-artifact.log
 expect_eq "Go artifact target exports binary and test report" "hello-go test-results.txt" \
   "$(cd "$GO_ART" 2>/dev/null && find . -type f | sed 's#^\./##' | sort | xargs)"
 "$D" cp "$GO_IMG_ID:/usr/local/bin/hello-go" "$WORK/go-runtime-binary" 2>/dev/null
+# Both must be there: two missing files would hash to the same nothing.
+GO_RUNTIME_SUM="$(sha256sum <"$WORK/go-runtime-binary" 2>/dev/null | cut -d' ' -f1)"
+expect_match "… the runtime image's binary is there to compare" '^[0-9a-f]{64}$' "$GO_RUNTIME_SUM"
 expect_eq "… the exported binary is byte-identical to the runtime image's" \
-  "$(sha256sum <"$WORK/go-runtime-binary" | cut -d' ' -f1)" "$(sha256sum <"$GO_ART/hello-go" 2>/dev/null | cut -d' ' -f1)"
+  "$GO_RUNTIME_SUM" "$(sha256sum <"$GO_ART/hello-go" 2>/dev/null | cut -d' ' -f1)"
 expect_eq "… and the report records every test of the package, all passed, none failed" \
   "$(grep -h -o '^func Test[A-Za-z0-9_]*' "$GO_CTX"/*_test.go | wc -l) 0" \
   "$(grep -c -- '^--- PASS' "$GO_ART/test-results.txt" 2>/dev/null) $(grep -c -- '--- FAIL' "$GO_ART/test-results.txt" 2>/dev/null)"
