@@ -5,7 +5,6 @@
  */
 import { strict as assert } from "node:assert";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { registerHooks } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -25,30 +24,9 @@ import {
 } from "../../tools/init/assemble";
 import { decideSettings, InitInputError, type InitSettings } from "../../tools/init/decide";
 import { BUILD_ENV_MARKER, DockerfileError, findDockerfiles, isDockerfileName, parseDockerfile } from "../../tools/init/dockerfile";
+import { workflowSchemaErrors } from "../support/workflow-schema";
 
 const REPO = path.resolve(__dirname, "..", "..");
-
-// @actions/workflow-parser imports its schema JSON without an import attribute; Node insists on one (as in
-// test/workflows/workflows.test.ts, which registers the same hook).
-registerHooks({
-    load(url, context, nextLoad) {
-        if (url.includes("/@actions/workflow-parser/") && url.endsWith(".json") && !context.importAttributes?.type) {
-            return nextLoad(url, { ...context, importAttributes: { ...context.importAttributes, type: "json" } });
-        }
-        return nextLoad(url, context);
-    },
-});
-
-async function workflowErrors(name: string, content: string): Promise<string[]> {
-    const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import("@actions/workflow-parser");
-    const result = parseWorkflow({ name, content }, new NoOperationTraceWriter());
-    const errors = result.context.errors.getErrors().map((e) => e.message);
-    if (errors.length === 0 && result.value) {
-        const template = await convertWorkflowTemplate(result.context, result.value);
-        errors.push(...(template.errors ?? []).map((e) => e.Message));
-    }
-    return errors;
-}
 
 /** A stack file as the program gets it: Pulumi hands structured values over as JSON text. */
 function parseWritten(text: string) {
@@ -320,7 +298,7 @@ describe("slipway init", () => {
             const files = assembleProject(go, templates, versions, true);
             for (const key of ["main", "pr", "rollback"] as const) {
                 const text = files.get(WORKFLOW_FILES[key])!;
-                assert.deepEqual(await workflowErrors(key, text), [], key);
+                assert.deepEqual(await workflowSchemaErrors(key, text), [], key);
                 assert.doesNotMatch(text, /npm run (up|promote|rollback|status|--silent status)/, key);
                 assert.doesNotMatch(text, /test\/workflows/, key);
             }

@@ -6,27 +6,13 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { registerHooks } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { ComponentType, DEPLOYED_STAGES, STACK_OUTPUTS } from "../../contracts";
 import { parseStackConfig } from "../../stacks/config";
 import { readStackConfig, type StackName } from "../support/stacks";
-
-// @actions/workflow-parser imports its schema JSON without `with { type: "json" }` (it is written for bundlers);
-// Node insists on the attribute. Add it for that package's JSON files only (synchronous hooks: Node >= 22.15).
-if (typeof registerHooks !== "function") {
-    throw new Error(`module.registerHooks is missing in Node ${process.version}: run the tests with the repo's Node 24 (npm test)`);
-}
-registerHooks({
-    load(url, context, nextLoad) {
-        if (url.includes("/@actions/workflow-parser/") && url.endsWith(".json") && !context.importAttributes?.type) {
-            return nextLoad(url, { ...context, importAttributes: { ...context.importAttributes, type: "json" } });
-        }
-        return nextLoad(url, context);
-    },
-});
+import { workflowSchemaErrors } from "../support/workflow-schema";
 
 const ROOT = path.resolve(__dirname, "../..");
 const WORKFLOWS = path.join(ROOT, ".github/workflows");
@@ -68,19 +54,6 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
 const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((j) => j.steps);
 const usesOf = (job: Job, action: string) => job.steps.filter((s) => s.uses?.startsWith(`${action}@`));
 
-/** GitHub's schema validation: the errors `@actions/workflow-parser` reports for a workflow's text. */
-async function schemaErrors(name: string, content: string): Promise<string[]> {
-    // The package is ESM-only: import() it from this CommonJS test.
-    const { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } = await import("@actions/workflow-parser");
-    const result = parseWorkflow({ name, content }, new NoOperationTraceWriter());
-    const errors = result.context.errors.getErrors().map((e) => e.message);
-    if (errors.length === 0 && result.value) {
-        const template = await convertWorkflowTemplate(result.context, result.value);
-        errors.push(...(template.errors ?? []).map((e) => e.Message));
-    }
-    return errors;
-}
-
 /** Reads a stack's config file. */
 function stackConfig(stack: string): Record<string, unknown> {
     const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
@@ -92,7 +65,7 @@ describe("GitHub workflows", () => {
     describe("schema (GitHub's workflow parser, offline)", () => {
         for (const file of FILES) {
             it(`${file} is a valid workflow`, async () => {
-                assert.deepEqual(await schemaErrors(file, text(file)), []);
+                assert.deepEqual(await workflowSchemaErrors(file, text(file)), []);
             });
         }
 
@@ -106,7 +79,7 @@ describe("GitHub workflows", () => {
                 [job.replace("echo hi", "echo ${{ inputs.x( }}").replace(/^/, "on: push\n"), /Unexpected (end of expression|symbol)/],
             ];
             for (const [content, message] of cases) {
-                const errors = await schemaErrors("bad.yml", content);
+                const errors = await workflowSchemaErrors("bad.yml", content);
                 assert.ok(
                     errors.some((e) => message.test(e)),
                     `${message}: ${errors.join("; ")}`,
