@@ -51,6 +51,32 @@ expect_eq() { if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1" "expected '$
 expect_match() { if [[ "$3" =~ $2 ]]; then pass "$1"; else fail "$1" "'${3:0:300}' does not match /$2/"; fi; }
 section() { printf '\n== %s (t=%ds)\n' "$1" $((SECONDS - T0)); }
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
+# stop_under_load ADDR CONTAINER NAME: steady load on http://ADDR/ until its readiness fails, and `docker stop` after
+# 1.5 s (the image's STOPSIGNAL, then up to 30 s, like a pod's grace period). Sets STOPPED_IN (ms the stop took),
+# LOAD (the load's JSON summary, also in $WORK/NAME.json) and LOAD_STATUS (the load generator's exit code).
+stop_under_load() {
+  "$NODE" scripts/lib/load.mts --url "http://$1/" --ready-url "http://$1/readyz" --until-not-ready \
+    --concurrency 8 --max-requests 200000 --max-seconds 30 --poll-ms 100 >"$WORK/$3.json" 2>"$WORK/$3.err" &
+  local load_pid=$! stop_ms
+  sleep 1.5
+  stop_ms="$(ms_now)"
+  "$D" stop --time 30 "$2" >/dev/null
+  STOPPED_IN=$(($(ms_now) - stop_ms))
+  wait "$load_pid"
+  LOAD_STATUS=$?
+  LOAD="$(cat "$WORK/$3.json")"
+  echo "       load: $LOAD"
+}
+# jq_load FIELD: one field of the last stop_under_load's summary.
+jq_load() { "$NODE" -e 'const s = JSON.parse(process.argv[1]); console.log(s[process.argv[2]])' "$LOAD" "$1" 2>/dev/null; }
+# expect_drain_time PREFIX: the last stop waited for the 2 s drain delay and ended well inside the grace period.
+expect_drain_time() {
+  if ((STOPPED_IN >= 2000 && STOPPED_IN < 10000)); then
+    pass "${1}stop took the 2 s drain delay and finished well inside the grace period (${STOPPED_IN} ms)"
+  else
+    fail "${1}stop took the 2 s drain delay and finished well inside the grace period" "took ${STOPPED_IN} ms"
+  fi
+}
 
 # Digest the registry serves for repo:tag (the Docker-Content-Digest header of a manifest HEAD).
 registry_digest() {
@@ -345,30 +371,15 @@ expect_eq "/metrics is not served on the app port" "404" "$(http_get "http://$AP
 
 # -------------------------------------------------------------------------------------------------------------
 section "8. SIGTERM under steady load: zero failed requests, exit 0"
-"$NODE" scripts/lib/load.mts --url "http://$APP_ADDR/" --ready-url "http://$APP_ADDR/readyz" --until-not-ready \
-  --concurrency 8 --max-requests 200000 --max-seconds 30 --poll-ms 100 >"$WORK/load.json" 2>"$WORK/load.err" &
-LOAD_PID=$!
-sleep 1.5
-STOP_MS="$(ms_now)"
-# `docker stop` sends the image's STOPSIGNAL (SIGTERM) and waits up to 30 s, like a pod's grace period.
-"$D" stop --time 30 "$RUN_ID_C" >/dev/null
-STOPPED_IN=$(($(ms_now) - STOP_MS))
-wait "$LOAD_PID"
-expect_eq "load generator finished" "0" "$?"
-LOAD="$(cat "$WORK/load.json")"
-echo "       load: $LOAD"
-jq_load() { "$NODE" -e 'const s = JSON.parse(process.argv[1]); console.log(s[process.argv[2]])' "$LOAD" "$1" 2>/dev/null; }
+stop_under_load "$APP_ADDR" "$RUN_ID_C" load
+expect_eq "load generator finished" "0" "$LOAD_STATUS"
 expect_eq "zero failed requests during the drain" "0" "$(jq_load failed)"
 expect_eq "load stopped because readiness went 503, not by a bound" "not-ready" "$(jq_load stopReason)"
 expect_match "steady load was flowing (successful requests)" '^[0-9]{3,}$' "$(jq_load ok)"
 expect_eq "container exit code after SIGTERM" "0" "$("$D" inspect -f '{{.State.ExitCode}}' "$RUN_ID_C")"
 expect_eq "docker did not have to SIGKILL (OOMKilled=false, exit not 137)" "false 0" \
   "$("$D" inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' "$RUN_ID_C")"
-if ((STOPPED_IN >= 2000 && STOPPED_IN < 10000)); then
-  pass "stop took the 2 s drain delay and finished well inside the grace period (${STOPPED_IN} ms)"
-else
-  fail "stop took the 2 s drain delay and finished well inside the grace period" "took ${STOPPED_IN} ms"
-fi
+expect_drain_time ""
 expect_match "the service logged a clean stop" '"msg":"stopped","connections":"clean"' "$("$D" logs "$RUN_ID_C" 2>&1)"
 
 # -------------------------------------------------------------------------------------------------------------
@@ -554,25 +565,11 @@ GO_PID="$("$D" inspect -f '{{.State.Pid}}' "$GO_C")"
 expect_eq "Go service: PID 1 of the container is the binary itself, running as uid 10001" "/usr/local/bin/hello-go 10001" \
   "$(tr '\0' ' ' <"/proc/$GO_PID/cmdline" | xargs) $(awk '/^Uid:/ {print $2}' "/proc/$GO_PID/status")"
 
-"$NODE" scripts/lib/load.mts --url "http://$GO_APP/" --ready-url "http://$GO_APP/readyz" --until-not-ready \
-  --concurrency 8 --max-requests 200000 --max-seconds 30 --poll-ms 100 >"$WORK/go-load.json" 2>"$WORK/go-load.err" &
-GO_LOAD_PID=$!
-sleep 1.5
-GO_STOP_MS="$(ms_now)"
-"$D" stop --time 30 "$GO_C" >/dev/null
-GO_STOPPED_IN=$(($(ms_now) - GO_STOP_MS))
-wait "$GO_LOAD_PID"
-GO_LOAD="$(cat "$WORK/go-load.json")"
-echo "       load: $GO_LOAD"
+stop_under_load "$GO_APP" "$GO_C" go-load
 expect_eq "Go service: SIGTERM under load: no failed request, stopped by readiness, exit 0" "0|not-ready|0" \
-  "$("$NODE" -e 'const s = JSON.parse(process.argv[1]); console.log([s.failed, s.stopReason].join("|"))' "$GO_LOAD" 2>&1)|$("$D" inspect -f '{{.State.ExitCode}}' "$GO_C")"
-expect_match "Go service: steady load was flowing (successful requests)" '^[0-9]{3,}$' \
-  "$("$NODE" -e 'console.log(JSON.parse(process.argv[1]).ok)' "$GO_LOAD" 2>&1)"
-if ((GO_STOPPED_IN >= 2000 && GO_STOPPED_IN < 10000)); then
-  pass "Go service: stop took the 2 s drain delay and finished well inside the grace period (${GO_STOPPED_IN} ms)"
-else
-  fail "Go service: stop took the 2 s drain delay and finished well inside the grace period" "took ${GO_STOPPED_IN} ms"
-fi
+  "$(jq_load failed)|$(jq_load stopReason)|$("$D" inspect -f '{{.State.ExitCode}}' "$GO_C")"
+expect_match "Go service: steady load was flowing (successful requests)" '^[0-9]{3,}$' "$(jq_load ok)"
+expect_drain_time "Go service: "
 expect_match "Go service: logged a clean stop" '"connections":"clean".*"msg":"stopped"' "$("$D" logs "$GO_C" 2>&1)"
 GO_BAD="$("$D" run --rm -e LOG_LEVEL=debug -e PORT=http "$GO_TAG" 2>&1)"
 expect_eq "Go service: bad settings stop it with exit 1" "1" "$?"
