@@ -285,11 +285,15 @@ describe("issue 16: faults a user meets, survived", function () {
         const pods = () => activePods(namespace);
         // What its stack file says runs first (the suites before this one deployed config they have since put back).
         ok(await ws.npm("up", ["--stack", QA], { timeoutSeconds: 600 }), `up ${QA}`);
+        // Settled: as many pods as the Deployment asks for, all ready. Right after a rollout the old ReplicaSet's last
+        // pod may still run (not yet deleted), and it would be gone below for a reason that is not the bad pin.
+        const replicas = Number(await kubectlOk(["-n", namespace, "get", "deployment", "hello", "-o", "jsonpath={.spec.replicas}"]));
+        const settled = (running: any[]) =>
+            running.length === replicas && running.every((p) => p.status?.containerStatuses?.every((c: any) => c.ready));
         const deadline = Date.now() + 60_000;
-        while ((await pods()).some((p) => !p.status?.containerStatuses?.every((c: any) => c.ready)) && Date.now() < deadline)
-            await sleep(500);
+        while (!settled(await pods()) && Date.now() < deadline) await sleep(500);
         const serving = (await pods()).map((p) => p.metadata.name as string).sort();
-        assert.ok(serving.length > 0, `${QA} runs`);
+        assert.equal(serving.length, replicas, `${QA} settled on ${replicas} pods`);
         const pinned = ok(await ws.pulumi(["config", "get", "--stack", QA, "--path", "image.ref"]), "config get").stdout.trim();
         const missing = `${fromEnv("SLIPWAY_E2E_REGISTRY")}/hello@sha256:${"0".repeat(64)}`;
         ok(await ws.pulumi(["config", "set", "--stack", QA, "--path", "image.ref", missing]), "pin a missing digest");
@@ -321,8 +325,8 @@ describe("issue 16: faults a user meets, survived", function () {
             ok(await ws.pulumi(["config", "set", "--stack", QA, "--path", "image.ref", pinned]), "pin back");
         }
         ok(await ws.npm("up", ["--stack", QA], { timeoutSeconds: 600 }), "up with the pin restored");
-        const settled = Date.now() + 60_000;
-        while ((await pods()).length !== serving.length && Date.now() < settled) await sleep(500);
+        const restored = Date.now() + 60_000;
+        while ((await pods()).length !== serving.length && Date.now() < restored) await sleep(500);
         assert.deepEqual((await pods()).map((p) => p.metadata.name).sort(), serving, "the pods that served never restarted");
     });
 });
