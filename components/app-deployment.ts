@@ -7,14 +7,11 @@ import {
     autoscalerSpec,
     commonLabels,
     appEgressPolicySpec,
-    denyAllIngressSpec,
     EgressSettings,
     deploymentCustomTimeouts,
     labelValue,
     deploymentSpec,
-    dockerConfigJson,
     ingressSpec,
-    limitRangeSpec,
     MonitoringSettings,
     podContractProblems,
     podDisruptionBudgetSpec,
@@ -25,12 +22,12 @@ import {
     renderConfigFile,
     RequestMetric,
     ResourceSettings,
-    resourceQuotaSpec,
     serviceMonitorSpec,
     serviceSpec,
 } from "./lib/manifests";
 import { ComponentType, type RegistryCredentials } from "../contracts";
 import { APP_DEFAULTS } from "./defaults";
+import { StageNamespace } from "./stage-namespace";
 
 /** Arguments of {@link AppDeployment}. Pass the Kubernetes provider through `opts.providers`. */
 export interface AppDeploymentArgs {
@@ -122,8 +119,17 @@ export interface AppDeploymentArgs {
      * gives up on the Deployment a minute later. Defaults to `300`.
      */
     rolloutTimeoutSeconds?: number;
-    /** Namespace ResourceQuota; LimitRange defaults come from {@link AppDeploymentArgs.resources}. */
-    quota: { cpu: string; memory: string; pods: number };
+    /**
+     * Namespace ResourceQuota; LimitRange defaults come from {@link AppDeploymentArgs.resources}. Required unless
+     * {@link AppDeploymentArgs.stageNamespace} is given (the stage's namespace has its own quota).
+     */
+    quota?: { cpu: string; memory: string; pods: number };
+    /**
+     * The stage's namespace, shared by its apps ({@link StageNamespace}): the app lives in it and uses its image pull
+     * secret; {@link AppDeploymentArgs.namespace}, `quota` and `imagePullCredentials` are then the stage's, not read here.
+     * Defaults to none: the app creates its stage's namespace-wide objects itself, as a one-app stage.
+     */
+    stageNamespace?: StageNamespace;
     /** Prometheus Operator monitoring, or undefined where its CRDs are not installed. */
     monitoring?: MonitoringSettings;
     /**
@@ -142,7 +148,8 @@ export interface Resources {
 }
 
 /** {@link AppDeploymentArgs} with every default applied. */
-type Optional = "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials" | "nodePort" | "egress";
+type Optional =
+    "configFile" | "autoscaling" | "ingress" | "monitoring" | "imagePullCredentials" | "nodePort" | "egress" | "quota" | "stageNamespace";
 type Settings = Required<Omit<AppDeploymentArgs, Optional | "resources" | "metricsPort" | "probes" | "metrics">> &
     Pick<AppDeploymentArgs, Optional> & {
         resources: ResourceSettings;
@@ -156,7 +163,7 @@ type Settings = Required<Omit<AppDeploymentArgs, Optional | "resources" | "metri
 function withDefaults(args: AppDeploymentArgs): Settings {
     return {
         ...args,
-        namespace: args.namespace ?? `${args.appName}-${args.stage}`,
+        namespace: args.stageNamespace?.namespaceName ?? args.namespace ?? `${args.appName}-${args.stage}`,
         replicas: args.replicas ?? APP_DEFAULTS.replicas,
         port: args.port ?? APP_DEFAULTS.port,
         metricsPort: args.metricsPort === false ? undefined : (args.metricsPort ?? APP_DEFAULTS.metricsPort),
@@ -193,8 +200,8 @@ function withDefaults(args: AppDeploymentArgs): Settings {
 }
 
 /**
- * One app in one stage: Namespace, quota and limits, default-deny NetworkPolicy, ConfigMap and Secret,
- * Deployment, Service, PDB, HPA, Ingress, ServiceMonitor and PrometheusRule. Bodies come from the
+ * One app in one stage: its NetworkPolicy, ConfigMap and Secret, Deployment, Service, PDB, HPA, Ingress, ServiceMonitor and
+ * PrometheusRule, in the stage's {@link StageNamespace} (made here, as a child, when none is given). Bodies come from the
  * pure functions in `lib/manifests/`; this class only creates the resources.
  */
 export class AppDeployment extends pulumi.ComponentResource {
@@ -223,44 +230,31 @@ export class AppDeployment extends pulumi.ComponentResource {
         const labels = commonLabels(id);
         const child = { parent: this };
 
-        const ns = new k8s.core.v1.Namespace(
-            `${name}-ns`,
-            {
-                metadata: {
-                    name: args.namespace,
-                    labels: {
-                        ...labels,
-                        // Pod Security Admission: the namespace refuses pods that are not "restricted".
-                        "pod-security.kubernetes.io/enforce": "restricted",
-                        "pod-security.kubernetes.io/warn": "restricted",
-                    },
+        // The stage's namespace-wide objects: the stage's own component, else (one app on its own) this app's child,
+        // with aliases to where they lived before they were a component of their own.
+        const stageNamespace =
+            args.stageNamespace ??
+            new StageNamespace(
+                name,
+                {
+                    stage: args.stage,
+                    namespace: args.namespace,
+                    labelledAfter: args.appName,
+                    quota: requireQuota(name, args.quota),
+                    defaultResources: args.resources,
+                    imagePullCredentials: args.imagePullCredentials,
+                    formerParent: { name, parent: this },
                 },
-            },
-            child,
-        );
-        // Every body below names ns.metadata.name, so each waits for the namespace without dependsOn.
+                child,
+            );
+        // Every body below names the namespace's name, so each waits for the namespace without dependsOn.
         const inNamespace = child;
         const meta = (objectName?: string) => ({
             ...(objectName === undefined ? {} : { name: objectName }),
-            namespace: ns.metadata.name,
+            namespace: stageNamespace.name,
             labels,
         });
 
-        new k8s.core.v1.ResourceQuota(
-            `${name}-quota`,
-            { metadata: meta(`${args.appName}-quota`), spec: resourceQuotaSpec(args.quota) },
-            inNamespace,
-        );
-        new k8s.core.v1.LimitRange(
-            `${name}-limits`,
-            { metadata: meta(`${args.appName}-limits`), spec: limitRangeSpec(args.resources, args.quota) },
-            inNamespace,
-        );
-        new k8s.networking.v1.NetworkPolicy(
-            `${name}-deny-all`,
-            { metadata: meta("default-deny-ingress"), spec: denyAllIngressSpec() },
-            inNamespace,
-        );
         new k8s.networking.v1.NetworkPolicy(
             `${name}-netpol`,
             {
@@ -305,18 +299,6 @@ export class AppDeployment extends pulumi.ComponentResource {
                       inNamespace,
                   )
                 : undefined;
-        const pullSecret =
-            args.imagePullCredentials &&
-            new k8s.core.v1.Secret(
-                `${name}-pull`,
-                {
-                    metadata: meta(),
-                    type: "kubernetes.io/dockerconfigjson",
-                    stringData: { ".dockerconfigjson": pulumi.secret(pulumi.output(args.imagePullCredentials).apply(dockerConfigJson)) },
-                },
-                inNamespace,
-            );
-
         const provenance = { image, buildNumber: args.buildNumber, gitBranch: args.gitBranch, gitSha: args.gitSha };
         // The build number may be an Output (a computed value): resolve it before making it a label value.
         const versionLabel = pulumi.output(args.buildNumber).apply(labelValue);
@@ -345,7 +327,7 @@ export class AppDeployment extends pulumi.ComponentResource {
                     drainSeconds: args.drainSeconds,
                     shutdownTimeoutSeconds: args.shutdownTimeoutSeconds,
                     topologySpread: args.topologySpread,
-                    imagePullSecretName: pullSecret?.metadata.name,
+                    imagePullSecretName: stageNamespace.pullSecretName,
                     rolloutTimeoutSeconds: args.rolloutTimeoutSeconds,
                 }),
             },
@@ -415,12 +397,23 @@ export class AppDeployment extends pulumi.ComponentResource {
             }
         }
 
-        this.namespace = ns.metadata.name;
+        this.namespace = stageNamespace.name;
         this.serviceName = service.metadata.name;
         this.deploymentName = deployment.metadata.name;
         this.image = image;
         this.registerOutputs({ namespace: this.namespace, serviceName: this.serviceName, deploymentName: this.deploymentName, image });
     }
+}
+
+/** The quota of an app that makes its own namespace: required there. */
+function requireQuota(name: string, quota: AppDeploymentArgs["quota"]): NonNullable<AppDeploymentArgs["quota"]> {
+    if (quota === undefined) {
+        throw new pulumi.InputPropertyError({
+            propertyPath: "quota",
+            reason: `AppDeployment ${name}: quota is required when no stageNamespace is given (the app creates the namespace)`,
+        });
+    }
+    return quota;
 }
 
 /**

@@ -1,9 +1,19 @@
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { ComponentType, IMAGE_LABELS, imageTags, TARGET_NAME, type BuildMetadata, type RegistryCredentials } from "../contracts";
+import { ComponentType, IMAGE_LABELS, imageTags, TARGET_NAME, UNKNOWN, type BuildMetadata, type RegistryCredentials } from "../contracts";
 import { BUILD_DEFAULTS } from "./defaults";
-import { appBuildArgs, buildArgProblems, builderConfig, ociLabels, registryCache, registryLogins } from "./lib/build-settings";
+import {
+    appBuildArgs,
+    buildArgProblems,
+    builderConfig,
+    CONTENT_INPUTS,
+    metadataOfBuildArgs,
+    ociLabels,
+    PROVENANCE_INPUTS,
+    registryCache,
+    registryLogins,
+} from "./lib/build-settings";
 import { isDigestPinned, parsePinnedRef } from "./lib/image-ref";
 
 /** Build the app image from source (dev, local). */
@@ -51,6 +61,8 @@ export interface AppImagePinnedSource {
     source: "pinned";
     /** `server/repository@sha256:<64 hex>`. */
     ref: string;
+    /** Where the image came from, as its pin records it. Defaults to `unknown` for each. */
+    metadata?: BuildMetadata;
 }
 
 /** Arguments of {@link AppImage}. */
@@ -70,8 +82,13 @@ export class AppImage extends pulumi.ComponentResource {
     public readonly ref: pulumi.Output<string>;
     /** `sha256:…`. */
     public readonly digest: pulumi.Output<string>;
-    /** Full tag references pushed by this build (`server/repository:build-42`, …); empty when pinned. */
+    /** Full tag references pushed by the build that made the image (`server/repository:build-42`, …); empty when pinned. */
     public readonly tags: pulumi.Output<string[]>;
+    /**
+     * Where the image came from: for a pinned image, what its pin says; for a built one, the build that made it. That
+     * is an earlier build where the app's build inputs have not changed since (the image is then not rebuilt).
+     */
+    public readonly metadata: pulumi.Output<BuildMetadata>;
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ComponentType.AppImage, name, {}, opts);
@@ -86,6 +103,7 @@ export class AppImage extends pulumi.ComponentResource {
             this.ref = pulumi.output(args.ref);
             this.digest = pulumi.output(pinned.digest);
             this.tags = pulumi.output([]);
+            this.metadata = pulumi.output(args.metadata ?? { buildNumber: UNKNOWN, gitBranch: UNKNOWN, gitSha: UNKNOWN });
         } else {
             const runtimeBaseImage = args.runtimeBaseImage ?? BUILD_DEFAULTS.baseImage;
             const location = args.context ?? BUILD_DEFAULTS.appContext;
@@ -128,7 +146,15 @@ export class AppImage extends pulumi.ComponentResource {
             const context = { location };
             const dockerfile = { location: path.join(location, args.dockerfile ?? BUILD_DEFAULTS.dockerfile) };
             const cache = registryCache(args.repositoryUrl);
-            this.tags = pulumi.output(args.repositoryUrl).apply((url) => imageTags(args.metadata).map((tag) => `${url}:${tag}`));
+            const tags = pulumi.output(args.repositoryUrl).apply((url) => imageTags(args.metadata).map((tag) => `${url}:${tag}`));
+            // The image is rebuilt when what goes into it changes, never for provenance alone; a rebuild is a
+            // replacement, created with the current provenance. The replaced image stays in the registry: history,
+            // rollback and the stages it was promoted to still run it by digest.
+            const rebuildOnContentOnly: pulumi.CustomResourceOptions = {
+                ignoreChanges: [...PROVENANCE_INPUTS],
+                replaceOnChanges: [...CONTENT_INPUTS],
+                retainOnDelete: true,
+            };
             const image = new dockerBuild.Image(
                 name,
                 {
@@ -146,14 +172,14 @@ export class AppImage extends pulumi.ComponentResource {
                         },
                     }),
                     platforms,
-                    tags: this.tags,
+                    tags,
                     push: true,
                     registries: registryLogins(args.credentials),
                     ...cache,
                     buildOnPreview,
                     ...builderConfig(args.builder),
                 },
-                { parent: this },
+                { parent: this, ...rebuildOnContentOnly },
             );
             if (args.exportArtifactsTo !== undefined) {
                 // Same stages, same cache: only the last stage differs, so this costs one extra copy.
@@ -172,13 +198,16 @@ export class AppImage extends pulumi.ComponentResource {
                         buildOnPreview,
                         ...builderConfig(args.builder),
                     },
-                    { parent: this },
+                    { parent: this, ...rebuildOnContentOnly },
                 );
             }
             this.digest = image.digest;
+            // What the image resource recorded: the inputs of the build that made the image.
+            this.tags = image.tags.apply((recorded) => recorded ?? []);
+            this.metadata = image.buildArgs.apply((recorded) => metadataOfBuildArgs(recorded, args.metadata));
             // docker-build's own `ref` names just one of the tags; build the digest reference ourselves.
             this.ref = pulumi.interpolate`${args.repositoryUrl}@${image.digest}`;
         }
-        this.registerOutputs({ ref: this.ref, digest: this.digest, tags: this.tags });
+        this.registerOutputs({ ref: this.ref, digest: this.digest, tags: this.tags, metadata: this.metadata });
     }
 }

@@ -12,6 +12,11 @@ interface RepositoryNames {
     appRepository: string;
     /** Repository of the shared build environment image. Defaults to `slipway-build-env`. */
     buildRepository?: string;
+    /**
+     * More repositories, for a stage's other apps and their build environments: {@link Registry.repositoryUrls} names
+     * each. Defaults to none.
+     */
+    moreRepositories?: string[];
 }
 
 /** An ECR registry: one private repository per image, created and governed here. */
@@ -62,6 +67,7 @@ interface Endpoints {
     server: pulumi.Output<string>;
     appRepositoryUrl: pulumi.Output<string>;
     buildRepositoryUrl: pulumi.Output<string>;
+    repositoryUrls: Record<string, pulumi.Output<string>>;
     pushCredentials?: pulumi.Output<RegistryCredentials>;
     pullCredentials?: pulumi.Output<RegistryCredentials>;
 }
@@ -77,6 +83,8 @@ export class Registry extends pulumi.ComponentResource {
     public readonly appRepositoryUrl: pulumi.Output<string>;
     /** `server/repository` of the build environment image. */
     public readonly buildRepositoryUrl: pulumi.Output<string>;
+    /** `server/repository` of each of {@link RepositoryNames.moreRepositories}, by repository name. */
+    public readonly repositoryUrls: Record<string, pulumi.Output<string>>;
     /** Credentials for pushing (secret), or `undefined` for a registry that takes pushes without them. */
     public readonly pushCredentials: pulumi.Output<RegistryCredentials> | undefined;
     /**
@@ -101,6 +109,7 @@ export class Registry extends pulumi.ComponentResource {
         this.server = endpoints.server;
         this.appRepositoryUrl = endpoints.appRepositoryUrl;
         this.buildRepositoryUrl = endpoints.buildRepositoryUrl;
+        this.repositoryUrls = endpoints.repositoryUrls;
         this.pushCredentials = endpoints.pushCredentials;
         this.pullCredentials = endpoints.pullCredentials;
         this.registerOutputs({
@@ -142,6 +151,9 @@ export class Registry extends pulumi.ComponentResource {
         };
         const app = repository("app", args.appRepository);
         const build = repository("build", args.buildRepository ?? REGISTRY_DEFAULTS.buildRepository);
+        const more = Object.fromEntries(
+            (args.moreRepositories ?? []).map((repo) => [repo, repository(`repo-${repo}`, repo).repositoryUrl]),
+        );
         // The token is valid for 12 hours: fine for a push during `pulumi up`, wrong for a cluster,
         // whose nodes pull from ECR with their own IAM role instead.
         const token = aws.ecr.getAuthorizationTokenOutput({ registryId: app.registryId }, { parent: this });
@@ -150,6 +162,7 @@ export class Registry extends pulumi.ComponentResource {
             server,
             appRepositoryUrl: app.repositoryUrl,
             buildRepositoryUrl: build.repositoryUrl,
+            repositoryUrls: more,
             pushCredentials: pulumi.secret(
                 pulumi
                     .all([server, token])
@@ -163,6 +176,9 @@ export class Registry extends pulumi.ComponentResource {
             server: pulumi.output(args.server),
             appRepositoryUrl: pulumi.output(`${args.server}/${args.appRepository}`),
             buildRepositoryUrl: pulumi.output(`${args.server}/${args.buildRepository ?? REGISTRY_DEFAULTS.buildRepository}`),
+            repositoryUrls: Object.fromEntries(
+                (args.moreRepositories ?? []).map((repo) => [repo, pulumi.output(`${args.server}/${repo}`)]),
+            ),
         };
         if (args.username === undefined) {
             if (args.password !== undefined) {
@@ -212,6 +228,7 @@ export class Registry extends pulumi.ComponentResource {
             server,
             appRepositoryUrl: pulumi.interpolate`${server}/${args.appRepository}`,
             buildRepositoryUrl: pulumi.interpolate`${server}/${args.buildRepository ?? REGISTRY_DEFAULTS.buildRepository}`,
+            repositoryUrls: Object.fromEntries((args.moreRepositories ?? []).map((repo) => [repo, pulumi.interpolate`${server}/${repo}`])),
         };
     }
 }

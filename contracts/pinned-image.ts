@@ -6,8 +6,14 @@
 import { z } from "zod";
 import { isDigestPinned } from "../components/lib/image-ref";
 
-/** The stack config key holding the image settings. */
+/** The stack config key holding the image settings of the stack's first app (`slipway:app`). */
 export const IMAGE_CONFIG_KEY = "slipway:image";
+
+/** The stack config key holding a stage's other apps, by name, each with its own `image`. */
+export const APPS_CONFIG_KEY = "slipway:apps";
+
+/** The config key of the stack's first app, whose `name` says which app `slipway:image` is the image of. */
+export const APP_CONFIG_KEY = "slipway:app";
 
 /** Provenance recorded when it is not known. */
 export const UNKNOWN = "unknown";

@@ -8,6 +8,7 @@ export const ComponentType = {
     BuildImage: "slipway:image:BuildImage",
     AppImage: "slipway:image:AppImage",
     AppDeployment: "slipway:app:AppDeployment",
+    StageNamespace: "slipway:stage:StageNamespace",
 } as const;
 
 /** One of {@link ComponentType}'s tokens. */

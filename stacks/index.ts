@@ -25,6 +25,7 @@ export const serviceName = stage.serviceName;
 export const buildNumber = stage.buildNumber;
 export const gitBranch = stage.gitBranch;
 export const gitSha = stage.gitSha;
+export const apps = stage.apps;
 
 /** Branch and commit of the local checkout, for runs outside CI; empty when git is unavailable. */
 function readLocalGit(): LocalGitInfo {

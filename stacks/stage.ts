@@ -4,9 +4,10 @@ import { AppDeployment } from "../components/app-deployment";
 import { AppImage } from "../components/app-image";
 import { BuildImage } from "../components/build-image";
 import { Registry, RegistryArgs } from "../components/registry";
-import { isPinnedStage, type BuildMetadata, type StackOutputName } from "../contracts";
+import { StageNamespace } from "../components/stage-namespace";
+import { ComponentType, isPinnedStage, type AppOutputs, type BuildMetadata, type StackOutputName } from "../contracts";
 import { pinnedRefRegistry } from "../components/lib/image-ref";
-import type { BuildingStackConfig, PinnedStackConfig, StackConfig } from "./config";
+import type { StackConfig } from "./config";
 import { projectPath } from "./paths";
 
 /** What a stage exports, by the contract's output names; `promote`, `rollback` and `status` read them. */
@@ -27,12 +28,14 @@ export interface StackOutputs {
     namespace: pulumi.Output<string>;
     /** The app's Service, reachable as `<serviceName>.<namespace>`. */
     serviceName: pulumi.Output<string>;
-    /** CI build number of the running image. */
-    buildNumber: string;
+    /** CI build number of the running image (of the build that made it: an unchanged app is not rebuilt). */
+    buildNumber: pulumi.Output<string>;
     /** Git branch the running image was built from. */
-    gitBranch: string;
+    gitBranch: pulumi.Output<string>;
     /** Git commit the running image was built from. */
-    gitSha: string;
+    gitSha: pulumi.Output<string>;
+    /** Every app of the stage by name, the first included: its image, Service and provenance. */
+    apps: pulumi.Output<Record<string, AppOutputs>>;
 }
 
 // The interface above names exactly the contract's outputs: adding or renaming one fails the typecheck here.
@@ -63,161 +66,241 @@ export interface StageOptions {
 }
 
 /**
- * Composes one stage: Registry → BuildImage → AppImage → AppDeployment. Stages that build (local,
- * dev) own the registry and both images; pinned stages (qa, prod) create no registry or build
- * resources at all and run exactly the digest in their config.
+ * Composes one stage: Registry → BuildImage → AppImage → AppDeployment, for `slipway:app` and each of
+ * `slipway:apps`, in one StageNamespace. Images are built where the config says `source: build` (local, dev); a pinned
+ * image runs exactly the digest in the config, and a stage with nothing to build (qa, prod) creates no registry or
+ * build resources at all.
  *
  * @param config validated stack config (see `config.ts`)
- * @param buildMetadata where the source came from, for stages that build
+ * @param buildMetadata where the source came from, for images the stage builds
  * @param options where the project's folder is
  */
 export function defineStage(config: StackConfig, buildMetadata: BuildMetadata, options: StageOptions = {}): StackOutputs {
     const provider = new k8s.Provider("k8s", kubernetesProviderArgs(config.kubernetes));
     const at = (configured: string) => projectPath(configured, process.cwd(), options.projectRoot ?? process.cwd());
-    const { registry, buildImage, image, metadata, registryServer } =
-        config.imageSource === "build" ? buildingImages(config, buildMetadata, at) : pinnedImages(config, at);
+    for (const warning of pinnedBuildingStageWarnings(config, pulumi.getStack())) {
+        pulumi.log.warn(warning);
+    }
+    const moreApps = Object.entries(config.apps);
+    // The registry and the build environments live as long as their config does: a building stage pinned by a
+    // rollback must not delete its ECR repositories, nor forget the build image it pushed (re-pushing an immutable
+    // version tag would fail).
+    const registry =
+        config.registry &&
+        new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name, moreRepositories(config)));
+    const stageBuildEnv =
+        registry &&
+        config.buildImage &&
+        buildEnvironment("build-env", config, registry, registry.buildRepositoryUrl, config.buildImage, at);
+    const buildEnvOf = (name: string, own: BuildImageSettings | undefined): BuildImage | undefined =>
+        own === undefined
+            ? stageBuildEnv
+            : registry &&
+              buildEnvironment(`build-env-${name}`, config, registry, registry.repositoryUrls[buildRepositoryOf(name)], own, at);
+    const moreBuildEnvs = Object.fromEntries(moreApps.map(([name, app]) => [name, buildEnvOf(name, app.buildImage)]));
 
-    const app = config.app;
-    const deployment = new AppDeployment(
-        "app",
+    const stageNamespace = new StageNamespace(
+        "stage",
         {
-            appName: app.name,
             stage: config.stage,
-            namespace: config.kubernetes.namespace,
-            image: image.ref,
-            ...metadata,
-            replicas: app.replicas,
-            port: app.port,
-            metricsPort: app.metricsPort,
-            probes: app.probes,
-            runAsUser: app.runAsUser,
-            runAsGroup: app.runAsGroup,
-            metrics: app.metrics,
-            env: app.env,
-            secretEnv: Object.fromEntries(Object.entries(config.secretEnv).map(([k, v]) => [k, pulumi.secret(v)])),
-            configFile: app.configFile,
-            resources: app.resources,
-            autoscaling: app.autoscaling,
-            preStopSeconds: app.preStopSeconds,
-            drainSeconds: app.drainSeconds,
-            shutdownTimeoutSeconds: app.shutdownTimeoutSeconds,
-            allowFrom: app.allowFrom,
-            ingress: app.ingress,
-            topologySpread: app.topologySpread,
-            nodePort: app.nodePort,
-            egress: app.egress,
-            rolloutTimeoutSeconds: app.rolloutTimeoutSeconds,
-            quota: app.quota,
-            monitoring: config.monitoring.enabled ? config.monitoring : undefined,
+            namespace: config.kubernetes.namespace ?? `${config.app.name}-${config.stage}`,
+            labelledAfter: config.app.name,
+            quota: config.app.quota,
+            defaultResources: config.app.resources,
             // Only a registry that needs credentials to pull has them (ECR nodes pull with their IAM role).
             imagePullCredentials: registry?.pullCredentials,
+            // Before 0.3.0 these objects were children of the first app's AppDeployment.
+            formerParent: { name: "app", parent: pulumi.createUrn("app", ComponentType.AppDeployment) },
         },
         { providers: { kubernetes: provider } },
     );
+    const deployApp = (resourceName: string, app: AppSettings, image: ImageOf, secretEnv: Record<string, string>) =>
+        new AppDeployment(
+            resourceName,
+            {
+                appName: app.name,
+                stage: config.stage,
+                stageNamespace,
+                image: image.image.ref,
+                buildNumber: image.metadata.buildNumber,
+                gitBranch: image.metadata.gitBranch,
+                gitSha: image.metadata.gitSha,
+                replicas: app.replicas,
+                port: app.port,
+                metricsPort: app.metricsPort,
+                probes: app.probes,
+                runAsUser: app.runAsUser,
+                runAsGroup: app.runAsGroup,
+                metrics: app.metrics,
+                env: app.env,
+                secretEnv: Object.fromEntries(Object.entries(secretEnv).map(([k, v]) => [k, pulumi.secret(v)])),
+                configFile: app.configFile,
+                resources: app.resources,
+                autoscaling: app.autoscaling,
+                preStopSeconds: app.preStopSeconds,
+                drainSeconds: app.drainSeconds,
+                shutdownTimeoutSeconds: app.shutdownTimeoutSeconds,
+                allowFrom: app.allowFrom,
+                ingress: app.ingress,
+                topologySpread: app.topologySpread,
+                nodePort: app.nodePort,
+                egress: app.egress,
+                rolloutTimeoutSeconds: app.rolloutTimeoutSeconds,
+                monitoring: config.monitoring.enabled ? config.monitoring : undefined,
+            },
+            { providers: { kubernetes: provider } },
+        );
 
+    const first = appImage("app-image", config.image, registry, registry?.appRepositoryUrl, stageBuildEnv, config, buildMetadata, at);
+    const firstDeployment = deployApp("app", config.app, first, config.secretEnv);
+    const more = moreApps.map(([name, app]) => {
+        const image = appImage(
+            `app-${name}-image`,
+            app.image,
+            registry,
+            registry?.repositoryUrls[name],
+            moreBuildEnvs[name],
+            config,
+            buildMetadata,
+            at,
+        );
+        return { name, image, deployment: deployApp(`app-${name}`, { ...app, name }, image, {}) };
+    });
+
+    const appOutputs = (image: ImageOf, deployment: AppDeployment): pulumi.Output<AppOutputs> =>
+        pulumi.output({
+            imageRef: image.image.ref,
+            imageDigest: image.image.digest,
+            imageTags: image.image.tags,
+            serviceName: deployment.serviceName,
+            buildNumber: image.metadata.buildNumber,
+            gitBranch: image.metadata.gitBranch,
+            gitSha: image.metadata.gitSha,
+        });
     return {
         stageName: config.stage,
-        registryServer,
-        buildImageRef: buildImage?.ref,
-        appImageRef: image.ref,
-        appImageDigest: image.digest,
-        appImageTags: image.tags,
-        namespace: deployment.namespace,
-        serviceName: deployment.serviceName,
-        ...metadata,
+        // Where the first app's image lives: the stage's own registry, else the pinned ref's host, which the schema has
+        // checked against slipway:pullRegistry where the stack file names one.
+        registryServer: registry?.server ?? pulumi.output(first.host ?? ""),
+        buildImageRef: stageBuildEnv?.ref,
+        appImageRef: first.image.ref,
+        appImageDigest: first.image.digest,
+        appImageTags: first.image.tags,
+        namespace: firstDeployment.namespace,
+        serviceName: firstDeployment.serviceName,
+        apps: pulumi.output({
+            [config.app.name]: appOutputs(first, firstDeployment),
+            ...Object.fromEntries(more.map(({ name, image, deployment }) => [name, appOutputs(image, deployment)])),
+        }),
+        buildNumber: first.metadata.buildNumber,
+        gitBranch: first.metadata.gitBranch,
+        gitSha: first.metadata.gitSha,
     };
 }
 
 /** A config path as docker-build gets it (see `projectPath`). */
 type ProjectPath = (configured: string) => string;
 
-/** The image side of a stage: which registry and build environment it keeps, and the app image it runs. */
-interface StageImages {
-    registry?: Registry;
-    buildImage?: BuildImage;
+/** One app's settings, as `slipway:app` and each entry of `slipway:apps` give them. */
+type AppSettings = StackConfig["app"] | (StackConfig["apps"][string] & { name: string });
+/** A build environment's settings (`slipway:buildImage`, or an app's own). */
+type BuildImageSettings = NonNullable<StackConfig["buildImage"]>;
+
+/** An app's image, where it came from, and the registry host it lives on. */
+interface ImageOf {
     image: AppImage;
     /** Where the running image came from. */
-    metadata: BuildMetadata;
-    /** Host the running image lives on. */
-    registryServer: pulumi.Output<string>;
+    metadata: pulumi.Output<BuildMetadata>;
+    /** Host of a pinned image's registry (no host: Docker Hub); undefined for an image the stage builds. */
+    host?: string;
 }
 
-/** A building stage: its registry, its build environment, and the app image built FROM it. */
-function buildingImages(config: BuildingStackConfig, metadata: BuildMetadata, at: ProjectPath): StageImages {
-    const registry = new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name));
-    const buildImage = buildEnvironment(config, registry, config.buildImage, at);
-    const image = new AppImage("app-image", {
+/** The repository of an app's own build environment, beside the app's repository. */
+const buildRepositoryOf = (appName: string) => `${appName}-build-env`;
+
+/** The repositories of the stage's other apps, and of their own build environments. */
+function moreRepositories(config: StackConfig): string[] {
+    return Object.entries(config.apps).flatMap(([name, app]) => [name, ...(app.buildImage === undefined ? [] : [buildRepositoryOf(name)])]);
+}
+
+/** An app's image: built FROM its build environment into its repository, or the digest its config pins. */
+function appImage(
+    resourceName: string,
+    image: StackConfig["image"],
+    registry: Registry | undefined,
+    repositoryUrl: pulumi.Output<string> | undefined,
+    buildEnv: BuildImage | undefined,
+    config: StackConfig,
+    metadata: BuildMetadata,
+    at: ProjectPath,
+): ImageOf {
+    if (image.source === "pinned") {
+        const { ref, buildNumber, gitBranch, gitSha } = image;
+        const pinned = new AppImage(resourceName, { source: "pinned", ref, metadata: { buildNumber, gitBranch, gitSha } });
+        return { image: pinned, metadata: pinned.metadata, host: pinnedRefRegistry(ref) };
+    }
+    if (registry === undefined || repositoryUrl === undefined || buildEnv === undefined) {
+        // The schema requires a registry and a build environment wherever an image is built.
+        throw new Error(`${resourceName}: an image built from source needs slipway:registry and a build environment`);
+    }
+    const built = new AppImage(resourceName, {
         source: "build",
-        repositoryUrl: registry.appRepositoryUrl,
+        repositoryUrl,
         credentials: registry.pushCredentials,
-        buildImageRef: buildImage.ref,
-        runtimeBaseImage: config.image.runtimeBaseImage,
-        context: at(config.image.context),
-        dockerfile: config.image.dockerfile,
-        target: config.image.targets.runtime,
-        artifactTarget: config.image.targets.artifact,
-        buildArgs: config.image.buildArgs,
-        buildImageArg: config.image.buildImageArg,
-        runtimeBaseImageArg: config.image.runtimeBaseImageArg,
+        buildImageRef: buildEnv.ref,
+        runtimeBaseImage: image.runtimeBaseImage,
+        context: at(image.context),
+        dockerfile: image.dockerfile,
+        target: image.targets.runtime,
+        artifactTarget: image.targets.artifact,
+        buildArgs: image.buildArgs,
+        buildImageArg: image.buildImageArg,
+        runtimeBaseImageArg: image.runtimeBaseImageArg,
         metadata,
         platforms: config.build.platforms,
         buildOnPreview: config.build.buildOnPreview,
-        exportArtifactsTo: config.image.exportArtifactsTo === undefined ? undefined : at(config.image.exportArtifactsTo),
+        exportArtifactsTo: image.exportArtifactsTo === undefined ? undefined : at(image.exportArtifactsTo),
         builder: config.build.builder,
     });
-    return { registry, buildImage, image, metadata, registryServer: registry.server };
+    return { image: built, metadata: built.metadata };
 }
 
 /**
- * A pinned stage runs the digest in its config. The registry and the build environment live as long as their config
- * does: a building stage pinned by a rollback must not delete its ECR repositories, nor forget the build image it
- * pushed (re-pushing an immutable version tag would fail).
- */
-function pinnedImages(config: PinnedStackConfig, at: ProjectPath): StageImages {
-    const { ref, buildNumber, gitBranch, gitSha } = config.image;
-    const pinnedWhereItBuilds = pinnedBuildingStageWarning(config, pulumi.getStack());
-    if (pinnedWhereItBuilds !== undefined) pulumi.log.warn(pinnedWhereItBuilds);
-    const registry = config.registry && new Registry("registry", registryArgs(config.registry, config.registryPassword, config.app.name));
-    const buildImage = registry && config.buildImage && buildEnvironment(config, registry, config.buildImage, at);
-    // Where the running image lives: the stage's own registry, else the pinned ref's host (no host: Docker Hub), which
-    // the schema has checked against slipway:pullRegistry where the stack file names one.
-    const host = pinnedRefRegistry(ref);
-    return {
-        registry,
-        buildImage,
-        image: new AppImage("app-image", { source: "pinned", ref }),
-        metadata: { buildNumber, gitBranch, gitSha },
-        registryServer: registry?.server ?? pulumi.output(host),
-    };
-}
-
-/**
- * What to tell the person deploying a stage that builds from source (local, dev) while its stack file pins an image,
- * as a rollback leaves it: the update runs that digest and none of their changes, whatever they edited since.
- * `undefined` where pinning is the stage's normal state (qa, prod).
+ * What to tell the person deploying a stage that builds from source (local, dev) while its stack file pins an app's
+ * image, as a rollback leaves it: the update runs that digest and none of that app's changes, whatever they edited
+ * since. One warning per pinned app; none where pinning is the stage's normal state (qa, prod).
  *
- * @param config the stack's validated config, pinned
- * @param stackName the stack being deployed, whose file holds the pin
+ * @param config the stack's validated config
+ * @param stackName the stack being deployed, whose file holds the pins
  */
-export function pinnedBuildingStageWarning(config: PinnedStackConfig, stackName: string): string | undefined {
-    if (isPinnedStage(config.stage)) return undefined;
-    return (
-        `stage ${config.stage} builds from source, but Pulumi.${stackName}.yaml pins slipway:image to ${config.image.ref} ` +
-        `(a rollback pins it): this update deploys that image and builds none of your changes. To build again, restore ` +
-        `the slipway:image it built with from before the rollback (git revert the rollback's commit, or ` +
-        `git checkout <commit before it> -- Pulumi.${stackName}.yaml) and deploy`
+export function pinnedBuildingStageWarnings(config: StackConfig, stackName: string): string[] {
+    if (isPinnedStage(config.stage)) return [];
+    const pins = [
+        ...(config.image.source === "pinned" ? [{ key: "slipway:image", ref: config.image.ref, whose: "your" }] : []),
+        ...Object.entries(config.apps).flatMap(([name, app]) =>
+            app.image.source === "pinned" ? [{ key: `slipway:apps.${name}.image`, ref: app.image.ref, whose: `${name}'s` }] : [],
+        ),
+    ];
+    return pins.map(
+        ({ key, ref, whose }) =>
+            `stage ${config.stage} builds from source, but Pulumi.${stackName}.yaml pins ${key} to ${ref} ` +
+            `(a rollback pins it): this update deploys that image and builds none of ${whose} changes. To build again, restore ` +
+            `the ${key} it built with from before the rollback (git revert the rollback's commit, or ` +
+            `git checkout <commit before it> -- Pulumi.${stackName}.yaml) and deploy`,
     );
 }
 
-/** The versioned build environment, pushed to the stage's registry. */
+/** A versioned build environment, pushed to the stage's registry. */
 function buildEnvironment(
+    resourceName: string,
     config: StackConfig,
     registry: Registry,
-    settings: NonNullable<StackConfig["buildImage"]>,
+    repositoryUrl: pulumi.Output<string>,
+    settings: BuildImageSettings,
     at: ProjectPath,
 ): BuildImage {
-    return new BuildImage("build-env", {
-        repositoryUrl: registry.buildRepositoryUrl,
+    return new BuildImage(resourceName, {
+        repositoryUrl,
         credentials: registry.pushCredentials,
         version: settings.version,
         baseImage: settings.baseImage,
@@ -229,11 +312,16 @@ function buildEnvironment(
 }
 
 /** Component arguments from the registry config; the app repository defaults to the app's name. */
-function registryArgs(r: NonNullable<StackConfig["registry"]>, password: string | undefined, appName: string): RegistryArgs {
+function registryArgs(
+    r: NonNullable<StackConfig["registry"]>,
+    password: string | undefined,
+    appName: string,
+    moreRepositories: string[],
+): RegistryArgs {
     const appRepository = r.appRepository ?? appName;
     switch (r.type) {
         case "local":
-            return { type: "local", port: r.port, image: r.image, appRepository, buildRepository: r.buildRepository };
+            return { type: "local", port: r.port, image: r.image, appRepository, buildRepository: r.buildRepository, moreRepositories };
         case "ecr":
             return {
                 type: "ecr",
@@ -242,6 +330,7 @@ function registryArgs(r: NonNullable<StackConfig["registry"]>, password: string 
                 forceDelete: r.forceDelete,
                 appRepository,
                 buildRepository: r.buildRepository,
+                moreRepositories,
             };
         case "external":
             return {
@@ -251,6 +340,7 @@ function registryArgs(r: NonNullable<StackConfig["registry"]>, password: string 
                 password: password === undefined ? undefined : pulumi.secret(password),
                 appRepository,
                 buildRepository: r.buildRepository,
+                moreRepositories,
             };
     }
 }

@@ -13,10 +13,13 @@ import * as path from "node:path";
 import { Registry } from "../components/registry";
 import { ComponentType, STAGES, type Stage } from "../contracts";
 import { parseStackConfig } from "../stacks/config";
+import { defineStage } from "../stacks/stage";
 import { RecordingMocks, recordAliases, registeredUrns, settle } from "./support/mocks";
 import { evaluateStackFull, readStackConfig, REPO_ROOT } from "./support/stacks";
 
 const SNAPSHOT = path.join(REPO_ROOT, "test", "snapshots", "urns.json");
+/** The URNs of the last release's stacks (0.2.0), frozen: every one must still be a URN or be claimed by an alias. */
+const RELEASED = path.join(REPO_ROOT, "test", "snapshots", "urns-0.2.0.json");
 const UPDATE = process.env.SLIPWAY_UPDATE_URNS === "1";
 
 function readSnapshot(): Record<Stage, string[]> {
@@ -67,6 +70,37 @@ describe("resource identity: every URN of every stack is the committed one", () 
                 }
             }
         }
+    });
+});
+
+describe("resource identity: a stack of the last release (0.2.0) updates in place", () => {
+    /** Runs one stack's program under mocks that record alias URNs; returns its URNs and every alias URN it sent. */
+    async function urnsAndAliases(stack: Stage): Promise<{ urns: string[]; aliases: string[] }> {
+        await pulumi.runtime.setMocks(new RecordingMocks(), "slipway", stack, false);
+        const sent = recordAliases();
+        defineStage(parseStackConfig(readStackConfig(stack)), { buildNumber: "1", gitBranch: "main", gitSha: "0".repeat(40) });
+        await settle();
+        return { urns: registeredUrns(), aliases: [...sent.values()].flatMap((o) => o.aliases) };
+    }
+    const released = JSON.parse(readFileSync(RELEASED, "utf8")) as Record<Stage, string[]>;
+
+    for (const stack of STAGES) {
+        it(`${stack}: every URN 0.2.0 made is still made, or an alias of the resource that took its place claims it`, async () => {
+            const { urns, aliases } = await urnsAndAliases(stack);
+            const lost = released[stack].filter((urn) => !urns.includes(urn) && !aliases.includes(urn));
+            assert.deepEqual(lost, [], `${stack}: the next pulumi up of a 0.2.0 stack would replace these`);
+        });
+    }
+
+    it("the namespace-wide objects moved to the StageNamespace component: their 0.2.0 URNs are claimed only by aliases", async () => {
+        const { urns, aliases } = await urnsAndAliases("qa");
+        const moved = released.qa.filter((urn) => !urns.includes(urn));
+        assert.deepEqual(
+            moved.map((urn) => urn.split("::").pop()).sort(),
+            ["app-deny-all", "app-limits", "app-ns", "app-quota"],
+            "the namespace, its quota, limits and default-deny policy moved, and nothing else",
+        );
+        for (const urn of moved) assert.ok(aliases.includes(urn), `no alias keeps ${urn}`);
     });
 });
 

@@ -1,11 +1,22 @@
+import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { isDigestPinned } from "../components/lib/image-ref";
 import { APP_DEFAULTS } from "../components/defaults";
 import { PINNED_STAGES } from "../contracts";
-import { parseStackConfig, type PinnedStackConfig } from "../stacks/config";
-import { pinnedBuildingStageWarning } from "../stacks/stage";
-import { CapturedResource, isSecret, isSecretInput, isUnknownInput, revealInput, valueOf } from "./support/mocks";
+import { parseStackConfig } from "../stacks/config";
+import { defineStage, pinnedBuildingStageWarnings } from "../stacks/stage";
+import {
+    CapturedResource,
+    isSecret,
+    isSecretInput,
+    isUnknownInput,
+    recordOptions,
+    RecordingMocks,
+    revealInput,
+    settle,
+    valueOf,
+} from "./support/mocks";
 import { evaluateStack, evaluateStackFull, ofType, readStackConfig, single, STACKS, TEST_BUILD } from "./support/stacks";
 
 const BUILD_TYPES = ["docker-build:index:Image", "slipway:image:BuildImage", "slipway:registry:Registry", "aws:ecr/repository:Repository"];
@@ -184,16 +195,18 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
             const file = readStackConfig(stack);
             const config = parseStackConfig(stack === "local" || stack === "dev" ? { ...file, image: { source: "pinned", ref } } : file);
             assert.equal(config.imageSource, "pinned");
-            return pinnedBuildingStageWarning(config as PinnedStackConfig, stack);
+            return pinnedBuildingStageWarnings(config, stack);
         };
         for (const stack of ["local", "dev"] as const) {
-            const warning = pinned(stack);
+            const [warning, ...more] = pinned(stack);
+            assert.deepEqual(more, []);
             assert.ok(warning?.includes(`pins slipway:image to ${ref}`), `${stack}: ${warning}`);
             assert.ok(warning?.includes("builds none of your changes"), `${stack}: ${warning}`);
             assert.ok(warning?.includes(`git checkout <commit before it> -- Pulumi.${stack}.yaml`), `${stack}: ${warning}`);
         }
-        assert.equal(pinned("qa"), undefined);
-        assert.equal(pinned("prod"), undefined);
+        assert.deepEqual(pinned("qa"), []);
+        assert.deepEqual(pinned("prod"), []);
+        assert.deepEqual(pinnedBuildingStageWarnings(parseStackConfig(readStackConfig("local")), "local"), []);
     });
 
     it("dev pinned by a rollback keeps its registry and build environment, and builds no app image", async () => {
@@ -232,9 +245,24 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         assert.equal(deployed, await valueOf(outputs.appImageRef));
         assert.equal(deployed.split("@")[0], "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello");
         assert.deepEqual(
-            [outputs.buildNumber, outputs.gitBranch, outputs.gitSha],
+            [await valueOf(outputs.buildNumber), await valueOf(outputs.gitBranch), await valueOf(outputs.gitSha)],
             [TEST_BUILD.buildNumber, TEST_BUILD.gitBranch, TEST_BUILD.gitSha],
         );
+    });
+
+    it("an app image is rebuilt when its build inputs change, never for its provenance alone; a replaced image stays in the registry", async () => {
+        await pulumi.runtime.setMocks(new RecordingMocks(), "slipway", "dev", false);
+        const sent = recordOptions();
+        defineStage(parseStackConfig(readStackConfig("dev")), TEST_BUILD);
+        await settle();
+        const options = sent.get("docker-build:index:Image::app-image")!;
+        assert.deepEqual(options.ignoreChanges, ["buildArgs.BUILD_NUMBER", "buildArgs.GIT_BRANCH", "buildArgs.GIT_SHA", "labels", "tags"]);
+        for (const key of ["contextHash", "dockerfile", "buildArgs", "target", "platforms"]) {
+            assert.ok(options.replaceOnChanges.includes(key), `replaceOnChanges has ${key}`);
+        }
+        assert.equal(options.retainOnDelete, true);
+        // The build environment is tagged by its version, not by a commit: it keeps the default behaviour.
+        assert.deepEqual(sent.get("docker-build:index:Image::build-env")!.ignoreChanges, []);
     });
 
     it("local opted into registry.type local (Docker Desktop): Slipway runs registry:2 by digest on 127.0.0.1", async () => {

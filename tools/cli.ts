@@ -27,6 +27,14 @@ function stackName(value: string): string {
     return value;
 }
 
+/** App names as the stack config takes them: DNS labels. */
+function appName(value: string): string {
+    if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
+        throw new InvalidArgumentError("expected an app name (a DNS label: lowercase letters, digits and -)");
+    }
+    return value;
+}
+
 function positiveInt(value: string): number {
     if (!/^[1-9][0-9]*$/.test(value)) {
         throw new InvalidArgumentError("expected an update version (a positive integer)");
@@ -70,12 +78,15 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
 
     program
         .command("promote")
-        .description("Pin the app image digest that one stage runs in the next stage, then preview (or deploy with --yes).")
+        .description(
+            "Pin the image digests one stage's apps run in the next stage, every app as one change, then preview (or deploy with --yes).",
+        )
         .requiredOption("--from <stack>", "source stack, e.g. dev", stackName)
         .requiredOption("--to <stack>", "target stack, e.g. qa", stackName)
+        .option("--app <name>", "promote this app only (default: every app of the target stage)", appName)
         .option("--yes", "run pulumi up instead of a preview", false)
         .addHelpText("after", EXIT_CODES_HELP)
-        .action(async (opts: { from: string; to: string; yes: boolean }) => {
+        .action(async (opts: { from: string; to: string; app?: string; yes: boolean }) => {
             await promote(ctx, opts);
         });
 
@@ -87,6 +98,7 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
                 "not from Pulumi.<stack>.yaml.",
         )
         .requiredOption("--stack <stack>", "stack to roll back, e.g. prod", stackName)
+        .option("--app <name>", "the app to roll back; required where the stack runs several", appName)
         .option("--list", "list the stack's deployments, newest first, with the ids --to takes; change nothing", false)
         .option(
             "--to <update>",
@@ -103,6 +115,7 @@ export function buildProgram(ctx: ToolContext, setExit: (code: ExitCodeValue) =>
         .action(
             async (opts: {
                 stack: string;
+                app?: string;
                 list: boolean;
                 to?: string;
                 toVersion?: number;

@@ -4,7 +4,7 @@
  * `sha-<7>`: a rebuild of the same commit (a dirty tree, a local build) moves that tag to another image.
  */
 import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
-import { StackOutput } from "../contracts";
+import { appOutputsIn, FIRST_APP, outputName, type AppSlot } from "./app-slot";
 import type { ToolContext } from "./context";
 import { deployedImage, type ImageResolver, type ResolvedImage } from "./history";
 import { isDigest, parsePinnedRef } from "./image-ref";
@@ -12,21 +12,24 @@ import type { StageStack } from "./stage-stack";
 import { lastDeployment, updateNaming } from "./updates";
 
 /**
- * The image recorded in stack outputs: `appImageDigest`, and the repository of `appImageRef` when that is a valid
- * pinned ref (an older program exported the digest only); else why there is none.
+ * The app's image recorded in stack outputs (`appImageDigest`, or `apps.<name>.imageDigest`), and the repository of its
+ * ref when that is a valid pinned ref (an older program exported the digest only); else why there is none.
  */
-export function imageFromOutputs(outputs: OutputMap | undefined): { digest: string; repository?: string } | { reason: string } {
+export function imageFromOutputs(
+    outputs: OutputMap | undefined,
+    slot: AppSlot = FIRST_APP,
+): { digest: string; repository?: string } | { reason: string } {
     if (outputs === undefined) {
         return { reason: "the backend keeps no record of its state" };
     }
-    const digest = outputs[StackOutput.appImageDigest]?.value;
-    if (!isDigest(digest)) {
-        return { reason: `its state has no ${StackOutput.appImageDigest} output` };
+    const recorded = appOutputsIn(outputs, slot);
+    if (!isDigest(recorded.imageDigest)) {
+        return { reason: `its state has no ${outputName(slot, "imageDigest")} output` };
     }
     try {
-        return { digest, repository: parsePinnedRef(outputs[StackOutput.appImageRef]?.value, StackOutput.appImageRef).repository };
+        return { digest: recorded.imageDigest, repository: parsePinnedRef(recorded.imageRef, outputName(slot, "imageRef")).repository };
     } catch {
-        return { digest };
+        return { digest: recorded.imageDigest };
     }
 }
 
@@ -34,17 +37,22 @@ export function imageFromOutputs(outputs: OutputMap | undefined): { digest: stri
  * Looks up digests without the registry: a pinned update's from its config, a built one's from the state it left.
  * `repository` names the stack's repository, for state that recorded a digest without a ref.
  */
-export function recordedImages(stack: StageStack, history: UpdateSummary[], repository: () => Promise<string>): ImageResolver {
+export function recordedImages(
+    stack: StageStack,
+    history: UpdateSummary[],
+    repository: () => Promise<string>,
+    slot: AppSlot = FIRST_APP,
+): ImageResolver {
     const naming = updateNaming(history);
     return async (update) => {
-        const image = deployedImage(update, history, naming);
+        const image = deployedImage(update, history, naming, slot);
         if (image.kind === "unknown") {
             return image;
         }
         if (image.kind === "pinned") {
             return { ref: image.ref, digest: image.digest, via: "its pin" };
         }
-        const recorded = imageFromOutputs(await stack.outputsOf(update));
+        const recorded = imageFromOutputs(await stack.outputsOf(update), slot);
         if ("reason" in recorded) {
             return { reason: `${naming.describe(update)} built its image and ${recorded.reason}` };
         }
@@ -66,20 +74,21 @@ export function imageResolver(
     stack: StageStack,
     history: UpdateSummary[],
     repository: () => Promise<string>,
+    slot: AppSlot = FIRST_APP,
 ): ImageResolver {
     const naming = updateNaming(history);
     const newest = lastDeployment(history);
     const cache = new Map<UpdateSummary, Promise<ResolvedImage>>();
-    const recorded = recordedImages(stack, history, repository);
+    const recorded = recordedImages(stack, history, repository, slot);
     const resolve = async (update: UpdateSummary): Promise<ResolvedImage> => {
-        const image = deployedImage(update, history, naming);
+        const image = deployedImage(update, history, naming, slot);
         const found = await recorded(update);
         if (image.kind !== "built" || found.digest !== undefined) {
             return found;
         }
         if (update === newest && update.result === "succeeded") {
             // The newest successful update's state is the stack's state now.
-            const now = imageFromOutputs(await stack.outputs());
+            const now = imageFromOutputs(await stack.outputs(), slot);
             if ("digest" in now) {
                 return { ref: `${now.repository ?? (await repository())}@${now.digest}`, digest: now.digest, via: "the stack's outputs" };
             }

@@ -5,7 +5,8 @@
  * pass plain functions.
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
-import { imageTag, IMAGE_CONFIG_KEY, pinnedImageSchema, UNKNOWN } from "../contracts";
+import { imageTag, pinnedImageSchema, UNKNOWN } from "../contracts";
+import { FIRST_APP, imageConfigIn, imageConfigKey, imageConfigPath, type AppSlot, type ConfigEntry } from "./app-slot";
 import { parsePinnedRef, shortDigest } from "./image-ref";
 import { refused } from "./errors";
 import {
@@ -70,31 +71,9 @@ export type DeployedImage =
           reason: string;
       };
 
-/**
- * A structured config value as an object: `pulumi stack history --json` sends it both as JSON text and as
- * `objectValue`; `pulumi config get` only as text. `undefined` when absent, not JSON or not an object.
- */
-export function configObject(entry: { value?: string; objectValue?: unknown } | undefined): Record<string, unknown> | undefined {
-    if (!entry) {
-        return undefined;
-    }
-    if (entry.objectValue && typeof entry.objectValue === "object") {
-        return entry.objectValue as Record<string, unknown>;
-    }
-    if (typeof entry.value !== "string") {
-        return undefined;
-    }
-    try {
-        const parsed: unknown = JSON.parse(entry.value);
-        return parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : undefined;
-    } catch {
-        return undefined;
-    }
-}
-
-/** Reads the `slipway:image` object from an update's config; `undefined` when absent or not JSON. */
-export function imageConfigOf(update: UpdateSummary): Record<string, unknown> | undefined {
-    return configObject(update.config?.[IMAGE_CONFIG_KEY] as { value?: string; objectValue?: unknown } | undefined);
+/** Reads the app's image object (`slipway:image`, by default) from an update's config; `undefined` when absent or not JSON. */
+export function imageConfigOf(update: UpdateSummary, slot: AppSlot = FIRST_APP): Record<string, unknown> | undefined {
+    return imageConfigIn(update.config?.[imageConfigKey(slot)] as ConfigEntry, slot);
 }
 
 /** Provenance the pin recorded, or undefined where it says it is unknown. */
@@ -113,18 +92,19 @@ export function deployedImage(
     update: UpdateSummary,
     history: readonly UpdateSummary[] = [update],
     naming = updateNaming(history),
+    slot: AppSlot = FIRST_APP,
 ): DeployedImage {
     const name = naming.describe(update);
-    const image = imageConfigOf(update);
+    const image = imageConfigOf(update, slot);
     if (!image) {
-        return { kind: "unknown", reason: `${name} has no ${IMAGE_CONFIG_KEY} config` };
+        return { kind: "unknown", reason: `${name} has no ${imageConfigPath(slot)} config` };
     }
     if (image.source === "pinned") {
         // The program's own schema: an update whose pin the program would refuse tells nothing reliable.
         const pin = pinnedImageSchema.safeParse(image);
         if (!pin.success) {
             const problems = pin.error.issues.map((i) => `${["image", ...i.path].join(".")}: ${i.message}`).join("; ");
-            return { kind: "unknown", reason: `${name}'s ${IMAGE_CONFIG_KEY} is not a valid pin (${problems})` };
+            return { kind: "unknown", reason: `${name}'s ${imageConfigPath(slot)} is not a valid pin (${problems})` };
         }
         const ref = parsePinnedRef(pin.data.ref, `${name}'s image.ref`);
         return {
@@ -226,7 +206,12 @@ export interface RollbackTarget {
  * build or commit (as its pin or the CLI's environment recorded it); a version or start time goes to
  * {@link findDeployment}. Throws a refusal that says what exists.
  */
-export function findTarget(stackName: string, history: readonly UpdateSummary[], address: string): UpdateSummary {
+export function findTarget(
+    stackName: string,
+    history: readonly UpdateSummary[],
+    address: string,
+    slot: AppSlot = FIRST_APP,
+): UpdateSummary {
     const parsed = parseUpdateAddress(address);
     if (parsed === undefined || parsed.kind === "previous") {
         throw refused(`${JSON.stringify(address)} names no update: ${UPDATE_ADDRESS_HELP}`);
@@ -236,7 +221,7 @@ export function findTarget(stackName: string, history: readonly UpdateSummary[],
     }
     const naming = updateNaming(history);
     const matching = deployments(history).filter((u) => {
-        const image = deployedImage(u, history, naming);
+        const image = deployedImage(u, history, naming, slot);
         if (image.kind === "unknown") {
             return false;
         }
@@ -273,6 +258,7 @@ export async function pickRollbackTarget(
     history: UpdateSummary[],
     resolve: ImageResolver,
     to?: string,
+    slot: AppSlot = FIRST_APP,
 ): Promise<RollbackTarget> {
     const naming = updateNaming(history);
     const all = deployments(history);
@@ -280,9 +266,9 @@ export async function pickRollbackTarget(
     if (!current) {
         throw refused(`stack ${stackName} has never been deployed: nothing to roll back to`);
     }
-    const imageOf = (u: UpdateSummary) => deployedImage(u, history, naming);
+    const imageOf = (u: UpdateSummary) => deployedImage(u, history, naming, slot);
     if (to !== undefined && to !== "previous") {
-        const chosen = findTarget(stackName, history, to);
+        const chosen = findTarget(stackName, history, to, slot);
         if (chosen.result !== "succeeded") {
             throw refused(`stack ${stackName}'s ${naming.describe(chosen)} ${chosen.result}: only a successful update can be restored`);
         }

@@ -10,6 +10,7 @@ import { deployedImage, describeResolved, type ResolvedImage } from "./history";
 import type { StageStack } from "./stage-stack";
 import { deployments, updateNaming } from "./updates";
 import { formatColumns } from "./columns";
+import { FIRST_APP, type AppSlot } from "./app-slot";
 
 /** One line of the listing. */
 export interface DeploymentRow {
@@ -24,9 +25,14 @@ export interface DeploymentRow {
 }
 
 /** The row of one deployment, given the image found for it. */
-export function deploymentRow(update: UpdateSummary, history: UpdateSummary[], image: ResolvedImage): DeploymentRow {
+export function deploymentRow(
+    update: UpdateSummary,
+    history: UpdateSummary[],
+    image: ResolvedImage,
+    slot: AppSlot = FIRST_APP,
+): DeploymentRow {
     const naming = updateNaming(history);
-    const deployed = deployedImage(update, history, naming);
+    const deployed = deployedImage(update, history, naming, slot);
     const meta: { buildNumber?: string; gitSha?: string } = deployed.kind === "unknown" ? {} : deployed;
     return {
         id: naming.address(update),
@@ -58,12 +64,13 @@ export async function listDeployments(
     stack: StageStack,
     history: UpdateSummary[],
     repository: () => Promise<string>,
+    slot: AppSlot = FIRST_APP,
 ): Promise<void> {
-    const resolve = imageResolver(ctx, stack, history, repository);
+    const resolve = imageResolver(ctx, stack, history, repository, slot);
     const rows: DeploymentRow[] = [];
     for (const update of deployments(history)) {
         const image = await resolve(update).catch((err: unknown): ResolvedImage => ({ reason: describeError(err) }));
-        rows.push(deploymentRow(update, history, image));
+        rows.push(deploymentRow(update, history, image, slot));
     }
     ctx.out(rows.length === 0 ? `stack ${stack.name} has never been deployed\n` : formatDeploymentList(rows));
 }

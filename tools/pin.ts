@@ -2,9 +2,9 @@
  * Reading and writing a stage's pinned image (`slipway:image` with `source: pinned`), the only config the tools
  * change. Promotion and rollback both end here, so they write exactly the same keys.
  */
-import { IMAGE_CONFIG_KEY, pinnedImageSchema, type PinnedImage } from "../contracts";
+import { pinnedImageSchema, type PinnedImage } from "../contracts";
+import { FIRST_APP, imageConfigIn, imageConfigKey, imageConfigPath, withImage, type AppSlot } from "./app-slot";
 import type { StageStack } from "./stage-stack";
-import { configObject } from "./history";
 import { parsePinnedRef } from "./image-ref";
 
 /** A digest-pinned image and the build metadata that travels with it. */
@@ -25,9 +25,9 @@ export async function readPullRegistry(stack: StageStack): Promise<string | unde
     return value === undefined || value === "" ? undefined : value;
 }
 
-/** The stack's current `slipway:image` object, or `undefined` when unset or not an object. */
-export async function readImageConfig(stack: StageStack): Promise<Record<string, unknown> | undefined> {
-    return configObject(await stack.getConfig(IMAGE_CONFIG_KEY));
+/** The app's current image object (`slipway:image` by default), or `undefined` when unset or not an object. */
+export async function readImageConfig(stack: StageStack, slot: AppSlot = FIRST_APP): Promise<Record<string, unknown> | undefined> {
+    return imageConfigIn(await stack.getConfig(imageConfigKey(slot)), slot);
 }
 
 /** The ref the stack is pinned to now, or `undefined` when it builds (or the pin is malformed). */
@@ -53,22 +53,33 @@ export function pinnedImageConfig(pin: ImagePin): PinnedImage {
  * `--path` sets) keeps build numbers as strings and drops the build-only keys a building stage (dev) has, which
  * the strict `pinned` schema would reject.
  */
-export async function writeImagePin(stack: StageStack, pin: ImagePin): Promise<void> {
-    await stack.setObjectConfig(IMAGE_CONFIG_KEY, pinnedImageConfig(pin));
+export async function writeImagePin(stack: StageStack, pin: ImagePin, slot: AppSlot = FIRST_APP): Promise<void> {
+    const image = pinnedImageConfig(pin);
+    const key = imageConfigKey(slot);
+    // Another app's image is one field of slipway:apps: read the object now, so the write keeps every other app as is.
+    const current = slot.first ? undefined : await stack.getConfig(key);
+    await stack.setObjectConfig(key, withImage(current, slot, image));
 }
 
 /**
  * The same change as shell commands, for `--dry-run` output and the runbook. `--type string` keeps digit-only
  * values (build numbers) strings; a building stage's object is removed first so no build-only key survives.
  */
-export function pinCommands(stackName: string, pin: ImagePin, current: Record<string, unknown> | undefined): string[] {
+export function pinCommands(
+    stackName: string,
+    pin: ImagePin,
+    current: Record<string, unknown> | undefined,
+    slot: AppSlot = FIRST_APP,
+): string[] {
     const quote = (s: string) => (/^[A-Za-z0-9_.:@\/=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
     const stack = quote(stackName);
+    const key = imageConfigPath(slot);
     return [
-        ...(current !== undefined && current.source !== "pinned" ? [`pulumi config rm --stack ${stack} ${IMAGE_CONFIG_KEY}`] : []),
+        ...(current !== undefined && current.source !== "pinned"
+            ? [slot.first ? `pulumi config rm --stack ${stack} ${key}` : `pulumi config rm --stack ${stack} --path ${key}`]
+            : []),
         ...Object.entries(pinnedImageConfig(pin)).map(
-            ([field, value]) =>
-                `pulumi config set --stack ${stack} --path --type string ${quote(`${IMAGE_CONFIG_KEY}.${field}`)} ${quote(value)}`,
+            ([field, value]) => `pulumi config set --stack ${stack} --path --type string ${quote(`${key}.${field}`)} ${quote(value)}`,
         ),
         `pulumi up --stack ${stack} --diff`,
     ];

@@ -1,9 +1,11 @@
 /**
- * `promote --from dev --to qa [--yes]`: pin the source stage's app image digest in the target stage. Whether the
- * target already runs it is decided from the target's history, not from its checked-out config alone.
+ * `promote --from dev --to qa [--app <name>] [--yes]`: pin the digests the source stage's apps run in the target stage, every
+ * app as one change (or `--app`'s alone). Whether the target already runs them is decided from the target's history, not
+ * from its checked-out config alone.
  */
-import type { OutputMap } from "@pulumi/pulumi/automation";
-import { StackOutput, type StackOutputName } from "../contracts";
+import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
+import { APP_CONFIG_KEY, APPS_CONFIG_KEY, appNames, appOutputsIn, chooseApp, FIRST_APP, ofApp, outputName, type AppSlot } from "./app-slot";
+import type { StageStack } from "./stage-stack";
 import { formatChanges, type ToolContext } from "./context";
 import { deploy } from "./deploy";
 import { refused } from "./errors";
@@ -26,86 +28,149 @@ import { pinnedRefRegistry } from "../components/lib/image-ref";
 export interface PromoteOptions {
     from: string;
     to: string;
+    /** Promote this app only; default: every app of the target stage, as one change. */
+    app?: string;
     /** Run `up` instead of `preview`. */
     yes: boolean;
 }
 
-const text = (outputs: OutputMap, key: StackOutputName): string | undefined => {
-    const v = outputs[key]?.value;
-    return typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
-};
+const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
 
 /**
- * Reads the image the source stack runs (from its outputs) after checking its last update succeeded, and
- * validates it.
+ * A stack's apps by name, first app first, from its config. A stack without `slipway:apps` has its one app only, named
+ * `""` unless `named` (its name is then read too).
  */
-async function sourcePin(ctx: ToolContext, from: string): Promise<ImagePin> {
-    const source = await ctx.openStack(from);
-    const last = requireLastDeploymentSucceeded(from, await source.history());
-    const outputs = await source.outputs();
+async function appsOf(stack: StageStack, named: boolean): Promise<string[]> {
+    const more = await stack.getConfig(APPS_CONFIG_KEY);
+    return more === undefined && !named ? [""] : appNames(await stack.getConfig(APP_CONFIG_KEY), more);
+}
+
+/** The slot of the app named `name` in a stack whose apps are `names` (the first app of one-app stacks is `""`). */
+function slotIn(stackName: string, names: string[], name: string): AppSlot {
+    if (names.length === 1 && (name === "" || names[0] === "")) {
+        return FIRST_APP;
+    }
+    const i = names.indexOf(name);
+    if (i < 0) {
+        throw refused(`stack ${stackName} has no app ${name}; its apps: ${names.join(", ")}`);
+    }
+    return { name, first: i === 0 };
+}
+
+/**
+ * Reads the image an app of the source stack runs (from its outputs), after checking the stack's last update
+ * succeeded, and validates it.
+ */
+function sourcePin(from: string, last: UpdateSummary, outputs: OutputMap, slot: AppSlot): ImagePin {
+    const recordedOutputs = appOutputsIn(outputs, slot);
     let digest: string;
     let ref: ReturnType<typeof parsePinnedRef>;
     try {
-        digest = requireDigest(outputs[StackOutput.appImageDigest]?.value, `stack ${from}'s output ${StackOutput.appImageDigest}`);
-        ref = parsePinnedRef(outputs[StackOutput.appImageRef]?.value, `stack ${from}'s output ${StackOutput.appImageRef}`);
+        digest = requireDigest(recordedOutputs.imageDigest, `stack ${from}'s output ${outputName(slot, "imageDigest")}`);
+        ref = parsePinnedRef(recordedOutputs.imageRef, `stack ${from}'s output ${outputName(slot, "imageRef")}`);
     } catch (err) {
         throw refused(`${(err as Error).message}; refusing to promote`);
     }
     if (ref.digest !== digest) {
-        throw refused(`stack ${from}'s outputs disagree: appImageRef is ${ref.digest}, appImageDigest is ${digest}`);
+        throw refused(
+            `stack ${from}'s outputs disagree: ${outputName(slot, "imageRef")} is ${ref.digest}, ${outputName(slot, "imageDigest")} is ${digest}`,
+        );
     }
     // A pinned source records its digest in the update's config too: both must agree, or the outputs are stale.
-    const recorded = deployedImage(last);
+    const recorded = deployedImage(last, [last], undefined, slot);
     if (recorded.kind === "pinned" && recorded.digest !== digest) {
         throw refused(
-            `stack ${from}'s outputs (${digest}) do not match the digest its last update deployed (${recorded.digest}); ` +
+            `stack ${from}'s outputs (${digest}) do not match the digest its last update deployed${ofApp(slot)} (${recorded.digest}); ` +
                 `run pulumi refresh on ${from} first`,
         );
     }
     return {
         ref: `${ref.repository}@${digest}`,
-        buildNumber: text(outputs, StackOutput.buildNumber),
-        gitBranch: text(outputs, StackOutput.gitBranch),
-        gitSha: text(outputs, StackOutput.gitSha),
+        buildNumber: text(recordedOutputs.buildNumber),
+        gitBranch: text(recordedOutputs.gitBranch),
+        gitSha: text(recordedOutputs.gitSha),
     };
 }
 
-/** Runs a promotion; throws {@link ToolError} on refusal, anything else on failure. */
+/** One app's promotion: where it goes in the target, and the image it gets. */
+interface AppPromotion {
+    slot: AppSlot;
+    pin: ImagePin;
+}
+
+/** `<ref>` for a one-app stack, `<app> <ref>, <app> <ref>` for several. */
+function describePromotions(promotions: AppPromotion[], describe: (pin: ImagePin) => string): string {
+    return promotions.map(({ slot, pin }) => (slot.name === "" ? describe(pin) : `${slot.name} ${describe(pin)}`)).join(", ");
+}
+
+/**
+ * Runs a promotion: every app of the target stage (or `--app`'s) gets the digest its namesake runs in the source, in
+ * one update. Throws {@link ToolError} on refusal, anything else on failure.
+ */
 export async function promote(ctx: ToolContext, options: PromoteOptions): Promise<void> {
     if (options.from === options.to) {
         throw refused(`--from and --to are both ${options.from}`);
     }
-    const pin = await sourcePin(ctx, options.from);
+    const source = await ctx.openStack(options.from);
+    const last = requireLastDeploymentSucceeded(options.from, await source.history());
     const target = await ctx.openStack(options.to);
+    const targetApps = await appsOf(target, options.app !== undefined);
+    const sourceApps = targetApps.length === 1 && options.app === undefined ? [""] : await appsOf(source, true);
+    const moving =
+        options.app === undefined
+            ? targetApps.map((name) => slotIn(options.to, targetApps, name))
+            : [chooseApp(options.to, targetApps, options.app, "promote")];
+    const outputs = await source.outputs();
+    const promotions = moving.map((slot) => ({
+        slot,
+        pin: sourcePin(options.from, last, outputs, slotIn(options.from, sourceApps, slot.name)),
+    }));
+
     // The target's stack file says which registry it pulls from: a pin from elsewhere would only fail its deploy.
     const pulls = await readPullRegistry(target);
-    const registry = pinnedRefRegistry(pin.ref);
-    if (pulls !== undefined && registry !== pulls) {
-        throw refused(
-            `${options.from}'s image ${pin.ref} is on ${registry}, but ${options.to} pulls only from ${pulls} ` +
-                `(${PULL_REGISTRY_CONFIG_KEY} in Pulumi.${options.to}.yaml); nothing was written. Correct ${PULL_REGISTRY_CONFIG_KEY}, ` +
-                `or promote from the stage whose registry it names`,
-        );
+    for (const { pin } of promotions) {
+        const registry = pinnedRefRegistry(pin.ref);
+        if (pulls !== undefined && registry !== pulls) {
+            throw refused(
+                `${options.from}'s image ${pin.ref} is on ${registry}, but ${options.to} pulls only from ${pulls} ` +
+                    `(${PULL_REGISTRY_CONFIG_KEY} in Pulumi.${options.to}.yaml); nothing was written. Correct ${PULL_REGISTRY_CONFIG_KEY}, ` +
+                    `or promote from the stage whose registry it names`,
+            );
+        }
     }
-    const current = await readImageConfig(target);
-    if (currentPinnedRef(current) === pin.ref) {
+    const changed: AppPromotion[] = [];
+    let history: UpdateSummary[] | undefined;
+    for (const promotion of promotions) {
+        const { slot, pin } = promotion;
+        if (currentPinnedRef(await readImageConfig(target, slot)) !== pin.ref) {
+            changed.push(promotion);
+            continue;
+        }
         // The checkout already names the image; whether it runs is for the target's history to say (a failed
         // promotion leaves the pin in a workspace and the old image, or a stuck rollout, in the cluster).
-        const history = await target.history();
-        const last = lastDeployment(history);
+        history ??= await target.history();
+        const newest = lastDeployment(history);
         const { repository, digest } = parsePinnedRef(pin.ref, "the pin");
         const lastDigest =
-            last?.result === "succeeded" ? (await recordedImages(target, history, async () => repository)(last)).digest : undefined;
+            newest?.result === "succeeded"
+                ? (await recordedImages(target, history, async () => repository, slot)(newest)).digest
+                : undefined;
         const reason = redeployReason(options.to, history, digest, lastDigest);
-        if (reason === undefined) {
-            ctx.out(`${options.to} is already pinned to ${pin.ref} and its last update deployed it: nothing to promote\n`);
-            return;
+        if (reason !== undefined) {
+            ctx.err(`${reason}: re-deploying ${pin.ref}${ofApp(slot)}\n`);
+            changed.push(promotion);
         }
-        ctx.err(`${reason}: re-deploying ${pin.ref}\n`);
     }
-    ctx.err(`promoting ${options.from} → ${options.to}: ${describePin(pin)}\n`);
-    await writeImagePin(target, pin);
-    const message = `promote ${options.from} → ${options.to}: ${pin.ref}`;
+    if (changed.length === 0) {
+        const what = describePromotions(promotions, (pin) => pin.ref);
+        ctx.out(`${options.to} is already pinned to ${what} and its last update deployed it: nothing to promote\n`);
+        return;
+    }
+    ctx.err(`promoting ${options.from} → ${options.to}: ${describePromotions(changed, describePin)}\n`);
+    for (const { slot, pin } of changed) {
+        await writeImagePin(target, pin, slot);
+    }
+    const message = `promote ${options.from} → ${options.to}: ${describePromotions(changed, (pin) => pin.ref)}`;
     const onOutput = (s: string) => ctx.err(s);
     if (options.yes) {
         const result = await deploy(target, {
@@ -119,13 +184,13 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
                 `restore the pin (git checkout Pulumi.${options.to}.yaml) and deploy it`,
         });
         ctx.out(
-            `promoted ${options.from} → ${options.to}: ${describePin(pin)}\n` +
+            `promoted ${options.from} → ${options.to}: ${describePromotions(changed, describePin)}\n` +
                 `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`,
         );
     } else {
         const result = await target.preview({ message, onOutput });
         ctx.out(
-            `preview of ${options.to} with ${describePin(pin)}: ${formatChanges(result.changeSummary)}\n` +
+            `preview of ${options.to} with ${describePromotions(changed, describePin)}: ${formatChanges(result.changeSummary)}\n` +
                 `the pin is written to Pulumi.${options.to}.yaml; run again with --yes to deploy it\n`,
         );
     }

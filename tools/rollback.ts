@@ -5,7 +5,8 @@
  * from the checkout's Pulumi.<stack>.yaml alone.
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
-import { metadataFromLabels, StackOutput } from "../contracts";
+import { metadataFromLabels } from "../contracts";
+import { APP_CONFIG_KEY, APPS_CONFIG_KEY, appNames, appOutputsIn, chooseApp, ofApp, outputName, type AppSlot } from "./app-slot";
 import { formatChanges, type ToolContext } from "./context";
 import { deploy } from "./deploy";
 import { refused } from "./errors";
@@ -20,6 +21,8 @@ import { currentPinnedRef, describePin, pinCommands, readImageConfig, writeImage
 /** Options of {@link rollback}. */
 export interface RollbackOptions {
     stack: string;
+    /** The app to roll back, by name: required where the stack runs more than one. */
+    app?: string;
     /**
      * Restore the image of this update: `previous` (the default), `build:<n>`, `sha:<hex>`, a version, or a start
      * time in UTC (`2026-11-29T22:50:01Z`).
@@ -37,25 +40,34 @@ export interface RollbackOptions {
     registryCheck: boolean;
 }
 
-/** The repository the stack deploys from: its current pin, else its last outputs. */
-async function repositoryOf(stack: StageStack, current: Record<string, unknown> | undefined): Promise<string> {
+/** The repository the app deploys from: its current pin, else the stack's last outputs. */
+async function repositoryOf(stack: StageStack, current: Record<string, unknown> | undefined, slot: AppSlot): Promise<string> {
     const pinned = currentPinnedRef(current);
     if (pinned) {
         return parsePinnedRef(pinned, "image.ref").repository;
     }
     const outputs = await stack.outputs();
     try {
-        return parsePinnedRef(outputs[StackOutput.appImageRef]?.value, `stack ${stack.name}'s output ${StackOutput.appImageRef}`)
-            .repository;
+        const output = outputName(slot, "imageRef");
+        return parsePinnedRef(appOutputsIn(outputs, slot).imageRef, `stack ${stack.name}'s output ${output}`).repository;
     } catch (err) {
-        throw refused(`cannot tell which repository stack ${stack.name} deploys from: ${(err as Error).message}`);
+        throw refused(`cannot tell which repository stack ${stack.name}${ofApp(slot)} deploys from: ${(err as Error).message}`);
     }
 }
 
+/** The app a rollback moves: `--app`, or the stack's one app. Reads the stack's app names only where they matter. */
+async function appToRollBack(stack: StageStack, requested: string | undefined): Promise<AppSlot> {
+    const more = await stack.getConfig(APPS_CONFIG_KEY);
+    if (more === undefined && requested === undefined) {
+        return chooseApp(stack.name, [""], undefined, "roll back");
+    }
+    return chooseApp(stack.name, appNames(await stack.getConfig(APP_CONFIG_KEY), more), requested, "roll back");
+}
+
 /** Pin for `--digest`: build metadata comes from the newest successful update that deployed that digest, if any. */
-function pinForDigest(repository: string, digest: string, history: UpdateSummary[]): ImagePin {
+function pinForDigest(repository: string, digest: string, history: UpdateSummary[], slot: AppSlot): ImagePin {
     for (const update of deployments(history)) {
-        const image = deployedImage(update, history);
+        const image = deployedImage(update, history, undefined, slot);
         if (update.result === "succeeded" && image.kind === "pinned" && image.digest === digest) {
             return { ref: `${repository}@${digest}`, buildNumber: image.buildNumber, gitBranch: image.gitBranch, gitSha: image.gitSha };
         }
@@ -107,14 +119,15 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         }
     }
     const stack = await ctx.openStack(options.stack);
+    const slot = await appToRollBack(stack, options.app);
     const history = await stack.history();
-    const current = await readImageConfig(stack);
-    const repository = once(() => repositoryOf(stack, current));
+    const current = await readImageConfig(stack, slot);
+    const repository = once(() => repositoryOf(stack, current, slot));
     if (options.list) {
-        await listDeployments(ctx, stack, history, repository);
+        await listDeployments(ctx, stack, history, repository, slot);
         return;
     }
-    const resolve = imageResolver(ctx, stack, history, repository);
+    const resolve = imageResolver(ctx, stack, history, repository, slot);
 
     let pin: ImagePin;
     let what: string;
@@ -124,10 +137,10 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         if (options.registryCheck && (await ctx.registry.resolve(repo, digest)) === undefined) {
             throw refused(`${repo}@${digest} does not exist in the registry: refusing to pin it`);
         }
-        pin = pinForDigest(repo, digest, history);
+        pin = pinForDigest(repo, digest, history, slot);
         what = `digest ${digest}`;
     } else {
-        const target = await pickRollbackTarget(options.stack, history, resolve, to);
+        const target = await pickRollbackTarget(options.stack, history, resolve, to, slot);
         pin = await pinForTarget(ctx, target);
         const { describe } = target.naming;
         what = `the image of ${describe(target.update)} (current: ${describe(target.current)}, ${target.current.result})`;
@@ -140,7 +153,9 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         const lastDigest = last?.result === "succeeded" ? (await resolve(last)).digest : undefined;
         const reason = redeployReason(options.stack, history, parsePinnedRef(pin.ref, "the pin").digest, lastDigest);
         if (reason === undefined) {
-            ctx.out(`${options.stack} is already pinned to ${pin.ref} and its last update deployed it: nothing to roll back\n`);
+            ctx.out(
+                `${options.stack}${ofApp(slot)} is already pinned to ${pin.ref} and its last update deployed it: nothing to roll back\n`,
+            );
             return;
         }
         ctx.out(`${reason}: re-deploying ${pin.ref}\n`);
@@ -148,24 +163,25 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
     for (const reason of skippedUpdates) {
         ctx.out(`passed over a newer update whose image cannot be found: ${reason}\n`);
     }
-    ctx.out(`rollback ${options.stack} to ${what}: ${describePin(pin)}\n`);
+    const app = slot.name === "" ? "" : ` app ${slot.name}`;
+    ctx.out(`rollback ${options.stack}${app} to ${what}: ${describePin(pin)}\n`);
     if (options.dryRun) {
         ctx.out(
             `dry run: nothing changed. These commands would do it by hand:\n` +
-                pinCommands(options.stack, pin, current)
+                pinCommands(options.stack, pin, current, slot)
                     .map((c) => `  ${c}\n`)
                     .join(""),
         );
         return;
     }
-    await writeImagePin(stack, pin);
+    await writeImagePin(stack, pin, slot);
     const result = await deploy(stack, {
-        message: `${ROLLBACK_MESSAGE_PREFIX} ${options.stack} to ${what}`,
+        message: `${ROLLBACK_MESSAGE_PREFIX} ${options.stack}${app} to ${what}`,
         onOutput: (s) => ctx.err(s),
         pods: await ctx.podsFor?.(options.stack),
         note: (s) => ctx.err(s),
         onInterrupt: ctx.onInterrupt,
-        nextStep: `The image rolled back to cannot start either: choose another (npm run rollback -- --stack ${options.stack} --list)`,
+        nextStep: `The image rolled back to cannot start either: choose another (npm run rollback -- --stack ${options.stack}${slot.name === "" ? "" : ` --app ${slot.name}`} --list)`,
     });
     ctx.out(
         `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n` +

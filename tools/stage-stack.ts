@@ -61,7 +61,7 @@ export interface StageStack {
      * Replaces a structured (object) config value in one write, as typed YAML: strings stay strings and keys not in
      * `value` are gone (`pulumi config set-all --json`).
      */
-    setObjectConfig(key: string, value: Record<string, string>): Promise<void>;
+    setObjectConfig(key: string, value: Record<string, unknown>): Promise<void>;
     /** The stack outputs of the last update; secret outputs are marked `secret` and have no value. */
     outputs(): Promise<OutputMap>;
     /**
@@ -119,7 +119,7 @@ export class AutomationStageStack implements StageStack {
         return this.stack.setConfig(key, { value, secret: false }, options.path ?? false);
     }
 
-    setObjectConfig(key: string, value: Record<string, string>): Promise<void> {
+    setObjectConfig(key: string, value: Record<string, unknown>): Promise<void> {
         // The shape `pulumi config --json` prints: the JSON text plus the object, marking it structured.
         const entry = { value: JSON.stringify(value), objectValue: value, secret: false };
         return this.stack.setAllConfigJson(JSON.stringify({ [key]: entry }));

@@ -1,8 +1,9 @@
 /**
- * `status [--stack …]`: what runs where — digest, build, branch, sha, last update per stage.
+ * `status [--stack …]`: what runs where — digest, build, branch, sha, last update per stage, and per app where a stage
+ * runs several.
  */
 import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
-import { DEPLOYED_STAGES, StackOutput } from "../contracts";
+import { DEPLOYED_STAGES, StackOutput, type AppOutputs } from "../contracts";
 import type { ToolContext } from "./context";
 import { describeError, ExitCode, type ExitCodeValue } from "./errors";
 import { lastDeployment, updateNaming, updateTime, formatTime } from "./updates";
@@ -15,6 +16,8 @@ export const DEFAULT_STAGES = DEPLOYED_STAGES;
 /** One stage's row. Only non-secret stack outputs and history metadata go in here. */
 export interface StageStatus {
     stack: string;
+    /** The app of the row, where the stack runs several (one row each); absent for a one-app stack. */
+    app?: string;
     digest?: string;
     imageRef?: string;
     buildNumber?: string;
@@ -45,23 +48,51 @@ function shown(outputs: OutputMap, key: string): string | undefined {
     return String(o.value);
 }
 
-/** Builds a stage's row from its outputs and history. */
-export function stageStatus(stack: string, outputs: OutputMap, history: UpdateSummary[]): StageStatus {
+/** A value of the `apps` output as text. */
+const textOf = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
+
+/**
+ * Builds a stage's rows from its outputs and history: one row for a one-app stack, one per app (first app first) where
+ * the `apps` output holds several.
+ */
+export function stageStatus(stack: string, outputs: OutputMap, history: UpdateSummary[]): StageStatus[] {
     const last = lastDeployment(history);
     const naming = updateNaming(history);
     const end = updateTime(last?.endTime);
-    return {
-        stack,
-        digest: shown(outputs, StackOutput.appImageDigest),
-        imageRef: shown(outputs, StackOutput.appImageRef),
-        buildNumber: shown(outputs, StackOutput.buildNumber),
-        gitBranch: shown(outputs, StackOutput.gitBranch),
-        gitSha: shown(outputs, StackOutput.gitSha),
+    const lastUpdate = {
         lastUpdate: last && naming.address(last),
         lastVersion: last && naming.numbered ? last.version : undefined,
         lastResult: last?.result,
         lastEnd: end === undefined ? undefined : formatTime(end),
     };
+    const apps = outputs[StackOutput.apps];
+    const byApp = !apps?.secret && apps?.value !== null && typeof apps?.value === "object" ? Object.entries(apps.value as object) : [];
+    if (byApp.length > 1) {
+        return byApp.map(([app, value]) => {
+            const o = (value ?? {}) as Partial<Record<keyof AppOutputs, unknown>>;
+            return {
+                stack,
+                app,
+                digest: textOf(o.imageDigest),
+                imageRef: textOf(o.imageRef),
+                buildNumber: textOf(o.buildNumber),
+                gitBranch: textOf(o.gitBranch),
+                gitSha: textOf(o.gitSha),
+                ...lastUpdate,
+            };
+        });
+    }
+    return [
+        {
+            stack,
+            digest: shown(outputs, StackOutput.appImageDigest),
+            imageRef: shown(outputs, StackOutput.appImageRef),
+            buildNumber: shown(outputs, StackOutput.buildNumber),
+            gitBranch: shown(outputs, StackOutput.gitBranch),
+            gitSha: shown(outputs, StackOutput.gitSha),
+            ...lastUpdate,
+        },
+    ];
 }
 
 /**
@@ -75,14 +106,16 @@ function lastUpdateCell(r: StageStatus): string {
     return r.lastVersion === undefined ? `${r.lastUpdate} ${r.lastResult}` : `${r.lastUpdate} ${r.lastResult} ${r.lastEnd ?? ""}`.trim();
 }
 
-/** Renders rows as an aligned text table. */
+/** Renders rows as an aligned text table; an APP column where any stage runs several apps. */
 export function formatStatusTable(rows: StageStatus[]): string {
-    const header = ["STAGE", "DIGEST", "BUILD", "BRANCH", "SHA", "LAST UPDATE"];
+    const withApps = rows.some((r) => r.app !== undefined);
+    const header = ["STAGE", ...(withApps ? ["APP"] : []), "DIGEST", "BUILD", "BRANCH", "SHA", "LAST UPDATE"];
     const cells = rows.map((r) =>
         r.error
-            ? [r.stack, `error: ${r.error}`, "", "", "", ""]
+            ? [r.stack, ...(withApps ? [""] : []), `error: ${r.error}`, "", "", "", ""]
             : [
                   r.stack,
+                  ...(withApps ? [r.app ?? "-"] : []),
                   r.digest ? shortDigest(r.digest) : "-",
                   r.buildNumber ?? "-",
                   r.gitBranch ?? "-",
@@ -106,7 +139,7 @@ export async function status(ctx: ToolContext, options: StatusOptions): Promise<
     for (const name of options.stacks) {
         try {
             const stack = await ctx.openStack(name);
-            rows.push(stageStatus(name, await stack.outputs(), await stack.history()));
+            rows.push(...stageStatus(name, await stack.outputs(), await stack.history()));
         } catch (err) {
             ctx.err(`error: cannot read stack ${name}: ${describeError(err)}\n`);
             rows.push({ stack: name, error: "unreadable (see stderr)" });

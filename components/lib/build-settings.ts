@@ -97,3 +97,43 @@ export function appBuildArgs(
         GIT_SHA: metadata.gitSha,
     };
 }
+
+/**
+ * The app image's inputs that only record where a build came from (its number, branch and commit, as build args, labels
+ * and tags). Given as the image's `ignoreChanges`, a new commit that leaves an app's build inputs as they were builds
+ * and rolls nothing of that app: the image keeps the provenance of the build that made it.
+ */
+export const PROVENANCE_INPUTS: readonly string[] = [...SLIPWAY_BUILD_ARGS.map((name) => `buildArgs.${name}`), "labels", "tags"];
+
+/**
+ * The differences (docker-build's diff keys) that make another image: the build context's files, the Dockerfile, the
+ * other build args (the build environment and base by digest, the app's own), the target and platforms. Given as the
+ * image's `replaceOnChanges`, such a change builds a new image, created with every current input: the provenance too.
+ */
+export const CONTENT_INPUTS: readonly string[] = [
+    "contextHash",
+    "context.location",
+    "context.named",
+    "dockerfile",
+    "buildArgs",
+    "target",
+    "platforms",
+    "secrets",
+    "ssh",
+    "addHosts",
+    "network",
+    "noCache",
+    "pull",
+];
+
+/**
+ * The provenance an image was built with, read back from the build args it recorded ({@link appBuildArgs}); where one
+ * is missing (an image recorded before they were), the one given.
+ */
+export function metadataOfBuildArgs(recorded: Record<string, string> | undefined, given: BuildMetadata): BuildMetadata {
+    return {
+        buildNumber: recorded?.BUILD_NUMBER ?? given.buildNumber,
+        gitBranch: recorded?.GIT_BRANCH ?? given.gitBranch,
+        gitSha: recorded?.GIT_SHA ?? given.gitSha,
+    };
+}

@@ -282,7 +282,7 @@ export const namespaceIsolation: StackValidationPolicy = {
     enforcementLevel: "mandatory",
     severity: "high",
     tags: ["isolation", "security"],
-    remediationSteps: "AppDeployment creates a default-deny NetworkPolicy, a ResourceQuota and a LimitRange per namespace.",
+    remediationSteps: "StageNamespace creates a default-deny NetworkPolicy, a ResourceQuota and a LimitRange per namespace.",
     validateStack: (args, report) => {
         const workloads = workloadsOf(args.resources);
         if (workloads.length === 0) {

@@ -6,10 +6,11 @@
 import { z } from "zod";
 import { pinnedRefRegistry } from "../../components/lib/image-ref";
 import { DEPLOYED_STAGES, isPinnedStage, isSlipwayEnv, PINNED_STAGES, STAGES } from "../../contracts";
-import { appSchema } from "./app";
+import { appSchema, moreAppSchema, rolloutPeak } from "./app";
 import { buildImageSchema, buildSchema, imageSchema } from "./images";
 import { monitoringSchema } from "./monitoring";
-import { envName, namespaceName, registryHost } from "./primitives";
+import { dnsLabel, envName, namespaceName, registryHost } from "./primitives";
+import { isQuantity, parseQuantity } from "../../components/lib/quantity";
 import { registrySchema } from "./registry";
 
 const checkedSchema = z
@@ -44,10 +45,16 @@ const checkedSchema = z
         build: buildSchema,
         image: imageSchema,
         app: appSchema,
+        /**
+         * More apps in the stage, by name (a DNS label): each with its own image (built, or pinned by digest) and
+         * workload, in the stage's namespace. Absent: the stage runs `app` alone.
+         */
+        apps: z.record(dnsLabel, moreAppSchema(imageSchema, buildImageSchema)).default({}),
         monitoring: monitoringSchema,
         secretEnv: z.record(envName, z.string()).default({}),
     })
     .superRefine((config, ctx) => {
+        appsRules(config, ctx);
         if (isPinnedStage(config.stage) && config.image.source !== "pinned") {
             ctx.addIssue({
                 code: "custom",
@@ -147,6 +154,87 @@ const checkedSchema = z
     });
 
 type Checked = z.output<typeof checkedSchema>;
+
+/** The rules that relate `slipway:apps` to the stage and to `slipway:app`. */
+function appsRules(config: Omit<Checked, "apps"> & { apps: Checked["apps"] }, ctx: z.RefinementCtx): void {
+    const more = Object.entries(config.apps);
+    if (more.length === 0) {
+        return;
+    }
+    const nodePorts = new Map<number, string>();
+    if (config.app.nodePort !== undefined) nodePorts.set(config.app.nodePort, "app");
+    for (const [name, app] of more) {
+        const at = (...keys: string[]) => ["apps", name, ...keys];
+        if (name === config.app.name) {
+            ctx.addIssue({
+                code: "custom",
+                path: at(),
+                message: `names the stage's first app (slipway:app.name ${name}); choose another name`,
+            });
+        }
+        if (app.nodePort !== undefined) {
+            const taken = nodePorts.get(app.nodePort);
+            if (taken !== undefined) {
+                const other = taken === "app" ? "slipway:app.nodePort" : `slipway:apps.${taken}.nodePort`;
+                ctx.addIssue({ code: "custom", path: at("nodePort"), message: `${app.nodePort} is also ${other}; each app needs its own` });
+            }
+            nodePorts.set(app.nodePort, name);
+        }
+        if (isPinnedStage(config.stage) && app.image.source !== "pinned") {
+            ctx.addIssue({
+                code: "custom",
+                path: at("image", "source"),
+                message: `expected "pinned" in ${config.stage}: ${PINNED_STAGES.join(" and ")} run digests promoted from the stage before, never a rebuild`,
+            });
+        }
+        if (
+            app.image.source === "pinned" &&
+            config.pullRegistry !== undefined &&
+            pinnedRefRegistry(app.image.ref) !== config.pullRegistry
+        ) {
+            ctx.addIssue({
+                code: "custom",
+                path: at("image", "ref"),
+                message: `is on ${pinnedRefRegistry(app.image.ref)}, but slipway:pullRegistry says ${config.stage} pulls from ${config.pullRegistry}`,
+            });
+        }
+        if (app.image.source === "build") {
+            if (config.registry === undefined) {
+                ctx.addIssue({ code: "custom", path: ["registry"], message: `is required: slipway:apps.${name} builds its image` });
+            }
+            if (app.buildImage === undefined && config.buildImage === undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: at("buildImage"),
+                    message: "is required when the stage has no slipway:buildImage (the build environment this app builds in)",
+                });
+            }
+        }
+    }
+    // One namespace, one quota: it must hold every app's rollout at once.
+    const peaks = [rolloutPeak(config.app), ...more.map(([, app]) => rolloutPeak(app))];
+    const sum = (kind: "pods" | "cpu" | "memory") => peaks.reduce((total, p) => total + (p[kind] ?? 0), 0);
+    const apps = `the stage's ${peaks.length} apps`;
+    if (config.app.quota.pods < sum("pods")) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["app", "quota", "pods"],
+            message: `expected at least ${sum("pods")} pods: ${apps} roll out at once at most`,
+        });
+    }
+    // Quantities as the quota is written: millicores, mebibytes.
+    const up = (x: number) => Math.ceil(Number(x.toFixed(6)));
+    const needed = { cpu: `${up(sum("cpu") * 1000)}m`, memory: `${up(sum("memory") / 2 ** 20)}Mi` };
+    for (const kind of ["cpu", "memory"] as const) {
+        if (isQuantity(config.app.quota[kind]) && parseQuantity(config.app.quota[kind]) < sum(kind)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["app", "quota", kind],
+                message: `expected at least ${needed[kind]}: the sum over ${apps} of limits.${kind} x pods during a rollout`,
+            });
+        }
+    }
+}
 
 /** True for a schema whose value is text (a string or an enum of strings), under optional/default wrappers. */
 function takesText(schema: z.core.$ZodType): boolean {

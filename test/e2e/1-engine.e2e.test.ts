@@ -97,7 +97,7 @@ describe("issue 8: Slipway on the real engine", function () {
             "create docker-build:index:Image::app-image",
             "create kubernetes:apps/v1:Deployment::app-deployment",
             "create kubernetes:core/v1:Service::app-service",
-            "create kubernetes:core/v1:Namespace::app-ns",
+            "create kubernetes:core/v1:Namespace::stage-ns",
         ]) {
             assert.ok(steps.includes(expected), `${expected} missing from:\n${steps.join("\n")}`);
         }

@@ -1,13 +1,16 @@
 /**
- * A team adopts Slipway for a service of its own (issue 15), as a new user would, on the real engine and node: the
- * package packed and installed into a project outside this repository, `npx slipway init` run on the team's
- * Dockerfile, then the installed CLI deploys the service, deploys a change to it, rolls it back and the stack is
- * destroyed. Nothing of this repository's program, stack files or sample app is in that project.
+ * A team adopts Slipway for two services of its own (issue 15), as a new user would, on the real engine and node: the
+ * package packed and installed into a project outside this repository that holds a small Node service (`web`) and
+ * the Go example (`hello-go`, copied there). `npx slipway init` writes the project for `web`; the team adds
+ * `hello-go` to the local stack in a few lines of config. The installed CLI deploys both into one stage, deploys a
+ * change to `web` alone (nothing of `hello-go` builds or rolls), rolls `web` back, and the stack is destroyed.
+ * Nothing of this repository's program, stack files or sample app is in that project.
  */
 import * as assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { deployedImage, get, kubectl } from "./support/machine";
+import { parseDocument } from "yaml";
+import { buildkitBuilds, deployedImage, get, kubectl, kubectlOk, registryDigest } from "./support/machine";
 import { fromEnv, ok, run, type Ran } from "./support/workspace";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -15,6 +18,24 @@ const REPO = path.resolve(__dirname, "..", "..");
 const APP = "web";
 const NAMESPACE = `${APP}-local`;
 const NODE_PORT = 30091;
+/** The team's second service: the Go example, on a NodePort of its own. */
+const GO = "hello-go";
+const GO_NODE_PORT = 30092;
+
+/**
+ * What the team writes to add the Go service to the local stage: its entry of `slipway:apps`, as it would sit in
+ * Pulumi.local.yaml. `bases` are this machine's Go build and runtime bases (a networked team names published ones).
+ */
+function goApp(bases: { build: string; runtime: string }) {
+    return {
+        image: { source: "build", context: GO, runtimeBaseImage: bases.runtime },
+        buildImage: { version: "1.0.0", context: `${GO}/build-image`, baseImage: bases.build },
+        replicas: 1,
+        nodePort: GO_NODE_PORT,
+        metrics: { requestsTotal: "http_requests_total" },
+        resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+    };
+}
 
 /** The team's own service: plain Node.js, no Slipway code; it answers its message and the commit it was built from. */
 function server(message: string): string {
@@ -46,21 +67,49 @@ EXPOSE 8080
 ENTRYPOINT ["node", "/srv/server.js"]
 `;
 
-describe("issue 15: a team adopts Slipway for its own service, outside this repository", function () {
+/** Every resource step of a `pulumi preview --json` that is not a no-op, as `op type::name`. */
+function plannedChanges(previewJson: string): string[] {
+    const preview = JSON.parse(previewJson) as { steps?: { op: string; urn: string }[] };
+    return (preview.steps ?? [])
+        .filter((step) => step.op !== "same")
+        .map((step) => {
+            const [, , types, name] = step.urn.split("::");
+            return `${step.op} ${types.split("$").pop()}::${name}`;
+        })
+        .sort();
+}
+
+describe("issue 15: a team adopts Slipway for two services of its own, outside this repository", function () {
     let tmp = "";
     let project = "";
     let env: NodeJS.ProcessEnv = {};
     let stackCreated = false;
-    const inProject = (command: string, args: string[], extra: NodeJS.ProcessEnv = {}, timeoutSeconds = 600): Promise<Ran> =>
+    const registry = fromEnv("SLIPWAY_E2E_REGISTRY");
+    const inProject = (command: string, args: string[], extra: NodeJS.ProcessEnv = {}, timeoutSeconds = 900): Promise<Ran> =>
         run(command, args, { cwd: project, env: { ...env, ...extra }, timeoutSeconds });
-    /** The installed CLI, as the team runs it; each deploy says which commit it ships (as CI passes it). */
-    const slipway = (args: string[], sha: string) =>
-        inProject("npx", ["--no-install", "slipway", ...args], {
-            SLIPWAY_GIT_SHA: sha,
-            SLIPWAY_GIT_BRANCH: "main",
-            SLIPWAY_BUILD_NUMBER: sha.slice(0, 4),
-        });
+    /** Each deploy says which commit it ships, as CI passes it. */
+    const release = (sha: string) => ({ SLIPWAY_GIT_SHA: sha, SLIPWAY_GIT_BRANCH: "main", SLIPWAY_BUILD_NUMBER: sha.slice(0, 4) });
+    /** The installed CLI, as the team runs it. */
+    const slipway = (args: string[], sha: string) => inProject("npx", ["--no-install", "slipway", ...args], release(sha));
     const answer = async () => JSON.parse((await get(NODE_PORT, "/")).body) as { message: string; sha: string; stage: string };
+    const goAnswer = async () => JSON.parse((await get(GO_NODE_PORT, "/")).body) as { service: string; gitSha: string; stage: string };
+    const goPods = async () =>
+        (
+            await kubectlOk([
+                "-n",
+                NAMESPACE,
+                "get",
+                "pods",
+                "-l",
+                `app.kubernetes.io/name=${GO}`,
+                "-o",
+                "jsonpath={.items[*].metadata.name}",
+            ])
+        )
+            .split(" ")
+            .filter(Boolean)
+            .sort();
+    let goBases = { build: "", runtime: "" };
 
     before(async () => {
         tmp = mkdtempSync("/var/tmp/slipway-adopt-");
@@ -69,7 +118,12 @@ describe("issue 15: a team adopts Slipway for its own service, outside this repo
         env = {
             // npm's own variables from the enclosing `npm run` would steer the inner npm; the suite's PATH brings the
             // repository's Node 24, the pinned Pulumi CLI and kubectl; KUBECONFIG is the node's.
-            ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_"))),
+            // The repository's own Pulumi settings (its tsconfig, transpile-only) are not the team's.
+            ...Object.fromEntries(
+                Object.entries(process.env).filter(
+                    ([name]) => !name.toLowerCase().startsWith("npm_") && !name.startsWith("PULUMI_NODEJS_"),
+                ),
+            ),
             PATH: `${path.join(REPO, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
             PULUMI_BACKEND_URL: `file://${path.join(tmp, "backend")}`,
             PULUMI_CONFIG_PASSPHRASE: "",
@@ -85,7 +139,16 @@ describe("issue 15: a team adopts Slipway for its own service, outside this repo
         writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "shop", version: "1.0.0", private: true }, null, 2));
         writeFileSync(path.join(project, APP, "Dockerfile"), DOCKERFILE);
         writeFileSync(path.join(project, APP, "server.js"), server("Hello from the shop"));
+        // The Go example as the team's second service: its source, Dockerfile and build environment, nothing else.
+        cpSync(path.join(REPO, "examples", GO), path.join(project, GO), { recursive: true });
         ok(await inProject("npm", ["install", "--save-exact", tarball, "--no-audit", "--no-fund"]), "npm install the tarball");
+        // This machine's Go bases by digest (built once from Debian packages; reused by tag).
+        const bases = ok(
+            await run("bash", ["scripts/offline-base.sh", "go", registry], { cwd: REPO, env: process.env, timeoutSeconds: 900 }),
+            "offline-base.sh go",
+        );
+        const [build, runtime] = bases.stdout.trim().split("\n");
+        goBases = { build: build!, runtime: runtime! };
     });
 
     after(async () => {
@@ -93,8 +156,13 @@ describe("issue 15: a team adopts Slipway for its own service, outside this repo
         if (tmp) rmSync(tmp, { recursive: true, force: true });
     });
 
-    it("slipway init writes the project from the Dockerfile and says what it assumed", async () => {
-        const init = ok(await inProject("npx", ["--no-install", "slipway", "init"]), "slipway init");
+    it("slipway init, with two services' Dockerfiles, asks which one; given one, writes the project and says what it assumed", async () => {
+        const ambiguous = await inProject("npx", ["--no-install", "slipway", "init"]);
+        assert.equal(ambiguous.code, 2, ambiguous.stdout + ambiguous.stderr);
+        for (const dockerfile of [`${APP}/Dockerfile`, `${GO}/Dockerfile`]) assert.match(ambiguous.stderr, new RegExp(dockerfile));
+        assert.throws(() => readFileSync(path.join(project, "Pulumi.yaml")), /ENOENT/, "nothing written");
+
+        const init = ok(await inProject("npx", ["--no-install", "slipway", "init", "--dockerfile", `${APP}/Dockerfile`]), "slipway init");
         for (const said of [/runtime target: runtime/, /port 8080 \(EXPOSE 8080\)/, /user 10001/])
             assert.match(init.stdout, said, `init said ${said}`);
         const install = init.stdout.split("\n")[init.stdout.split("\n").indexOf("Next:") + 1]!.trim();
@@ -105,16 +173,21 @@ describe("issue 15: a team adopts Slipway for its own service, outside this repo
         assert.match(local, /\n {4}context: web\n {4}dockerfile: Dockerfile\n/);
     });
 
-    it("the installed CLI deploys the service to the node, deploys a change, rolls it back; the stack is destroyed and nothing stays", async () => {
+    it("the team adds the Go service to the local stage in a few lines of config; both deploy into one namespace, each on its own digest", async () => {
         ok(await inProject("pulumi", ["stack", "init", "local", "--secrets-provider", "passphrase"]), "pulumi stack init local");
         stackCreated = true;
-        // What this machine needs and a team on a networked machine would not: base images this machine built from
-        // Debian packages (it cannot pull), and a NodePort the other suites leave free.
+        // The team's own lines: hello-go's entry of slipway:apps in the stack file init wrote.
+        const file = path.join(project, "Pulumi.local.yaml");
+        const stackFile = parseDocument(readFileSync(file, "utf8"));
+        stackFile.setIn(["config", "slipway:apps"], { [GO]: goApp(goBases) });
+        writeFileSync(file, stackFile.toString());
+        // What this machine needs and a team on a networked machine would not: the web service's bases built here from
+        // Debian packages (it cannot pull), and NodePorts the other suites leave free.
         const base = fromEnv("SLIPWAY_E2E_BASE_IMAGE");
         for (const [key, value] of [
             ["slipway:buildImage.baseImage", base],
             ["slipway:image.runtimeBaseImage", base],
-            ["slipway:registry.server", fromEnv("SLIPWAY_E2E_REGISTRY")],
+            ["slipway:registry.server", registry],
         ])
             ok(await inProject("pulumi", ["config", "set", "--stack", "local", "--path", key, value]), `config set ${key}`);
         ok(
@@ -134,23 +207,59 @@ describe("issue 15: a team adopts Slipway for its own service, outside this repo
 
         const first = "1".repeat(40);
         const up = ok(await slipway(["up", "--stack", "local"], first), "slipway up");
-        console.log(`      first up of the team's service: ${up.seconds.toFixed(1)} s`);
+        console.log(`      first up of the team's two services: ${up.seconds.toFixed(1)} s`);
         assert.deepEqual(await answer(), { message: "Hello from the shop", sha: first, stage: "local" });
-        const firstImage = await deployedImage(NAMESPACE, APP);
-        assert.match(firstImage, /^127\.0\.0\.1:\d+\/web@sha256:[0-9a-f]{64}$/);
+        const go = await goAnswer();
+        assert.deepEqual([go.service, go.gitSha, go.stage], [GO, first, "local"]);
+        const webImage = await deployedImage(NAMESPACE, APP);
+        const goImage = await deployedImage(NAMESPACE, GO);
+        assert.match(webImage, new RegExp(`^${registry}/${APP}@sha256:[0-9a-f]{64}$`));
+        assert.match(goImage, new RegExp(`^${registry}/${GO}@sha256:[0-9a-f]{64}$`));
+        assert.equal(goImage, `${registry}/${GO}@${await registryDigest(`${registry}/${GO}`, `sha-${first.slice(0, 7)}`)}`);
+        const status = ok(await slipway(["status", "--stack", "local"], first), "slipway status");
+        assert.match(status.stdout, /^STAGE +APP +DIGEST/m);
+        for (const app of [APP, GO])
+            assert.match(status.stdout, new RegExp(`^local +${app} +sha256:[0-9a-f]{12} +1111 +main +1111111 `, "m"));
+    });
 
-        writeFileSync(path.join(project, APP, "server.js"), server("Hello from the shop, changed"));
+    it("a change to web builds and rolls web alone: hello-go's image is not rebuilt, its pods keep their names; then web rolls back alone", async () => {
+        const goImage = await deployedImage(NAMESPACE, GO);
+        const goPodsBefore = await goPods();
+        const firstWeb = await deployedImage(NAMESPACE, APP);
+        const first = "1".repeat(40);
         const second = "2".repeat(40);
-        ok(await slipway(["up", "--stack", "local"], second), "slipway up after a change");
+        writeFileSync(path.join(project, APP, "server.js"), server("Hello from the shop, changed"));
+
+        // What the update will do, as a pull request's preview shows it: web's image and Deployment, nothing of hello-go.
+        const preview = ok(await inProject("pulumi", ["preview", "--stack", "local", "--json"], release(second)), "pulumi preview");
+        const planned = plannedChanges(preview.stdout);
+        assert.ok(planned.includes("replace docker-build:index:Image::app-image"), planned.join("\n"));
+        assert.ok(
+            planned.every((step) => !step.includes(GO)),
+            `hello-go is in the plan of a change to web:\n${planned.join("\n")}`,
+        );
+
+        const builds = await buildkitBuilds();
+        ok(await slipway(["up", "--stack", "local"], second), "slipway up after a change to web");
+        const built = (await buildkitBuilds()).length - builds.length;
         assert.deepEqual(await answer(), { message: "Hello from the shop, changed", sha: second, stage: "local" });
-        const secondImage = await deployedImage(NAMESPACE, APP);
-        assert.notEqual(secondImage, firstImage);
+        assert.notEqual(await deployedImage(NAMESPACE, APP), firstWeb);
+        assert.equal(await deployedImage(NAMESPACE, GO), goImage);
+        assert.deepEqual(await goPods(), goPodsBefore, "hello-go's pods were not replaced");
+        // hello-go still answers with the commit it was built from; no image of it was pushed for the new commit.
+        assert.equal((await goAnswer()).gitSha, first);
+        assert.equal(await registryDigest(`${registry}/${GO}`, `sha-${second.slice(0, 7)}`), undefined);
+        assert.equal(built, 1, "one BuildKit build: web's image");
 
-        const rollback = ok(await slipway(["rollback", "--stack", "local"], second), "slipway rollback");
-        assert.match(rollback.stdout, /rollback local to the image of/);
-        assert.equal(await deployedImage(NAMESPACE, APP), firstImage);
+        const rollback = ok(await slipway(["rollback", "--stack", "local", "--app", APP], second), "slipway rollback --app web");
+        assert.match(rollback.stdout, /rollback local app web to the image of/);
+        assert.equal(await deployedImage(NAMESPACE, APP), firstWeb);
         assert.deepEqual(await answer(), { message: "Hello from the shop", sha: first, stage: "local" });
+        assert.equal(await deployedImage(NAMESPACE, GO), goImage);
+        assert.deepEqual(await goPods(), goPodsBefore, "a rollback of web leaves hello-go's pods alone");
+    });
 
+    it("the stack is destroyed and nothing stays", async () => {
         ok(await inProject("pulumi", ["destroy", "--stack", "local", "--yes", "--skip-preview"]), "pulumi destroy");
         stackCreated = false;
         const gone = await kubectl(["get", "namespace", NAMESPACE]);

@@ -20,6 +20,8 @@ const PUBLIC_API: Record<string, { values: string[]; types: string[] }> = {
     },
     contracts: {
         values: [
+            "APPS_CONFIG_KEY",
+            "APP_CONFIG_KEY",
             "APP_PORT_NAMES",
             "BUILD_ARG_NAME",
             "CACHE_TAG",
@@ -54,14 +56,23 @@ const PUBLIC_API: Record<string, { values: string[]; types: string[] }> = {
             "pinnedImageSchema",
             "shortSha",
         ],
-        types: ["BuildMetadata", "ComponentTypeToken", "PinnedImage", "RegistryCredentials", "SlipwayEnvName", "Stage", "StackOutputName"],
+        types: [
+            "AppOutputs",
+            "BuildMetadata",
+            "ComponentTypeToken",
+            "PinnedImage",
+            "RegistryCredentials",
+            "SlipwayEnvName",
+            "Stage",
+            "StackOutputName",
+        ],
     },
     image: {
         values: ["AppImage", "BuildImage"],
         types: ["AppImageArgs", "AppImageBuildSource", "AppImagePinnedSource", "BuildImageArgs"],
     },
     registry: { values: ["Registry"], types: ["EcrRegistryArgs", "ExternalRegistryArgs", "LocalRegistryArgs", "RegistryArgs"] },
-    stage: { values: ["defineStage"], types: ["StackOutputs", "StageOptions"] },
+    stage: { values: ["defineStage", "StageNamespace"], types: ["StackOutputs", "StageNamespaceArgs", "StageOptions"] },
 };
 
 /** A module's exported names as the source declares them, following `export * from` and `export … from` syntactically. */

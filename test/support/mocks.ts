@@ -155,6 +155,9 @@ interface RegisterRequest {
     getType(): string;
     getName(): string;
     getAliasurnsList(): string[];
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getRetainondelete(): boolean;
     getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 
@@ -164,6 +167,10 @@ export interface SentOptions {
     aliases: string[];
     /** Custom timeouts; empty strings where none is set. */
     customTimeouts: { create: string; update: string; delete: string };
+    /** `ignoreChanges`, `replaceOnChanges` and `retainOnDelete` as sent. */
+    ignoreChanges: string[];
+    replaceOnChanges: string[];
+    retainOnDelete: boolean;
 }
 
 /** Records the options of every registration from now on, keyed by `<type>::<name>`. Call right after `setMocks`. */
@@ -180,6 +187,9 @@ export function recordOptions(): Map<string, SentOptions> {
                 update: timeouts?.getUpdate() ?? "",
                 delete: timeouts?.getDelete() ?? "",
             },
+            ignoreChanges: req.getIgnorechangesList(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            retainOnDelete: req.getRetainondelete(),
         });
         return register(req, callback);
     };

@@ -36,6 +36,8 @@ export interface UpdateSpec {
     stage?: string;
     /** The message the update was run with (default `deploy <version>`). */
     message?: string;
+    /** The stage's other apps (`slipway:apps`), each pinned to a digest in its own repository. */
+    apps?: Record<string, { digest: string; buildNumber?: string; repo: string }>;
 }
 
 /**
@@ -76,6 +78,24 @@ export function update(spec: UpdateSpec): UpdateSummary {
         "slipway:secretEnv": { value: JSON.stringify({ DB_PASSWORD: SECRET }), secret: true },
         "slipway:registryPassword": { value: SECRET, secret: true },
     } as UpdateSummary["config"];
+    if (spec.apps) {
+        const apps = Object.fromEntries(
+            Object.entries(spec.apps).map(([name, a]) => [
+                name,
+                {
+                    replicas: 2,
+                    image: {
+                        source: "pinned",
+                        ref: `${a.repo}@${a.digest}`,
+                        buildNumber: a.buildNumber ?? "1",
+                        gitBranch: "main",
+                        gitSha: "0123456789abcdef0123456789abcdef01234567",
+                    },
+                },
+            ]),
+        );
+        config["slipway:apps"] = { value: JSON.stringify(apps), objectValue: apps, secret: false } as UpdateSummary["config"][string];
+    }
     return {
         version: spec.version,
         kind: spec.kind ?? "update",
@@ -209,7 +229,7 @@ export class FakeStageStack implements StageStack {
         this.config.set(top, JSON.stringify({ ...(this.object(top) ?? {}), [field]: value }));
     }
 
-    async setObjectConfig(key: string, value: Record<string, string>): Promise<void> {
+    async setObjectConfig(key: string, value: Record<string, unknown>): Promise<void> {
         this.calls.push({ method: "setObjectConfig", args: [key, value] });
         this.config.set(key, JSON.stringify(value));
     }

@@ -8,11 +8,12 @@ describe("tools/status", () => {
     it("builds a row from outputs and the newest deployment, hiding secret outputs", () => {
         const outputs = outputsFor(digest("a"), { buildNumber: "41" });
         outputs.gitBranch = { value: "feature/secret-branch", secret: true };
-        const row = stageStatus("qa", outputs, [
+        const [row, ...more] = stageStatus("qa", outputs, [
             update({ version: 8, kind: "refresh" }),
             update({ version: 7, result: "failed", pin: { digest: digest("b") } }),
             update({ version: 6, pin: { digest: digest("a") } }),
         ]);
+        assert.deepEqual(more, []);
         assert.deepEqual(row, {
             stack: "qa",
             digest: digest("a"),
@@ -37,7 +38,7 @@ describe("tools/status", () => {
                 ],
                 times,
             );
-            const row = stageStatus("qa", outputsFor(digest("a")), history);
+            const [row] = stageStatus("qa", outputsFor(digest("a")), history);
             assert.equal(row.lastUpdate, startedAt(7), times);
             assert.equal(row.lastVersion, undefined);
             assert.equal(row.lastResult, "failed");
@@ -54,7 +55,7 @@ describe("tools/status", () => {
             [numbered, "7"],
             [diy(numbered), startedAt(7)],
         ] as const) {
-            const table = formatStatusTable([stageStatus("qa", outputsFor(digest("a")), [...history])]);
+            const table = formatStatusTable(stageStatus("qa", outputsFor(digest("a")), [...history]));
             const cell =
                 table
                     .split("\n")[1]
@@ -63,6 +64,44 @@ describe("tools/status", () => {
             assert.equal(cell.split(" ")[0], id);
             assert.equal(UPDATE_ADDRESS.test(cell.split(" ")[0]), true);
         }
+    });
+
+    it("shows a row per app where the apps output holds several, with an APP column; one-app stages keep their one row", () => {
+        const go = "127.0.0.1:5001/hello-go";
+        const outputs = outputsFor(digest("a"), { buildNumber: "41" });
+        outputs.apps = {
+            value: {
+                hello: {
+                    imageRef: `127.0.0.1:5001/hello@${digest("a")}`,
+                    imageDigest: digest("a"),
+                    buildNumber: "41",
+                    gitBranch: "main",
+                    gitSha: "0123456789",
+                },
+                "hello-go": {
+                    imageRef: `${go}@${digest("c")}`,
+                    imageDigest: digest("c"),
+                    buildNumber: "40",
+                    gitBranch: "main",
+                    gitSha: "abcdef0123",
+                },
+            },
+            secret: false,
+        };
+        const rows = stageStatus("local", outputs, [update({ version: 3 })]);
+        assert.deepEqual(
+            rows.map((r) => [r.stack, r.app, r.digest, r.imageRef, r.buildNumber, r.gitSha, r.lastUpdate]),
+            [
+                ["local", "hello", digest("a"), `127.0.0.1:5001/hello@${digest("a")}`, "41", "0123456789", "3"],
+                ["local", "hello-go", digest("c"), `${go}@${digest("c")}`, "40", "abcdef0123", "3"],
+            ],
+        );
+        const one = stageStatus("qa", outputsFor(digest("b")), [update({ version: 6 })]);
+        const table = formatStatusTable([...rows, ...one]).split("\n");
+        assert.match(table[0], /^STAGE +APP +DIGEST +BUILD/);
+        assert.match(table[2], /^local +hello-go +sha256:cccccccccccc +40 /);
+        assert.match(table[3], /^qa +- +sha256:bbbbbbbbbbbb /);
+        assert.doesNotMatch(formatStatusTable(one), /APP/);
     });
 
     it("formats an aligned table with a row per stage", () => {

@@ -1,0 +1,185 @@
+/**
+ * `rollback --app`, `promote` of every app as one change and `promote --app`, over a stage that runs two apps: the
+ * first (`slipway:app`, its image in `slipway:image`) and `hello-go` (`slipway:apps.hello-go.image`).
+ */
+import * as assert from "node:assert/strict";
+import { promote } from "../../tools/promote";
+import { rollback, type RollbackOptions } from "../../tools/rollback";
+import { digest, fakeContext, FakeStageStack, outputsFor, REPO, refusal, update } from "./fake-stage-stack";
+
+const GO_REPO = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-go";
+const pin = (repo: string, d: string, buildNumber: string) => ({
+    source: "pinned",
+    ref: `${repo}@${d}`,
+    buildNumber,
+    gitBranch: "main",
+    gitSha: "0123456789abcdef0123456789abcdef01234567",
+});
+/** The Go app's entry of slipway:apps, with a key of its own that a pin must keep. */
+const goEntry = (d: string, buildNumber: string) => ({ replicas: 2, image: pin(GO_REPO, d, buildNumber) });
+
+/** prod's history: 12 changed only hello-go (e → f), 11 changed only the first app (a → b), 10 ran a and e. */
+function prod() {
+    return new FakeStageStack("prod", {
+        config: {
+            "slipway:stage": "prod",
+            "slipway:app": { name: "hello", replicas: 2 },
+            "slipway:image": pin(REPO, digest("b"), "41"),
+            "slipway:apps": { "hello-go": goEntry(digest("f"), "51") },
+        },
+        outputs: outputsFor(digest("b")),
+        history: [
+            update({
+                version: 12,
+                pin: { digest: digest("b"), buildNumber: "41" },
+                apps: { "hello-go": { digest: digest("f"), buildNumber: "51", repo: GO_REPO } },
+            }),
+            update({
+                version: 11,
+                pin: { digest: digest("b"), buildNumber: "41" },
+                apps: { "hello-go": { digest: digest("e"), buildNumber: "50", repo: GO_REPO } },
+            }),
+            update({
+                version: 10,
+                pin: { digest: digest("a"), buildNumber: "40" },
+                apps: { "hello-go": { digest: digest("e"), buildNumber: "50", repo: GO_REPO } },
+            }),
+        ],
+    });
+}
+
+const opts = (o: Partial<RollbackOptions> = {}): RollbackOptions => ({ stack: "prod", dryRun: false, registryCheck: true, ...o });
+
+describe("tools: a stage of several apps", () => {
+    it("rollback without --app is refused, naming the apps; nothing is written", async () => {
+        const stack = prod();
+        const { ctx } = fakeContext([stack]);
+        await refusal(rollback(ctx, opts()), /^stack prod runs 2 apps \(hello, hello-go\): name the one to roll back with --app$/);
+        await refusal(rollback(ctx, opts({ app: "hello-rust" })), /^stack prod has no app "hello-rust"; its apps: hello, hello-go$/);
+        assert.deepEqual(stack.mutations(), []);
+    });
+
+    it("rollback --app hello-go restores only its previous digest, keeps the rest of slipway:apps, and deploys once", async () => {
+        const stack = prod();
+        const { ctx, io } = fakeContext([stack]);
+        await rollback(ctx, opts({ app: "hello-go" }));
+        assert.deepEqual(stack.object("slipway:apps"), { "hello-go": goEntry(digest("e"), "50") });
+        assert.deepEqual(stack.object("slipway:image"), pin(REPO, digest("b"), "41"), "the first app's pin is untouched");
+        assert.deepEqual(
+            stack.mutations().map((c) => c.method),
+            ["setObjectConfig", "up"],
+        );
+        assert.match(
+            (stack.callsOf("up")[0].args[0] as { message: string }).message,
+            /^slipway rollback: prod app hello-go to the image of update 11 /,
+        );
+        assert.match(io.out, /^rollback prod app hello-go to the image of update 11 .*sha256:e{64} \(build 50, /);
+    });
+
+    it("rollback --app hello passes over the update that changed only hello-go: the first app goes back to a", async () => {
+        const stack = prod();
+        const { ctx } = fakeContext([stack]);
+        await rollback(ctx, opts({ app: "hello" }));
+        assert.equal((stack.object("slipway:image") as { ref: string }).ref, `${REPO}@${digest("a")}`);
+        assert.deepEqual(stack.object("slipway:apps"), { "hello-go": goEntry(digest("f"), "51") });
+    });
+
+    it("rollback --app --dry-run prints the commands that write only that app's image, and changes nothing", async () => {
+        const stack = prod();
+        const { ctx, io } = fakeContext([stack]);
+        await rollback(ctx, opts({ app: "hello-go", dryRun: true }));
+        assert.match(
+            io.out,
+            /pulumi config set --stack prod --path --type string slipway:apps\.hello-go\.image\.ref 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/hello-go@sha256:e{64}\n/,
+        );
+        assert.deepEqual(stack.mutations(), []);
+    });
+
+    it("rollback --list --app lists the app's own digests per update", async () => {
+        const stack = prod();
+        const { ctx, io } = fakeContext([stack]);
+        await rollback(ctx, opts({ app: "hello-go", list: true }));
+        const lines = io.out.trim().split("\n");
+        assert.deepEqual(
+            lines.slice(1).map((l) => l.split(/\s+/).slice(0, 3).join(" ")),
+            ["12 succeeded sha256:ffffffffffff", "11 succeeded sha256:eeeeeeeeeeee", "10 succeeded sha256:eeeeeeeeeeee"],
+        );
+    });
+
+    /** dev runs both apps, built; qa pins both. */
+    function devAndQa() {
+        const appsOutput = {
+            hello: {
+                imageRef: `${REPO}@${digest("1")}`,
+                imageDigest: digest("1"),
+                buildNumber: "61",
+                gitBranch: "main",
+                gitSha: "1".repeat(40),
+            },
+            "hello-go": {
+                imageRef: `${GO_REPO}@${digest("2")}`,
+                imageDigest: digest("2"),
+                buildNumber: "61",
+                gitBranch: "main",
+                gitSha: "1".repeat(40),
+            },
+        };
+        const dev = new FakeStageStack("dev", {
+            outputs: outputsFor(digest("1"), { apps: appsOutput, buildNumber: "61" }),
+            config: {
+                "slipway:app": { name: "hello" },
+                "slipway:image": { source: "build" },
+                "slipway:apps": { "hello-go": { image: { source: "build" } } },
+            },
+            history: [update({ version: 30, stage: "dev", build: { gitSha: "1".repeat(40), buildNumber: "61" } })],
+        });
+        const qa = new FakeStageStack("qa", {
+            config: {
+                "slipway:stage": "qa",
+                "slipway:app": { name: "hello" },
+                "slipway:image": pin(REPO, digest("a"), "40"),
+                "slipway:apps": { "hello-go": goEntry(digest("e"), "50") },
+            },
+            history: [
+                update({
+                    version: 5,
+                    stage: "qa",
+                    pin: { digest: digest("a") },
+                    apps: { "hello-go": { digest: digest("e"), repo: GO_REPO } },
+                }),
+            ],
+        });
+        return { dev, qa };
+    }
+
+    it("promote moves every app's digest into the target as one change: both pins, one up", async () => {
+        const { dev, qa } = devAndQa();
+        const { ctx, io } = fakeContext([dev, qa]);
+        await promote(ctx, { from: "dev", to: "qa", yes: true });
+        assert.equal((qa.object("slipway:image") as { ref: string }).ref, `${REPO}@${digest("1")}`);
+        assert.deepEqual(qa.object("slipway:apps"), {
+            "hello-go": { replicas: 2, image: { ...pin(GO_REPO, digest("2"), "61"), gitSha: "1".repeat(40) } },
+        });
+        assert.equal(qa.callsOf("up").length, 1);
+        assert.match(
+            (qa.callsOf("up")[0].args[0] as { message: string }).message,
+            new RegExp(`^promote dev → qa: hello ${REPO}@${digest("1")}, hello-go ${GO_REPO}@${digest("2")}$`),
+        );
+        assert.match(io.out, /^promoted dev → qa: hello .*sha256:1{64} .*, hello-go .*sha256:2{64} /);
+    });
+
+    it("promote --app hello-go moves that app alone", async () => {
+        const { dev, qa } = devAndQa();
+        const { ctx } = fakeContext([dev, qa]);
+        await promote(ctx, { from: "dev", to: "qa", app: "hello-go", yes: true });
+        assert.equal((qa.object("slipway:image") as { ref: string }).ref, `${REPO}@${digest("a")}`);
+        assert.equal(
+            (qa.object("slipway:apps") as Record<string, { image: { ref: string } }>)["hello-go"].image.ref,
+            `${GO_REPO}@${digest("2")}`,
+        );
+        await refusal(
+            promote(ctx, { from: "dev", to: "qa", app: "hello-rust", yes: true }),
+            /^stack qa has no app "hello-rust"; its apps: hello, hello-go$/,
+        );
+    });
+});
