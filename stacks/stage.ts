@@ -7,7 +7,8 @@ import { Registry, RegistryArgs } from "../components/registry";
 import { StageNamespace } from "../components/stage-namespace";
 import { ComponentType, isPinnedStage, type AppOutputs, type BuildMetadata, type StackOutputName } from "../contracts";
 import { pinnedRefRegistry } from "../components/lib/image-ref";
-import type { StackConfig } from "./config";
+import { StackConfigError, type StackConfig } from "./config";
+import { buildTargetProblems } from "./targets";
 import { projectPath } from "./paths";
 
 /** What a stage exports, by the contract's output names; `promote`, `rollback` and `status` read them. */
@@ -76,8 +77,10 @@ export interface StageOptions {
  * @param options where the project's folder is
  */
 export function defineStage(config: StackConfig, buildMetadata: BuildMetadata, options: StageOptions = {}): StackOutputs {
-    const provider = new k8s.Provider("k8s", kubernetesProviderArgs(config.kubernetes));
     const at = (configured: string) => projectPath(configured, process.cwd(), options.projectRoot ?? process.cwd());
+    const targets = buildTargetProblems(config, at);
+    if (targets.length > 0) throw new StackConfigError(targets);
+    const provider = new k8s.Provider("k8s", kubernetesProviderArgs(config.kubernetes));
     for (const warning of pinnedBuildingStageWarnings(config, pulumi.getStack())) {
         pulumi.log.warn(warning);
     }
@@ -164,7 +167,7 @@ export function defineStage(config: StackConfig, buildMetadata: BuildMetadata, o
             buildMetadata,
             at,
         );
-        return { name, image, deployment: deployApp(`app-${name}`, { ...app, name }, image, {}) };
+        return { name, image, deployment: deployApp(`app-${name}`, { ...app, name }, image, app.secretEnv) };
     });
 
     const appOutputs = (image: ImageOf, deployment: AppDeployment): pulumi.Output<AppOutputs> =>

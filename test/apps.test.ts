@@ -6,7 +6,7 @@ import { strict as assert } from "node:assert";
 import { ComponentType } from "../contracts";
 import { parseStackConfig, StackConfigError } from "../stacks/config";
 import { pinnedBuildingStageWarnings } from "../stacks/stage";
-import { valueOf } from "./support/mocks";
+import { isSecretInput, registeredUrns, revealInput, valueOf } from "./support/mocks";
 import { evaluateStackFull, ofType, readStackConfig, single } from "./support/stacks";
 
 const GO_DIGEST = `sha256:${"60".repeat(32)}`;
@@ -121,9 +121,49 @@ describe("many apps per stage: config", () => {
         ]);
     });
 
+    it("refuses apps whose repositories, object names or ingress hosts would collide, and pinned apps on two registries", () => {
+        assert.deepEqual(
+            problems(
+                localWith(
+                    { slipway: goApp() },
+                    { registry: { type: "external", server: "127.0.0.1:5001", buildRepository: "slipway-build-env" } },
+                ),
+            ),
+            [
+                "slipway:apps.slipway: its build environment would go to the repository slipway-build-env, which holds the stage's build environment (slipway:registry.buildRepository); choose another name",
+            ],
+        );
+        assert.deepEqual(problems(localWith({ "default-deny-ingress": goApp() })), [
+            "slipway:apps.default-deny-ingress: is the name of the stage's default-deny NetworkPolicy; choose another name",
+        ]);
+        const egress = { dnsNamespace: "kube-system", allow: [] };
+        assert.deepEqual(problems(localWith({ api: goApp({ egress, nodePort: 30082 }), "api-egress": goApp() })), [
+            "slipway:apps.api-egress: is the name of api's egress NetworkPolicy; choose another name",
+        ]);
+        const ingress = (host: string) => ({ host, className: "nginx" });
+        const withIngress = { app: { ...localWith({}).app, ingress: ingress("shop.example.com"), allowFrom: ["ingress-nginx"] } };
+        assert.deepEqual(
+            problems(localWith({ "hello-go": goApp({ ingress: ingress("shop.example.com"), allowFrom: ["ingress-nginx"] }) }, withIngress)),
+            ["slipway:apps.hello-go.ingress.host: shop.example.com is also slipway:app.ingress.host; each app needs its own host"],
+        );
+        const prod = readStackConfig("prod") as Record<string, unknown>;
+        const { pullRegistry: _named, ...unnamed } = prod;
+        const elsewhere = goApp({ nodePort: undefined, image: { source: "pinned", ref: `registry.example.com/hello-go@${GO_DIGEST}` } });
+        assert.deepEqual(
+            problems({
+                ...unnamed,
+                app: { ...(prod.app as object), quota: { cpu: "20", memory: "20Gi", pods: 60 } },
+                apps: { "hello-go": elsewhere },
+            }),
+            [
+                "slipway:apps.hello-go.image.ref: is on registry.example.com, but slipway:image is on 123456789012.dkr.ecr.eu-west-1.amazonaws.com: a stage pulls every app from one registry (set slipway:pullRegistry to it)",
+            ],
+        );
+    });
+
     it("the app contract holds for every app: a metrics port equal to the port is refused", () => {
         assert.deepEqual(problems(localWith({ "hello-go": goApp({ metricsPort: 8080 }) })), [
-            "slipway:apps.hello-go.metricsPort: expected a port different from app.port",
+            "slipway:apps.hello-go.metricsPort: expected a port different from the app's port",
         ]);
     });
 
@@ -138,6 +178,40 @@ describe("many apps per stage: config", () => {
             warnings[0],
             new RegExp(`pins slipway:apps\\.hello-go\\.image to ${ref.replace(/[.]/g, "\\.")} .*builds none of hello-go's changes`),
         );
+    });
+});
+
+describe("many apps per stage: every built app's Dockerfile has the targets its config names", () => {
+    it("refuses a target the Dockerfile lacks and a Dockerfile that does not exist, naming the key, before any resource", async () => {
+        const refusal = async (apps: Record<string, unknown>) => {
+            const error = await evaluateStackFull("local", { config: { apps } }).then(
+                () => undefined,
+                (err: unknown) => err,
+            );
+            assert.ok(error instanceof StackConfigError, String(error));
+            assert.deepEqual(registeredUrns(), [], "no resource was registered");
+            return error.problems;
+        };
+        assert.deepEqual(
+            await refusal({
+                "hello-go": goApp({
+                    image: { source: "build", context: "examples/hello-go", targets: { runtime: "final", test: "test" } },
+                }),
+            }),
+            [
+                "slipway:apps.hello-go.image.targets.runtime: examples/hello-go/Dockerfile has no stage final (its stages: compile, test, runtime, artifact); name one of them, or add FROM … AS final",
+            ],
+        );
+        // The test target defaults to artifact, which hello-go's Dockerfile has; a misspelt one is refused too.
+        assert.deepEqual(
+            await refusal({ "hello-go": goApp({ image: { source: "build", context: "examples/hello-go", targets: { test: "tests" } } }) }),
+            [
+                "slipway:apps.hello-go.image.targets.test: examples/hello-go/Dockerfile has no stage tests (its stages: compile, test, runtime, artifact); name one of them, or add FROM … AS tests",
+            ],
+        );
+        assert.deepEqual(await refusal({ "hello-go": goApp({ image: { source: "build", context: "examples/hello-rust" } }) }), [
+            "slipway:apps.hello-go.image.dockerfile: examples/hello-rust/Dockerfile does not exist (image.context examples/hello-rust, dockerfile Dockerfile)",
+        ]);
     });
 });
 
@@ -216,6 +290,28 @@ describe("many apps per stage: the composed stage", () => {
         assert.ok(
             added.every((u) => u.includes("hello-go")),
             added.join("\n"),
+        );
+    });
+
+    it("an app's own secretEnv becomes its own Secret, read by reference, kept secret; a name clash is refused", async () => {
+        const { resources } = await evaluateStackFull("local", {
+            config: { apps: { "hello-go": goApp({ secretEnv: { API_TOKEN: "t0ken" } }) } },
+        });
+        const secrets = ofType(resources, "kubernetes:core/v1:Secret");
+        assert.equal(secrets.length, 1);
+        assert.ok(isSecretInput(secrets[0]!.inputs.stringData), "the Secret's data is a Pulumi secret");
+        assert.deepEqual(revealInput(secrets[0]!.inputs.stringData), { API_TOKEN: "t0ken" });
+        const go = ofType(resources, "kubernetes:apps/v1:Deployment").find((d) => d.inputs.metadata.name === "hello-go")!;
+        const env = go.inputs.spec.template.spec.containers[0].env as { name: string; valueFrom?: { secretKeyRef?: { key: string } } }[];
+        assert.equal(env.find((e) => e.name === "API_TOKEN")?.valueFrom?.secretKeyRef?.key, "API_TOKEN");
+        const hello = ofType(resources, "kubernetes:apps/v1:Deployment").find((d) => d.inputs.metadata.name === "hello")!;
+        assert.ok(!JSON.stringify(hello.inputs.spec.template.spec.containers[0].env).includes("API_TOKEN"), "only hello-go reads it");
+        assert.deepEqual(
+            problems(localWith({ "hello-go": goApp({ env: { API_TOKEN: "x" }, secretEnv: { API_TOKEN: "t0ken", PORT: "1" } }) })),
+            [
+                "slipway:apps.hello-go.secretEnv.API_TOKEN: is also set in slipway:apps.hello-go.env; keep one",
+                "slipway:apps.hello-go.secretEnv.PORT: is set by Slipway itself; choose another name",
+            ],
         );
     });
 

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { isDigestPinned } from "../components/lib/image-ref";
 import { APP_DEFAULTS } from "../components/defaults";
@@ -256,10 +258,17 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         defineStage(parseStackConfig(readStackConfig("dev")), TEST_BUILD);
         await settle();
         const options = sent.get("docker-build:index:Image::app-image")!;
-        assert.deepEqual(options.ignoreChanges, ["buildArgs.BUILD_NUMBER", "buildArgs.GIT_BRANCH", "buildArgs.GIT_SHA", "labels", "tags"]);
-        for (const key of ["contextHash", "dockerfile", "buildArgs", "target", "platforms"]) {
-            assert.ok(options.replaceOnChanges.includes(key), `replaceOnChanges has ${key}`);
-        }
+        assert.deepEqual(options.ignoreChanges, [
+            "buildArgs.BUILD_NUMBER",
+            "buildArgs.GIT_BRANCH",
+            "buildArgs.GIT_SHA",
+            "labels",
+            "tags",
+            "buildOnPreview",
+            "builder",
+        ]);
+        // Any other change (the context's files, a base by digest, the repository the tags name) is a new build.
+        assert.deepEqual(options.replaceOnChanges, ["*"]);
         assert.equal(options.retainOnDelete, true);
         // The build environment is tagged by its version, not by a commit: it keeps the default behaviour.
         assert.deepEqual(sent.get("docker-build:index:Image::build-env")!.ignoreChanges, []);
@@ -310,9 +319,13 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
             ["build-env", path.resolve("build-image")],
             ["app-image", path.resolve("app")],
         ]);
-        assert.deepEqual(contexts(await evaluateStack("dev", { projectRoot: "/srv/their-project" })), [
-            ["build-env", "/srv/their-project/build-image"],
-            ["app-image", "/srv/their-project/app"],
+        // Another project's folder, with its own app's Dockerfile (the stage checks the targets in it).
+        const theirs = mkdtempSync(path.join(tmpdir(), "slipway-their-project-"));
+        mkdirSync(path.join(theirs, "app"));
+        writeFileSync(path.join(theirs, "app", "Dockerfile"), "FROM scratch AS artifact\nFROM scratch AS runtime\n");
+        assert.deepEqual(contexts(await evaluateStack("dev", { projectRoot: theirs })), [
+            ["build-env", path.join(theirs, "build-image")],
+            ["app-image", path.join(theirs, "app")],
         ]);
     });
 
@@ -370,15 +383,23 @@ describe("the app contract from stack config (a service that is not Node.js)", (
         image: {
             source: "build",
             context: "examples/go-api",
-            targets: { runtime: "final" },
+            targets: { runtime: "final", test: "test" },
             buildArgs: { GO_VERSION: "1.26" },
             buildImageArg: "BUILDER",
             runtimeBaseImageArg: "BASE",
         },
     };
 
+    // The service's project: its Dockerfile's stages are what the stage checks the targets against.
+    const goProject = mkdtempSync(path.join(tmpdir(), "slipway-go-api-"));
+    mkdirSync(path.join(goProject, "examples", "go-api"), { recursive: true });
+    writeFileSync(
+        path.join(goProject, "examples", "go-api", "Dockerfile"),
+        "ARG BUILDER\nARG BASE\nFROM ${BUILDER} AS test\nFROM ${BASE} AS final\n",
+    );
+
     it("reaches the image build, the pod, the Service, the ServiceMonitor and the alerts", async () => {
-        const resources = await evaluateStack("dev", { config: goService });
+        const resources = await evaluateStack("dev", { config: goService, projectRoot: goProject });
         const app = ofType(resources, "docker-build:index:Image").find((r) => r.name === "app-image")!;
         assert.equal(app.inputs.target, "final");
         assert.equal(app.inputs.dockerfile.location.replace(/\\/g, "/").endsWith("examples/go-api/Dockerfile"), true);
@@ -406,7 +427,10 @@ describe("the app contract from stack config (a service that is not Node.js)", (
 
     it("without a metrics port or a request metric: no ServiceMonitor, and the alerts read kube-state-metrics only", async () => {
         const { metrics: _named, ...app } = goService.app;
-        const resources = await evaluateStack("dev", { config: { ...goService, app: { ...app, metricsPort: false } } });
+        const resources = await evaluateStack("dev", {
+            config: { ...goService, app: { ...app, metricsPort: false } },
+            projectRoot: goProject,
+        });
         assert.equal(ofType(resources, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").length, 0);
         const rules = single(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups[0].rules;
         assert.deepEqual(

@@ -90,33 +90,46 @@ export function imageConfigIn(entry: ConfigEntry, slot: AppSlot): Record<string,
 }
 
 /**
- * The value to write to {@link imageConfigKey} so the app runs `image`: the image object itself for the first app;
- * for another, the whole `slipway:apps` object as it is (`current`) with that app's image replaced.
+ * The app's image object in a config as an update recorded it, found by the app's name: `slipway:image` where that
+ * update's first app (`slipway:app.name`) is the app, else its entry of `slipway:apps`. An app renamed or moved since
+ * is looked for under its name at the time, never at its position.
  */
-export function withImage(current: ConfigEntry, slot: AppSlot, image: Record<string, string>): Record<string, unknown> {
-    if (slot.first) {
-        return image;
-    }
-    const apps = configObject(current) ?? {};
-    const app = asObject(apps[slot.name]);
-    if (app === undefined) {
-        throw refused(`${APPS_CONFIG_KEY} has no app ${slot.name}`);
-    }
-    return { ...apps, [slot.name]: { ...app, image } };
+export function imageConfigInUpdate(config: Record<string, ConfigEntry> | undefined, slot: AppSlot): Record<string, unknown> | undefined {
+    const then = slotAtUpdate(config, slot);
+    return then.first ? configObject(config?.[IMAGE_CONFIG_KEY]) : imageConfigIn(config?.[APPS_CONFIG_KEY], then);
+}
+/**
+ * The `--path` config values that pin another app's image (`slipway:apps.<name>.image.<field>`), one key each: the rest
+ * of `slipway:apps`, secrets included, is never read back and rewritten.
+ */
+export function imagePathValues(slot: AppSlot, image: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(image).map(([field, value]) => [`${imageConfigPath(slot)}.${field}`, value]));
 }
 
-/** The app's image outputs: the top-level ones for the first app, its entry of the `apps` output for another. */
+/**
+ * The app's image outputs: the top-level ones for a one-app stack (`slot.name` empty), else the app's entry of the
+ * `apps` output, by name; in state from before that output, the top-level ones where the app is the first.
+ */
 export function appOutputsIn(outputs: OutputMap, slot: AppSlot): Partial<Record<keyof AppOutputs, unknown>> {
-    if (slot.first) {
-        return {
-            imageRef: outputs[StackOutput.appImageRef]?.value,
-            imageDigest: outputs[StackOutput.appImageDigest]?.value,
-            buildNumber: outputs[StackOutput.buildNumber]?.value,
-            gitBranch: outputs[StackOutput.gitBranch]?.value,
-            gitSha: outputs[StackOutput.gitSha]?.value,
-        };
+    const apps = asObject(outputs[StackOutput.apps]?.value);
+    if (slot.name !== "" && apps !== undefined) {
+        return asObject(apps[slot.name]) ?? {};
     }
-    return asObject(asObject(outputs[StackOutput.apps]?.value)?.[slot.name]) ?? {};
+    if (!slot.first) {
+        return {};
+    }
+    return {
+        imageRef: outputs[StackOutput.appImageRef]?.value,
+        imageDigest: outputs[StackOutput.appImageDigest]?.value,
+        buildNumber: outputs[StackOutput.buildNumber]?.value,
+        gitBranch: outputs[StackOutput.gitBranch]?.value,
+        gitSha: outputs[StackOutput.gitSha]?.value,
+    };
+}
+
+/** The app as an earlier update had it: first there where that update's `slipway:app.name` is its name. */
+export function slotAtUpdate(config: Record<string, ConfigEntry> | undefined, slot: AppSlot): AppSlot {
+    return slot.name === "" ? slot : { name: slot.name, first: appNames(config?.[APP_CONFIG_KEY], undefined)[0] === slot.name };
 }
 
 /** The output names of the app's image, for messages: `appImageRef`, or `apps.<name>.imageRef`. */

@@ -4,7 +4,7 @@
  * `sha-<7>`: a rebuild of the same commit (a dirty tree, a local build) moves that tag to another image.
  */
 import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
-import { appOutputsIn, FIRST_APP, outputName, type AppSlot } from "./app-slot";
+import { appOutputsIn, FIRST_APP, outputName, slotAtUpdate, type AppSlot, type ConfigEntry } from "./app-slot";
 import type { ToolContext } from "./context";
 import { deployedImage, type ImageResolver, type ResolvedImage } from "./history";
 import { isDigest, parsePinnedRef } from "./image-ref";
@@ -52,7 +52,7 @@ export function recordedImages(
         if (image.kind === "pinned") {
             return { ref: image.ref, digest: image.digest, via: "its pin" };
         }
-        const recorded = imageFromOutputs(await stack.outputsOf(update), slot);
+        const recorded = imageFromOutputs(await stack.outputsOf(update), slotAtUpdate(update.config as Record<string, ConfigEntry>, slot));
         if ("reason" in recorded) {
             return { reason: `${naming.describe(update)} built its image and ${recorded.reason}` };
         }

@@ -6,7 +6,7 @@
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import { imageTag, pinnedImageSchema, UNKNOWN } from "../contracts";
-import { FIRST_APP, imageConfigIn, imageConfigKey, imageConfigPath, type AppSlot, type ConfigEntry } from "./app-slot";
+import { FIRST_APP, imageConfigInUpdate, imageConfigPath, type AppSlot, type ConfigEntry } from "./app-slot";
 import { parsePinnedRef, shortDigest } from "./image-ref";
 import { refused } from "./errors";
 import {
@@ -73,7 +73,7 @@ export type DeployedImage =
 
 /** Reads the app's image object (`slipway:image`, by default) from an update's config; `undefined` when absent or not JSON. */
 export function imageConfigOf(update: UpdateSummary, slot: AppSlot = FIRST_APP): Record<string, unknown> | undefined {
-    return imageConfigIn(update.config?.[imageConfigKey(slot)] as ConfigEntry, slot);
+    return imageConfigInUpdate(update.config as Record<string, ConfigEntry> | undefined, slot);
 }
 
 /** Provenance the pin recorded, or undefined where it says it is unknown. */

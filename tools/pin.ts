@@ -3,7 +3,7 @@
  * change. Promotion and rollback both end here, so they write exactly the same keys.
  */
 import { pinnedImageSchema, type PinnedImage } from "../contracts";
-import { FIRST_APP, imageConfigIn, imageConfigKey, imageConfigPath, withImage, type AppSlot } from "./app-slot";
+import { FIRST_APP, imageConfigIn, imageConfigKey, imageConfigPath, imagePathValues, type AppSlot } from "./app-slot";
 import type { StageStack } from "./stage-stack";
 import { parsePinnedRef } from "./image-ref";
 
@@ -55,12 +55,17 @@ export function pinnedImageConfig(pin: ImagePin): PinnedImage {
  */
 export async function writeImagePin(stack: StageStack, pin: ImagePin, slot: AppSlot = FIRST_APP): Promise<void> {
     const image = pinnedImageConfig(pin);
-    const key = imageConfigKey(slot);
-    // Another app's image is one field of slipway:apps: read the object now, so the write keeps every other app as is.
-    const current = slot.first ? undefined : await stack.getConfig(key);
-    await stack.setObjectConfig(key, withImage(current, slot, image));
+    if (slot.first) {
+        await stack.setObjectConfig(imageConfigKey(slot), image);
+        return;
+    }
+    // Another app's image is one field of slipway:apps, which may hold secrets: it is written key by key (--path),
+    // never read back and rewritten whole. A building app's image object goes first, so no build-only key survives.
+    if ((await readImageConfig(stack, slot))?.source !== "pinned") {
+        await stack.removeConfig(imageConfigPath(slot), { path: true });
+    }
+    await stack.setConfigPaths(imagePathValues(slot, image));
 }
-
 /**
  * The same change as shell commands, for `--dry-run` output and the runbook. `--type string` keeps digit-only
  * values (build numbers) strings; a building stage's object is removed first so no build-only key survives.

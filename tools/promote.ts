@@ -4,7 +4,7 @@
  * from its checked-out config alone.
  */
 import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
-import { APP_CONFIG_KEY, APPS_CONFIG_KEY, appNames, appOutputsIn, chooseApp, FIRST_APP, ofApp, outputName, type AppSlot } from "./app-slot";
+import { APP_CONFIG_KEY, APPS_CONFIG_KEY, appNames, appOutputsIn, chooseApp, ofApp, outputName, type AppSlot } from "./app-slot";
 import type { StageStack } from "./stage-stack";
 import { formatChanges, type ToolContext } from "./context";
 import { deploy } from "./deploy";
@@ -36,23 +36,16 @@ export interface PromoteOptions {
 
 const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
 
-/**
- * A stack's apps by name, first app first, from its config. A stack without `slipway:apps` has its one app only, named
- * `""` unless `named` (its name is then read too).
- */
-async function appsOf(stack: StageStack, named: boolean): Promise<string[]> {
-    const more = await stack.getConfig(APPS_CONFIG_KEY);
-    return more === undefined && !named ? [""] : appNames(await stack.getConfig(APP_CONFIG_KEY), more);
+/** A stack's apps by name, first app first, from its `slipway:app` and `slipway:apps` config. */
+async function appsOf(stack: StageStack): Promise<string[]> {
+    return appNames(await stack.getConfig(APP_CONFIG_KEY), await stack.getConfig(APPS_CONFIG_KEY));
 }
 
-/** The slot of the app named `name` in a stack whose apps are `names` (the first app of one-app stacks is `""`). */
+/** The app named `name` in a stack whose apps are `names`, or a refusal naming them. */
 function slotIn(stackName: string, names: string[], name: string): AppSlot {
-    if (names.length === 1 && (name === "" || names[0] === "")) {
-        return FIRST_APP;
-    }
     const i = names.indexOf(name);
     if (i < 0) {
-        throw refused(`stack ${stackName} has no app ${name}; its apps: ${names.join(", ")}`);
+        throw refused(`stack ${stackName} has no app ${name} (its apps: ${names.join(", ")}); nothing was written`);
     }
     return { name, first: i === 0 };
 }
@@ -98,9 +91,9 @@ interface AppPromotion {
     pin: ImagePin;
 }
 
-/** `<ref>` for a one-app stack, `<app> <ref>, <app> <ref>` for several. */
-function describePromotions(promotions: AppPromotion[], describe: (pin: ImagePin) => string): string {
-    return promotions.map(({ slot, pin }) => (slot.name === "" ? describe(pin) : `${slot.name} ${describe(pin)}`)).join(", ");
+/** `<ref>` where no app is `named` (a one-app stage), `<app> <ref>, <app> <ref>` otherwise. */
+function describePromotions(promotions: AppPromotion[], describe: (pin: ImagePin) => string, named: boolean): string {
+    return promotions.map(({ slot, pin }) => (named ? `${slot.name} ${describe(pin)}` : describe(pin))).join(", ");
 }
 
 /**
@@ -114,8 +107,10 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
     const source = await ctx.openStack(options.from);
     const last = requireLastDeploymentSucceeded(options.from, await source.history());
     const target = await ctx.openStack(options.to);
-    const targetApps = await appsOf(target, options.app !== undefined);
-    const sourceApps = targetApps.length === 1 && options.app === undefined ? [""] : await appsOf(source, true);
+    // Apps are matched by name, never by position: a target's first app gets its namesake's digest, wherever that app
+    // sits in the source.
+    const targetApps = await appsOf(target);
+    const sourceApps = await appsOf(source);
     const moving =
         options.app === undefined
             ? targetApps.map((name) => slotIn(options.to, targetApps, name))
@@ -125,6 +120,8 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
         slot,
         pin: sourcePin(options.from, last, outputs, slotIn(options.from, sourceApps, slot.name)),
     }));
+    // A one-app stage's messages name no app, as before there were several.
+    const named = targetApps.length > 1 || options.app !== undefined;
 
     // The target's stack file says which registry it pulls from: a pin from elsewhere would only fail its deploy.
     const pulls = await readPullRegistry(target);
@@ -157,20 +154,20 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
                 : undefined;
         const reason = redeployReason(options.to, history, digest, lastDigest);
         if (reason !== undefined) {
-            ctx.err(`${reason}: re-deploying ${pin.ref}${ofApp(slot)}\n`);
+            ctx.err(`${reason}: re-deploying ${pin.ref}${named ? ofApp(slot) : ""}\n`);
             changed.push(promotion);
         }
     }
     if (changed.length === 0) {
-        const what = describePromotions(promotions, (pin) => pin.ref);
+        const what = describePromotions(promotions, (pin) => pin.ref, named);
         ctx.out(`${options.to} is already pinned to ${what} and its last update deployed it: nothing to promote\n`);
         return;
     }
-    ctx.err(`promoting ${options.from} → ${options.to}: ${describePromotions(changed, describePin)}\n`);
+    ctx.err(`promoting ${options.from} → ${options.to}: ${describePromotions(changed, describePin, named)}\n`);
     for (const { slot, pin } of changed) {
         await writeImagePin(target, pin, slot);
     }
-    const message = `promote ${options.from} → ${options.to}: ${describePromotions(changed, (pin) => pin.ref)}`;
+    const message = `promote ${options.from} → ${options.to}: ${describePromotions(changed, (pin) => pin.ref, named)}`;
     const onOutput = (s: string) => ctx.err(s);
     if (options.yes) {
         const result = await deploy(target, {
@@ -184,13 +181,13 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
                 `restore the pin (git checkout Pulumi.${options.to}.yaml) and deploy it`,
         });
         ctx.out(
-            `promoted ${options.from} → ${options.to}: ${describePromotions(changed, describePin)}\n` +
+            `promoted ${options.from} → ${options.to}: ${describePromotions(changed, describePin, named)}\n` +
                 `update ${summaryAddress(result.summary)} ${result.summary.result}: ${formatChanges(result.summary.resourceChanges)}\n`,
         );
     } else {
         const result = await target.preview({ message, onOutput });
         ctx.out(
-            `preview of ${options.to} with ${describePromotions(changed, describePin)}: ${formatChanges(result.changeSummary)}\n` +
+            `preview of ${options.to} with ${describePromotions(changed, describePin, named)}: ${formatChanges(result.changeSummary)}\n` +
                 `the pin is written to Pulumi.${options.to}.yaml; run again with --yes to deploy it\n`,
         );
     }

@@ -62,6 +62,13 @@ export interface StageStack {
      * `value` are gone (`pulumi config set-all --json`).
      */
     setObjectConfig(key: string, value: Record<string, unknown>): Promise<void>;
+    /**
+     * Sets plain strings at paths into structured values, in one write (`pulumi config set-all --path`); the rest of
+     * each value, secrets included, stays as it is. Digit-only strings are stored as integers, as with `--path` sets.
+     */
+    setConfigPaths(values: Record<string, string>): Promise<void>;
+    /** Removes a key, or with `path` a field of a structured value. */
+    removeConfig(key: string, options?: ConfigOptions): Promise<void>;
     /** The stack outputs of the last update; secret outputs are marked `secret` and have no value. */
     outputs(): Promise<OutputMap>;
     /**
@@ -117,6 +124,14 @@ export class AutomationStageStack implements StageStack {
 
     setConfig(key: string, value: string, options: ConfigOptions = {}): Promise<void> {
         return this.stack.setConfig(key, { value, secret: false }, options.path ?? false);
+    }
+
+    setConfigPaths(values: Record<string, string>): Promise<void> {
+        return this.stack.setAllConfig(Object.fromEntries(Object.entries(values).map(([k, value]) => [k, { value, secret: false }])), true);
+    }
+
+    removeConfig(key: string, options: ConfigOptions = {}): Promise<void> {
+        return this.stack.removeConfig(key, options.path ?? false);
     }
 
     setObjectConfig(key: string, value: Record<string, unknown>): Promise<void> {

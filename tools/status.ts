@@ -52,8 +52,8 @@ function shown(outputs: OutputMap, key: string): string | undefined {
 const textOf = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
 
 /**
- * Builds a stage's rows from its outputs and history: one row for a one-app stack, one per app (first app first) where
- * the `apps` output holds several.
+ * Builds a stage's rows from its outputs and history: one row for a one-app stack, one per app (in the order the
+ * `apps` output lists them: by name, as the CLI prints it) where that output holds several.
  */
 export function stageStatus(stack: string, outputs: OutputMap, history: UpdateSummary[]): StageStatus[] {
     const last = lastDeployment(history);

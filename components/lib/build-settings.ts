@@ -100,31 +100,24 @@ export function appBuildArgs(
 
 /**
  * The app image's inputs that only record where a build came from (its number, branch and commit, as build args, labels
- * and tags). Given as the image's `ignoreChanges`, a new commit that leaves an app's build inputs as they were builds
- * and rolls nothing of that app: the image keeps the provenance of the build that made it.
+ * and tags), or only say how to run the build (`buildOnPreview`, `builder`). Given as the image's `ignoreChanges`, a new
+ * commit that leaves an app's build inputs as they were builds and rolls nothing of that app: the image keeps the
+ * provenance of the build that made it.
  */
-export const PROVENANCE_INPUTS: readonly string[] = [...SLIPWAY_BUILD_ARGS.map((name) => `buildArgs.${name}`), "labels", "tags"];
+export const PROVENANCE_INPUTS: readonly string[] = [
+    ...SLIPWAY_BUILD_ARGS.map((name) => `buildArgs.${name}`),
+    "labels",
+    "tags",
+    "buildOnPreview",
+    "builder",
+];
 
 /**
- * The differences (docker-build's diff keys) that make another image: the build context's files, the Dockerfile, the
- * other build args (the build environment and base by digest, the app's own), the target and platforms. Given as the
- * image's `replaceOnChanges`, such a change builds a new image, created with every current input: the provenance too.
+ * Every other difference makes another image, or the same one pushed elsewhere (a repository, cache or registry login
+ * that changed): given as the image's `replaceOnChanges`, it builds a replacement, created with every current input,
+ * the provenance and tags too. An in-place update would build with the recorded tags and push to where they point.
  */
-export const CONTENT_INPUTS: readonly string[] = [
-    "contextHash",
-    "context.location",
-    "context.named",
-    "dockerfile",
-    "buildArgs",
-    "target",
-    "platforms",
-    "secrets",
-    "ssh",
-    "addHosts",
-    "network",
-    "noCache",
-    "pull",
-];
+export const CONTENT_INPUTS: readonly string[] = ["*"];
 
 /**
  * The provenance an image was built with, read back from the build args it recorded ({@link appBuildArgs}); where one

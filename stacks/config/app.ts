@@ -177,23 +177,25 @@ const appFields = z.strictObject({
  * The app contract's cross-key rules. They run even when other keys of the app are bad, so one error names them all: they
  * read the raw values, each only where it has the right type.
  */
-function contractRules(app: unknown, ctx: z.RefinementCtx): void {
-    const raw = app as Record<string, unknown>;
-    if (typeof raw.port === "number" && raw.port === raw.metricsPort) {
-        ctx.addIssue({ code: "custom", path: ["metricsPort"], message: "expected a port different from app.port" });
-    }
-    if (raw.metrics !== undefined && raw.metricsPort === false) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["metrics"],
-            message: "needs a metricsPort: the request metric is scraped from it (or remove app.metrics)",
-        });
-    }
-    if (isObject(raw.env)) {
-        for (const name of Object.keys(raw.env).filter(isSlipwayEnv)) {
-            ctx.addIssue({ code: "custom", path: ["env", name], message: "is set by Slipway itself; choose another name" });
+function contractRules(keys: { port: string; metrics: string }) {
+    return (app: unknown, ctx: z.RefinementCtx): void => {
+        const raw = app as Record<string, unknown>;
+        if (typeof raw.port === "number" && raw.port === raw.metricsPort) {
+            ctx.addIssue({ code: "custom", path: ["metricsPort"], message: `expected a port different from ${keys.port}` });
         }
-    }
+        if (raw.metrics !== undefined && raw.metricsPort === false) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["metrics"],
+                message: `needs a metricsPort: the request metric is scraped from it (or remove ${keys.metrics})`,
+            });
+        }
+        if (isObject(raw.env)) {
+            for (const name of Object.keys(raw.env).filter(isSlipwayEnv)) {
+                ctx.addIssue({ code: "custom", path: ["env", name], message: "is set by Slipway itself; choose another name" });
+            }
+        }
+    };
 }
 
 const whenObject = { when: (payload: { value: unknown }) => isObject(payload.value) };
@@ -223,7 +225,7 @@ export function rolloutPeak(app: Pick<z.output<typeof appFields>, "replicas" | "
 
 /** `slipway:app`: the stack's first app, whose quota is the stage namespace's. */
 export const appSchema = appFields
-    .superRefine(contractRules, whenObject)
+    .superRefine(contractRules({ port: "app.port", metrics: "app.metrics" }), whenObject)
     .superRefine(ingressRule)
     .superRefine((app, ctx) => {
         // A rolling update with maxSurge 1 runs the new set plus its surge pod while old pods still drain, and the
@@ -253,14 +255,19 @@ export const appSchema = appFields
 
 /**
  * One more app of the stage (`slipway:apps.<name>`): every key of `slipway:app` but `name` (the entry's key) and
- * `quota` (the stage's, in `slipway:app`), plus its own `image` and, where its build environment differs from the
- * stage's, its own `buildImage`.
+ * `quota` (the stage's, in `slipway:app`), plus its own `image`, its own `secretEnv` and, where its build environment
+ * differs from the stage's, its own `buildImage`.
  */
 export function moreAppSchema<I extends z.ZodType, B extends z.ZodType>(image: I, buildImage: B) {
     return appFields
         .omit({ name: true, quota: true })
-        .extend({ image, buildImage: buildImage.optional() })
-        .superRefine(contractRules, whenObject)
+        .extend({
+            image,
+            buildImage: buildImage.optional(),
+            /** The app's secret environment, as `slipway:secretEnv` is the first app's. */
+            secretEnv: z.record(envName, z.string()).default({}),
+        })
+        .superRefine(contractRules({ port: "the app's port", metrics: "the app's metrics" }), whenObject)
         .superRefine(ingressRule);
 }
 

@@ -211,6 +211,107 @@ function appsRules(config: Omit<Checked, "apps"> & { apps: Checked["apps"] }, ct
             }
         }
     }
+    for (const [name, app] of more) {
+        for (const envName of Object.keys(app.secretEnv)) {
+            if (envName in app.env) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["apps", name, "secretEnv", envName],
+                    message: `is also set in slipway:apps.${name}.env; keep one`,
+                });
+            }
+            if (isSlipwayEnv(envName)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["apps", name, "secretEnv", envName],
+                    message: "is set by Slipway itself; choose another name",
+                });
+            }
+        }
+        if (config.kubernetes.renderYamlTo !== undefined && Object.keys(app.secretEnv).length > 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["kubernetes", "renderYamlTo"],
+                message: `would write slipway:apps.${name}.secretEnv values in plain text to ${config.kubernetes.renderYamlTo}; deliver those secrets to the cluster another way`,
+            });
+        }
+    }
+    // Each app's images go to repositories of their own: two apps sharing one would overwrite each other's tags and
+    // cache (and on ECR, create one repository twice).
+    if (config.registry !== undefined) {
+        const owners = new Map<string, string>([
+            [config.registry.appRepository ?? config.app.name, "slipway:app's image"],
+            [config.registry.buildRepository, "the stage's build environment (slipway:registry.buildRepository)"],
+        ]);
+        for (const [name, app] of more.filter(([name]) => name !== config.app.name)) {
+            for (const [repository, what] of [
+                [name, "image"],
+                ...(app.buildImage === undefined ? [] : [[`${name}-build-env`, "build environment"]]),
+            ] as const) {
+                const taken = owners.get(repository);
+                if (taken !== undefined) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["apps", name],
+                        message: `its ${what} would go to the repository ${repository}, which holds ${taken}; choose another name`,
+                    });
+                }
+                owners.set(repository, `slipway:apps.${name}'s ${what}`);
+            }
+        }
+    }
+    // Objects in the one namespace are named after the apps: none may take another's name.
+    const egressOf = new Map(
+        [[config.app.name, config.app.egress] as const, ...more.map(([name, app]) => [name, app.egress] as const)]
+            .filter(([, egress]) => egress !== undefined)
+            .map(([name]) => [`${name}-egress`, name]),
+    );
+    const hosts = new Map<string, string>();
+    if (config.app.ingress) hosts.set(config.app.ingress.host, "slipway:app.ingress.host");
+    for (const [name, app] of more) {
+        if (name === "default-deny-ingress") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["apps", name],
+                message: "is the name of the stage's default-deny NetworkPolicy; choose another name",
+            });
+        }
+        const egress = egressOf.get(name);
+        if (egress !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["apps", name],
+                message: `is the name of ${egress}'s egress NetworkPolicy; choose another name`,
+            });
+        }
+        if (app.ingress) {
+            const taken = hosts.get(app.ingress.host);
+            if (taken !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["apps", name, "ingress", "host"],
+                    message: `${app.ingress.host} is also ${taken}; each app needs its own host`,
+                });
+            }
+            hosts.set(app.ingress.host, `slipway:apps.${name}.ingress.host`);
+        }
+    }
+    // A stage pulls from one registry (its registryServer output, which the policy pack admits): without
+    // slipway:pullRegistry to name it, every pinned app must be on the first app's.
+    if (config.registry === undefined && config.pullRegistry === undefined && config.image.source === "pinned") {
+        const host = pinnedRefRegistry(config.image.ref);
+        for (const [name, app] of more) {
+            if (app.image.source === "pinned" && pinnedRefRegistry(app.image.ref) !== host) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["apps", name, "image", "ref"],
+                    message:
+                        `is on ${pinnedRefRegistry(app.image.ref)}, but slipway:image is on ${host}: a stage pulls every app from one ` +
+                        "registry (set slipway:pullRegistry to it)",
+                });
+            }
+        }
+    }
     // One namespace, one quota: it must hold every app's rollout at once.
     const peaks = [rolloutPeak(config.app), ...more.map(([, app]) => rolloutPeak(app))];
     const sum = (kind: "pods" | "cpu" | "memory") => peaks.reduce((total, p) => total + (p[kind] ?? 0), 0);

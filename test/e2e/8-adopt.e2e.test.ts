@@ -11,6 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import * as path from "node:path";
 import { parseDocument } from "yaml";
 import { buildkitBuilds, deployedImage, get, kubectl, kubectlOk, registryDigest } from "./support/machine";
+import { plannedChanges } from "./support/shared";
 import { fromEnv, ok, run, type Ran } from "./support/workspace";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -66,18 +67,6 @@ USER 10001:10001
 EXPOSE 8080
 ENTRYPOINT ["node", "/srv/server.js"]
 `;
-
-/** Every resource step of a `pulumi preview --json` that is not a no-op, as `op type::name`. */
-function plannedChanges(previewJson: string): string[] {
-    const preview = JSON.parse(previewJson) as { steps?: { op: string; urn: string }[] };
-    return (preview.steps ?? [])
-        .filter((step) => step.op !== "same")
-        .map((step) => {
-            const [, , types, name] = step.urn.split("::");
-            return `${step.op} ${types.split("$").pop()}::${name}`;
-        })
-        .sort();
-}
 
 describe("issue 15: a team adopts Slipway for two services of its own, outside this repository", function () {
     let tmp = "";
@@ -179,8 +168,12 @@ describe("issue 15: a team adopts Slipway for two services of its own, outside t
         // The team's own lines: hello-go's entry of slipway:apps in the stack file init wrote.
         const file = path.join(project, "Pulumi.local.yaml");
         const stackFile = parseDocument(readFileSync(file, "utf8"));
+        const before = readFileSync(file, "utf8").split("\n").length;
         stackFile.setIn(["config", "slipway:apps"], { [GO]: goApp(goBases) });
         writeFileSync(file, stackFile.toString());
+        console.log(
+            `      the team's own lines for hello-go in Pulumi.local.yaml: ${readFileSync(file, "utf8").split("\n").length - before}`,
+        );
         // What this machine needs and a team on a networked machine would not: the web service's bases built here from
         // Debian packages (it cannot pull), and NodePorts the other suites leave free.
         const base = fromEnv("SLIPWAY_E2E_BASE_IMAGE");

@@ -1,9 +1,10 @@
 /**
  * The second example service on the real engine and node (issue 15): examples/hello-go, Go with no Slipway code in
- * it, deployed as a stack of its own from its own Dockerfile, build environment and targets, onto bases made from
- * Debian packages (scripts/offline-base.sh go). It answers on its own NodePort in its own namespace with the git sha
- * it was built from, and is destroyed again. Its stack file is the local stack's with only what the app contract
- * says differs for it, so a key that the Go service would need and Slipway lacks fails here.
+ * it, deployed beside the first example (the Node sample in app/) in one stage: the sample is the stack's first app,
+ * hello-go an entry of slipway:apps with its own Dockerfile, build environment and targets, on bases made from Debian
+ * packages (scripts/offline-base.sh go). Each runs its own digest and answers on its own NodePort with the git sha it
+ * was built from; the stack is destroyed again. hello-go's entry is the local stack's app with only what the app
+ * contract says differs for it, so a key that the Go service would need and Slipway lacks fails here.
  */
 import * as assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -15,11 +16,13 @@ import { fromEnv, ok, run, Workspace } from "./support/workspace";
 
 const STACK = "e2e-go";
 const APP = "hello-go";
-const NAMESPACE = `${APP}-local`;
+/** The stage's namespace and the sample's NodePort: not the local stack's, which still runs beside this one. */
+const NAMESPACE = "examples-local";
 const NODE_PORT = 30081;
+const SAMPLE_NODE_PORT = 30083;
 
-describe("issue 15: the Go example deploys as its own stack on the real node", function () {
-    // Not the suites' shared copy: this stack builds and deploys nothing of the Node sample's, and needs no up:local.
+describe("issue 15: the Go example deploys beside the Node sample in one stage on the real node", function () {
+    // Not the suites' shared copy: a stack of its own that needs no up:local.
     const ws = new Workspace("go");
     Object.assign(ws.env, { KUBECONFIG: fromEnv("KUBECONFIG") });
     const registry = fromEnv("SLIPWAY_E2E_REGISTRY");
@@ -36,21 +39,34 @@ describe("issue 15: the Go example deploys as its own stack on the real node", f
         assert.match(goRuntime, new RegExp(`^${registry}/slipway/go-runtime@sha256:[0-9a-f]{64}$`));
 
         const local = stackFile(ws, "local") as Record<string, any>;
+        const base = fromEnv("SLIPWAY_E2E_BASE_IMAGE");
+        // hello-go's entry starts from the sample's app settings, without what belongs to the first app alone.
+        const sampleApp = { ...local["slipway:app"] };
+        delete sampleApp.name;
+        delete sampleApp.quota;
         const config = {
             ...local,
-            // Its own build environment repository: the Node sample's build environment keeps its tags.
-            "slipway:registry": { ...local["slipway:registry"], buildRepository: `${APP}-build-env` },
-            "slipway:buildImage": { version: "1.0.0", baseImage: goBase, context: "examples/hello-go/build-image" },
-            "slipway:image": { source: "build", context: "examples/hello-go", targets: { test: "test" }, runtimeBaseImage: goRuntime },
-            "slipway:app": {
-                ...local["slipway:app"],
-                name: APP,
-                nodePort: NODE_PORT,
-                metrics: { requestsTotal: "http_requests_total" },
-                // hello-go reads JSON (examples/hello-go/README.md): a .json path makes Slipway render it so.
-                configFile: {
-                    path: "/etc/slipway/config.json",
-                    content: { message: "Hello from the Go example", features: { e2e: true } },
+            "slipway:kubernetes": { namespace: NAMESPACE },
+            // The sample's build environment in a repository of its own: the local stack's keeps its tags.
+            "slipway:registry": { ...local["slipway:registry"], buildRepository: "examples-build-env" },
+            "slipway:buildImage": { ...local["slipway:buildImage"], baseImage: base },
+            "slipway:image": { ...local["slipway:image"], runtimeBaseImage: base },
+            "slipway:app": { ...local["slipway:app"], nodePort: SAMPLE_NODE_PORT },
+            "slipway:apps": {
+                [APP]: {
+                    ...sampleApp,
+                    // Its own build environment, pushed to hello-go-build-env.
+                    buildImage: { version: "1.0.0", baseImage: goBase, context: "examples/hello-go/build-image" },
+                    image: { source: "build", context: "examples/hello-go", targets: { test: "test" }, runtimeBaseImage: goRuntime },
+                    nodePort: NODE_PORT,
+                    metrics: { requestsTotal: "http_requests_total" },
+                    env: {},
+                    resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+                    // hello-go reads JSON (examples/hello-go/README.md): a .json path makes Slipway render it so.
+                    configFile: {
+                        path: "/etc/slipway/config.json",
+                        content: { message: "Hello from the Go example", features: { e2e: true } },
+                    },
                 },
             },
         };
@@ -61,21 +77,29 @@ describe("issue 15: the Go example deploys as its own stack on the real node", f
 
     after(() => ws.dispose());
 
-    it("builds its build environment and image from examples/hello-go, and runs it by the registry's digest", async () => {
+    it("builds hello-go's build environment and image from examples/hello-go beside the sample's, each run by its own digest", async () => {
         ok(await ws.pulumi(["up", "--stack", STACK, "--yes", "--skip-preview"], { timeoutSeconds: 1500 }), `up ${STACK}`);
         const outputs = await stackOutputs(ws, STACK);
-        const ref = String(outputs.appImageRef);
+        const apps = outputs.apps as Record<string, { imageRef: string; gitSha: string }>;
+        assert.deepEqual(Object.keys(apps).sort(), ["hello", APP]);
+        const ref = apps[APP]!.imageRef;
         assert.match(ref, new RegExp(`^${registry}/${APP}@sha256:[0-9a-f]{64}$`));
-        assert.match(String(outputs.buildImageRef), new RegExp(`^${registry}/${APP}-build-env@sha256:[0-9a-f]{64}$`));
-        // The digests are the registry's (for the tags pushed with them), and the app's is what the Deployment in
-        // its own namespace runs.
+        assert.match(apps.hello!.imageRef, new RegExp(`^${registry}/hello@sha256:[0-9a-f]{64}$`));
+        assert.equal(outputs.appImageRef, apps.hello!.imageRef);
+        // The digests are the registry's (for the tags pushed with them), and each is what its Deployment in the
+        // stage's one namespace runs.
         assert.equal(`${registry}/${APP}@${await registryDigest(`${registry}/${APP}`, `sha-${sha.slice(0, 7)}`)}`, ref);
         const buildEnv = `${registry}/${APP}-build-env`;
-        assert.equal(`${buildEnv}@${await registryDigest(buildEnv, "1.0.0")}`, String(outputs.buildImageRef));
+        assert.match(String(await registryDigest(buildEnv, "1.0.0")), /^sha256:[0-9a-f]{64}$/);
+        assert.match(String(outputs.buildImageRef), new RegExp(`^${registry}/examples-build-env@sha256:[0-9a-f]{64}$`));
         assert.equal(await deployedImage(NAMESPACE, APP), ref);
+        assert.equal(await deployedImage(NAMESPACE, "hello"), apps.hello!.imageRef);
+        assert.equal(apps[APP]!.gitSha, sha);
     });
 
-    it("answers on its own NodePort with the git sha it was built from, its stage and the mounted config", async () => {
+    it("each answers on its own NodePort; hello-go with the git sha it was built from, its stage and the mounted config", async () => {
+        const sample = JSON.parse((await get(SAMPLE_NODE_PORT, "/")).body) as Record<string, any>;
+        assert.deepEqual([sample.service, sample.gitSha, sample.stage], ["hello", sha, "local"]);
         const info = await get(NODE_PORT, "/");
         assert.equal(info.status, 200, info.body);
         const body = JSON.parse(info.body) as Record<string, any>;

@@ -3,6 +3,8 @@
  * first (`slipway:app`, its image in `slipway:image`) and `hello-go` (`slipway:apps.hello-go.image`).
  */
 import * as assert from "node:assert/strict";
+import { imageConfigInUpdate, appOutputsIn } from "../../tools/app-slot";
+import { writeImagePin } from "../../tools/pin";
 import { promote } from "../../tools/promote";
 import { rollback, type RollbackOptions } from "../../tools/rollback";
 import { digest, fakeContext, FakeStageStack, outputsFor, REPO, refusal, update } from "./fake-stage-stack";
@@ -63,11 +65,20 @@ describe("tools: a stage of several apps", () => {
         const stack = prod();
         const { ctx, io } = fakeContext([stack]);
         await rollback(ctx, opts({ app: "hello-go" }));
-        assert.deepEqual(stack.object("slipway:apps"), { "hello-go": goEntry(digest("e"), "50") });
+        // Written key by key with --path, as the CLI stores it: the build number became an integer, which the schema
+        // reads back as text.
+        assert.deepEqual(stack.object("slipway:apps"), {
+            "hello-go": { replicas: 2, image: { ...pin(GO_REPO, digest("e"), "50"), buildNumber: 50 } },
+        });
+        assert.deepEqual(
+            stack.callsOf("setConfigPaths").map((c) => Object.keys(c.args[0] as object).sort()),
+            [["ref", "buildNumber", "gitBranch", "gitSha", "source"].map((f) => `slipway:apps.hello-go.image.${f}`).sort()],
+            "only hello-go's image keys are written",
+        );
         assert.deepEqual(stack.object("slipway:image"), pin(REPO, digest("b"), "41"), "the first app's pin is untouched");
         assert.deepEqual(
             stack.mutations().map((c) => c.method),
-            ["setObjectConfig", "up"],
+            ["setConfigPaths", "up"],
         );
         assert.match(
             (stack.callsOf("up")[0].args[0] as { message: string }).message,
@@ -158,7 +169,7 @@ describe("tools: a stage of several apps", () => {
         await promote(ctx, { from: "dev", to: "qa", yes: true });
         assert.equal((qa.object("slipway:image") as { ref: string }).ref, `${REPO}@${digest("1")}`);
         assert.deepEqual(qa.object("slipway:apps"), {
-            "hello-go": { replicas: 2, image: { ...pin(GO_REPO, digest("2"), "61"), gitSha: "1".repeat(40) } },
+            "hello-go": { replicas: 2, image: { ...pin(GO_REPO, digest("2"), "61"), buildNumber: 61, gitSha: "1".repeat(40) } },
         });
         assert.equal(qa.callsOf("up").length, 1);
         assert.match(
@@ -180,6 +191,62 @@ describe("tools: a stage of several apps", () => {
         await refusal(
             promote(ctx, { from: "dev", to: "qa", app: "hello-rust", yes: true }),
             /^stack qa has no app "hello-rust"; its apps: hello, hello-go$/,
+        );
+    });
+
+    it("promote matches apps by name, not position: a target whose first app is the source's second gets that app's digest", async () => {
+        const { dev } = devAndQa();
+        const qa = new FakeStageStack("qa", {
+            config: { "slipway:stage": "qa", "slipway:app": { name: "hello-go" }, "slipway:image": pin(GO_REPO, digest("e"), "50") },
+            history: [update({ version: 5, stage: "qa", pin: { digest: digest("e"), repo: GO_REPO } })],
+        });
+        const { ctx } = fakeContext([dev, qa]);
+        await promote(ctx, { from: "dev", to: "qa", yes: true });
+        assert.equal((qa.object("slipway:image") as { ref: string }).ref, `${GO_REPO}@${digest("2")}`);
+        const web = new FakeStageStack("web-qa", {
+            config: { "slipway:app": { name: "web" }, "slipway:image": pin(REPO, digest("a"), "1") },
+        });
+        await refusal(
+            promote(fakeContext([dev, web]).ctx, { from: "dev", to: "web-qa", yes: true }),
+            /^stack dev has no app web \(its apps: hello, hello-go\); nothing was written$/,
+        );
+        assert.deepEqual(web.mutations(), []);
+    });
+
+    it("an earlier update's image of an app is found by the app's name then: an app that was the first app is read from slipway:image", () => {
+        const then = update({ version: 3, pin: { digest: digest("9"), repo: GO_REPO } });
+        then.config!["slipway:app"] = { value: JSON.stringify({ name: "hello-go" }), secret: false };
+        const config = then.config as Parameters<typeof imageConfigInUpdate>[0];
+        assert.equal(imageConfigInUpdate(config, { name: "hello-go", first: false })?.ref, `${GO_REPO}@${digest("9")}`);
+        assert.equal(imageConfigInUpdate(config, { name: "hello", first: true }), undefined, "hello was not in that update");
+        // Outputs of a state from before the apps output: the top-level ones belong to the first app only.
+        const outputs = outputsFor(digest("9"), {}, GO_REPO);
+        assert.equal(appOutputsIn(outputs, { name: "hello-go", first: true }).imageDigest, digest("9"));
+        assert.deepEqual(appOutputsIn(outputs, { name: "hello", first: false }), {});
+    });
+
+    it("pinning an app of slipway:apps that builds removes its build-only keys and writes its image key by key, keeping the rest", async () => {
+        const local = new FakeStageStack("local", {
+            config: {
+                "slipway:apps": {
+                    "hello-go": { replicas: 1, env: { LOG_LEVEL: "info" }, image: { source: "build", context: "hello-go" } },
+                },
+            },
+        });
+        await writeImagePin(local, { ref: `${GO_REPO}@${digest("4")}`, buildNumber: "7" }, { name: "hello-go", first: false });
+        assert.deepEqual(local.object("slipway:apps"), {
+            "hello-go": {
+                replicas: 1,
+                env: { LOG_LEVEL: "info" },
+                image: { source: "pinned", ref: `${GO_REPO}@${digest("4")}`, buildNumber: 7, gitBranch: "unknown", gitSha: "unknown" },
+            },
+        });
+        assert.deepEqual(
+            local.mutations().map((c) => [c.method, c.args[0]]),
+            [
+                ["removeConfig", "slipway:apps.hello-go.image"],
+                ["setConfigPaths", local.callsOf("setConfigPaths")[0]!.args[0]],
+            ],
         );
     });
 });

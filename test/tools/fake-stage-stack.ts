@@ -20,7 +20,18 @@ export const SECRET = "hunter2-db-password-9f8e7d";
 
 /** One recorded call. */
 export interface Call {
-    method: "history" | "getConfig" | "setConfig" | "setObjectConfig" | "outputs" | "outputsOf" | "preview" | "up" | "refresh";
+    method:
+        | "history"
+        | "getConfig"
+        | "setConfig"
+        | "setObjectConfig"
+        | "setConfigPaths"
+        | "removeConfig"
+        | "outputs"
+        | "outputsOf"
+        | "preview"
+        | "up"
+        | "refresh";
     args: unknown[];
 }
 
@@ -193,7 +204,7 @@ export class FakeStageStack implements StageStack {
 
     /** Calls that change config or deployed state. */
     mutations(): Call[] {
-        return this.calls.filter((c) => ["setConfig", "setObjectConfig", "up"].includes(c.method));
+        return this.calls.filter((c) => ["setConfig", "setObjectConfig", "setConfigPaths", "removeConfig", "up"].includes(c.method));
     }
 
     /** The structured value of a top-level config key. */
@@ -227,6 +238,39 @@ export class FakeStageStack implements StageStack {
         }
         const [top, field] = splitPath(key);
         this.config.set(top, JSON.stringify({ ...(this.object(top) ?? {}), [field]: value }));
+    }
+
+    /**
+     * As `pulumi config set-all --path`: each path into its top-level value; a digit-only string that fits an integer
+     * becomes one, as the CLI stores it.
+     */
+    async setConfigPaths(values: Record<string, string>): Promise<void> {
+        this.calls.push({ method: "setConfigPaths", args: [values] });
+        for (const [key, value] of Object.entries(values)) {
+            const [top, ...fields] = key.split(".");
+            const root = this.object(top) ?? {};
+            let at: Record<string, unknown> = root;
+            for (const field of fields.slice(0, -1)) {
+                at[field] = typeof at[field] === "object" && at[field] !== null ? at[field] : {};
+                at = at[field] as Record<string, unknown>;
+            }
+            at[fields[fields.length - 1]!] = /^[0-9]{1,18}$/.test(value) ? Number(value) : value;
+            this.config.set(top, JSON.stringify(root));
+        }
+    }
+
+    async removeConfig(key: string, options?: ConfigOptions): Promise<void> {
+        this.calls.push({ method: "removeConfig", args: [key, options] });
+        if (!options?.path) {
+            this.config.delete(key);
+            return;
+        }
+        const [top, ...fields] = key.split(".");
+        const root = this.object(top) ?? {};
+        let at: Record<string, unknown> | undefined = root;
+        for (const field of fields.slice(0, -1)) at = at?.[field] as Record<string, unknown> | undefined;
+        if (at) delete at[fields[fields.length - 1]!];
+        this.config.set(top, JSON.stringify(root));
     }
 
     async setObjectConfig(key: string, value: Record<string, unknown>): Promise<void> {

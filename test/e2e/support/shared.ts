@@ -99,3 +99,16 @@ export async function orphans(ws: Workspace, stack: string, namespace: string): 
     }[];
     return listed.map((o) => `${o.kind}/${o.metadata.name}`).filter((id) => id !== "ConfigMap/kube-root-ca.crt" && !held.has(id));
 }
+
+/** Every resource step of a `pulumi preview --json` (or up) that is not a no-op, as `op type::name`, sorted. */
+export function plannedChanges(previewJson: string): string[] {
+    const preview = JSON.parse(previewJson) as { steps?: { op: string; urn: string }[] };
+    return (preview.steps ?? [])
+        .filter((step) => step.op !== "same")
+        .map((step) => {
+            // urn:pulumi:<stack>::<project>::<parent types $ type>::<name>
+            const [, , types, name] = step.urn.split("::");
+            return `${step.op} ${types.split("$").pop()}::${name}`;
+        })
+        .sort();
+}
