@@ -24,11 +24,13 @@ export const digestPinnedImage = z
     .refine(isDigestPinned, "expected an image pinned by digest: <repository>[:tag]@sha256:<64 hex digits>");
 
 /**
- * Where a pinned image came from. `pulumi config set --path image.buildNumber 41` stores a number, so numbers are
- * accepted and kept as text.
+ * Where a pinned image came from. `pulumi config set --path image.buildNumber 41` stores a number (and a branch named
+ * `true` a boolean), so numbers and booleans are accepted and kept as text.
  */
 const provenance = z
-    .union([z.string().min(1), z.number().int().nonnegative()], { error: "expected text such as a build number, branch or commit" })
+    .union([z.string().min(1), z.number().int().nonnegative(), z.boolean()], {
+        error: "expected text such as a build number, branch or commit",
+    })
     .transform(String)
     .default(UNKNOWN);
 

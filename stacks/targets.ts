@@ -18,13 +18,15 @@ type BuiltImage = Extract<StackConfig["image"], { source: "build" }>;
  */
 export function targetProblems(key: string, image: BuiltImage, facts: DockerfileFacts): string[] {
     const stages = facts.stages.map((s) => s.name).filter((name): name is string => name !== undefined);
+    // BuildKit matches a target to a stage name case-insensitively.
+    const named = new Set(stages.map((name) => name.toLowerCase()));
     const wanted: [string, string][] = [
         ["runtime", image.targets.runtime],
         ["test", image.targets.test],
         ...(image.exportArtifactsTo === undefined ? [] : ([["artifact", image.targets.artifact]] as [string, string][])),
     ];
     return wanted
-        .filter(([, target]) => !stages.includes(target))
+        .filter(([, target]) => !named.has(target.toLowerCase()))
         .map(
             ([role, target]) =>
                 `${key}.targets.${role}: ${facts.file} has no stage ${target} (its stages: ${stages.join(", ") || "none named"}); ` +

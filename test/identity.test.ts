@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { strict as assert } from "node:assert";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { AppDeployment } from "../components/app-deployment";
 import { Registry } from "../components/registry";
 import { ComponentType, STAGES, type Stage } from "../contracts";
 import { parseStackConfig } from "../stacks/config";
@@ -101,6 +102,52 @@ describe("resource identity: a stack of the last release (0.2.0) updates in plac
             "the namespace, its quota, limits and default-deny policy moved, and nothing else",
         );
         for (const urn of moved) assert.ok(aliases.includes(urn), `no alias keeps ${urn}`);
+    });
+});
+
+describe("resource identity: every namespace-wide object keeps its 0.2.0 URN through an alias", () => {
+    const appUrn = (stack: string, type: string, name: string) =>
+        `urn:pulumi:${stack}::slipway::${ComponentType.AppDeployment}$${type}::${name}`;
+
+    it("the image pull secret of a registry with credentials: stage-pull is aliased to app-pull", async () => {
+        await pulumi.runtime.setMocks(new RecordingMocks(), "slipway", "local", false);
+        const sent = recordAliases();
+        const local = readStackConfig("local");
+        const registry = { type: "external", server: "registry.example.com", username: "ci" };
+        defineStage(parseStackConfig({ ...local, registry, registryPassword: "s3cret" }), {
+            buildNumber: "1",
+            gitBranch: "main",
+            gitSha: "0".repeat(40),
+        });
+        await settle();
+        assert.deepEqual(sent.get("kubernetes:core/v1:Secret::stage-pull")?.aliases, [
+            appUrn("local", "kubernetes:core/v1:Secret", "app-pull"),
+        ]);
+    });
+
+    it("an AppDeployment on its own (a library user's, 0.2.0 style) keeps its namespace's URNs under its own name", async () => {
+        await pulumi.runtime.setMocks(new RecordingMocks(), "slipway", "dev", false);
+        const sent = recordAliases();
+        new AppDeployment("web", {
+            appName: "web",
+            stage: "dev",
+            image: `registry.example.com/web@sha256:${"ab".repeat(32)}`,
+            buildNumber: "1",
+            gitBranch: "main",
+            gitSha: "0".repeat(40),
+            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+            quota: { cpu: "2", memory: "2Gi", pods: 10 },
+        });
+        await settle();
+        for (const [type, suffix] of [
+            ["kubernetes:core/v1:Namespace", "ns"],
+            ["kubernetes:core/v1:ResourceQuota", "quota"],
+            ["kubernetes:core/v1:LimitRange", "limits"],
+            ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "deny-all"],
+        ]) {
+            // (The Kubernetes SDK adds aliases of its own, for a kind's older API groups.)
+            assert.ok(sent.get(`${type}::web-${suffix}`)?.aliases.includes(appUrn("dev", type, `web-${suffix}`)), `${type} web-${suffix}`);
+        }
     });
 });
 

@@ -252,7 +252,8 @@ describe("stacks, each evaluated from its own Pulumi.<stack>.yaml", () => {
         );
     });
 
-    it("an app image is rebuilt when its build inputs change, never for its provenance alone; a replaced image stays in the registry", async () => {
+    it("the app image's options: provenance-only changes ignored, any other change a replacement, a replaced image retained", async () => {
+        // What these options do on the real engine (one build for a changed app, none for the other): e2e 8-adopt.
         await pulumi.runtime.setMocks(new RecordingMocks(), "slipway", "dev", false);
         const sent = recordOptions();
         defineStage(parseStackConfig(readStackConfig("dev")), TEST_BUILD);

@@ -56,6 +56,17 @@ export function appNames(app: ConfigEntry, apps: ConfigEntry): string[] {
 }
 
 /**
+ * The names of the apps a stack last deployed, first app first, from its outputs alone (no config is read, so no
+ * secret is decrypted): the first app's Service is named after it, the others are the `apps` output's keys.
+ */
+export function deployedAppNames(outputs: OutputMap): string[] {
+    const first = outputs[StackOutput.serviceName]?.value;
+    const firstName = typeof first === "string" ? first : "";
+    const more = Object.keys(asObject(outputs[StackOutput.apps]?.value) ?? {}).filter((name) => name !== firstName);
+    return [firstName, ...more];
+}
+
+/**
  * The app `--app` names, among the stack's apps (first app first). Without `--app`, a one-app stack's app; a stack with
  * more apps is refused, since which one to move is the person's decision.
  */

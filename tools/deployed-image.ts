@@ -104,7 +104,11 @@ export function imageResolver(
         const repo = await repository();
         const digest = await ctx.registry.resolve(repo, image.buildTag);
         if (digest === undefined) {
-            return { reason: `${found.reason}, and its tag ${image.buildTag} is not in ${repo} (expired by the lifecycle policy?)` };
+            return {
+                reason:
+                    `${found.reason}, and its tag ${image.buildTag} is not in ${repo} (that update did not rebuild the image, ` +
+                    `whose build inputs had not changed, or the lifecycle policy expired it)`,
+            };
         }
         return { ref: `${repo}@${digest}`, digest, via: `tag ${image.buildTag}` };
     };

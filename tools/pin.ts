@@ -3,7 +3,7 @@
  * change. Promotion and rollback both end here, so they write exactly the same keys.
  */
 import { pinnedImageSchema, type PinnedImage } from "../contracts";
-import { FIRST_APP, imageConfigIn, imageConfigKey, imageConfigPath, imagePathValues, type AppSlot } from "./app-slot";
+import { configObject, FIRST_APP, imageConfigKey, imageConfigPath, imagePathValues, type AppSlot } from "./app-slot";
 import type { StageStack } from "./stage-stack";
 import { parsePinnedRef } from "./image-ref";
 
@@ -27,7 +27,10 @@ export async function readPullRegistry(stack: StageStack): Promise<string | unde
 
 /** The app's current image object (`slipway:image` by default), or `undefined` when unset or not an object. */
 export async function readImageConfig(stack: StageStack, slot: AppSlot = FIRST_APP): Promise<Record<string, unknown> | undefined> {
-    return imageConfigIn(await stack.getConfig(imageConfigKey(slot)), slot);
+    // Another app's image is read at its path: the rest of slipway:apps, its secrets included, is never decrypted here.
+    return slot.first
+        ? configObject(await stack.getConfig(imageConfigKey(slot)))
+        : configObject(await stack.getConfig(imageConfigPath(slot), { path: true }));
 }
 
 /** The ref the stack is pinned to now, or `undefined` when it builds (or the pin is malformed). */
@@ -61,12 +64,14 @@ export async function writeImagePin(stack: StageStack, pin: ImagePin, slot: AppS
     }
     // Another app's image is one field of slipway:apps, which may hold secrets: it is written key by key (--path),
     // never read back and rewritten whole. A building app's image object goes first, so no build-only key survives.
-    if ((await readImageConfig(stack, slot))?.source !== "pinned") {
+    if (buildsNow(await readImageConfig(stack, slot))) {
         await stack.removeConfig(imageConfigPath(slot), { path: true });
     }
     await stack.setConfigPaths(imagePathValues(slot, image));
 }
-/**
+
+/** True for an image object that is there and is not a pin: its build-only keys must go before a pin is written. */
+const buildsNow = (image: Record<string, unknown> | undefined) => image !== undefined && image.source !== "pinned"; /**
  * The same change as shell commands, for `--dry-run` output and the runbook. `--type string` keeps digit-only
  * values (build numbers) strings; a building stage's object is removed first so no build-only key survives.
  */
@@ -79,11 +84,20 @@ export function pinCommands(
     const quote = (s: string) => (/^[A-Za-z0-9_.:@\/=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
     const stack = quote(stackName);
     const key = imageConfigPath(slot);
+    const image = pinnedImageConfig(pin);
+    if (!slot.first) {
+        // Exactly what writeImagePin does for an app of slipway:apps.
+        return [
+            ...(buildsNow(current) ? [`pulumi config rm --stack ${stack} --path ${key}`] : []),
+            `pulumi config set-all --stack ${stack} --path ${Object.entries(imagePathValues(slot, image))
+                .map(([path, value]) => `--plaintext ${quote(`${path}=${value}`)}`)
+                .join(" ")}`,
+            `pulumi up --stack ${stack} --diff`,
+        ];
+    }
     return [
-        ...(current !== undefined && current.source !== "pinned"
-            ? [slot.first ? `pulumi config rm --stack ${stack} ${key}` : `pulumi config rm --stack ${stack} --path ${key}`]
-            : []),
-        ...Object.entries(pinnedImageConfig(pin)).map(
+        ...(buildsNow(current) ? [`pulumi config rm --stack ${stack} ${key}`] : []),
+        ...Object.entries(image).map(
             ([field, value]) => `pulumi config set --stack ${stack} --path --type string ${quote(`${key}.${field}`)} ${quote(value)}`,
         ),
         `pulumi up --stack ${stack} --diff`,

@@ -36,7 +36,11 @@ export interface PromoteOptions {
 
 const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined);
 
-/** A stack's apps by name, first app first, from its `slipway:app` and `slipway:apps` config. */
+/**
+ * A stack's apps by name, first app first, from its `slipway:app` and `slipway:apps` config: the target's config says
+ * which apps it runs, an app added there and never deployed included. Reading it decrypts any secretEnv of its apps,
+ * as the `up` that follows does; nothing of it is printed or written.
+ */
 async function appsOf(stack: StageStack): Promise<string[]> {
     return appNames(await stack.getConfig(APP_CONFIG_KEY), await stack.getConfig(APPS_CONFIG_KEY));
 }
@@ -115,10 +119,15 @@ export async function promote(ctx: ToolContext, options: PromoteOptions): Promis
         options.app === undefined
             ? targetApps.map((name) => slotIn(options.to, targetApps, name))
             : [chooseApp(options.to, targetApps, options.app, "promote")];
+    // Two one-app stages pair their apps whatever their names, as before stages had several.
+    const sourceSlotOf = (slot: AppSlot): AppSlot =>
+        targetApps.length === 1 && sourceApps.length === 1 && options.app === undefined
+            ? { name: sourceApps[0]!, first: true }
+            : slotIn(options.from, sourceApps, slot.name);
     const outputs = await source.outputs();
     const promotions = moving.map((slot) => ({
         slot,
-        pin: sourcePin(options.from, last, outputs, slotIn(options.from, sourceApps, slot.name)),
+        pin: sourcePin(options.from, last, outputs, sourceSlotOf(slot)),
     }));
     // A one-app stage's messages name no app, as before there were several.
     const named = targetApps.length > 1 || options.app !== undefined;

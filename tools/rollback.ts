@@ -6,7 +6,7 @@
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import { metadataFromLabels } from "../contracts";
-import { APP_CONFIG_KEY, APPS_CONFIG_KEY, appNames, appOutputsIn, chooseApp, ofApp, outputName, type AppSlot } from "./app-slot";
+import { appOutputsIn, chooseApp, deployedAppNames, FIRST_APP, ofApp, outputName, type AppSlot } from "./app-slot";
 import { formatChanges, type ToolContext } from "./context";
 import { deploy } from "./deploy";
 import { refused } from "./errors";
@@ -55,15 +55,14 @@ async function repositoryOf(stack: StageStack, current: Record<string, unknown> 
     }
 }
 
-/** The app a rollback moves: `--app`, or the stack's one app. Reads the stack's app names only where they matter. */
+/**
+ * The app a rollback moves: `--app`, or the stack's one app. The apps are those the stack last deployed (a rollback
+ * restores what ran), read from its outputs: no config, and so no secret, is read for it.
+ */
 async function appToRollBack(stack: StageStack, requested: string | undefined): Promise<AppSlot> {
-    const more = await stack.getConfig(APPS_CONFIG_KEY);
-    if (more === undefined && requested === undefined) {
-        return chooseApp(stack.name, [""], undefined, "roll back");
-    }
-    return chooseApp(stack.name, appNames(await stack.getConfig(APP_CONFIG_KEY), more), requested, "roll back");
+    const names = deployedAppNames(await stack.outputs());
+    return names.length === 1 && requested === undefined ? FIRST_APP : chooseApp(stack.name, names, requested, "roll back");
 }
-
 /** Pin for `--digest`: build metadata comes from the newest successful update that deployed that digest, if any. */
 function pinForDigest(repository: string, digest: string, history: UpdateSummary[], slot: AppSlot): ImagePin {
     for (const update of deployments(history)) {

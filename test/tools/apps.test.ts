@@ -29,7 +29,14 @@ function prod() {
             "slipway:image": pin(REPO, digest("b"), "41"),
             "slipway:apps": { "hello-go": goEntry(digest("f"), "51") },
         },
-        outputs: outputsFor(digest("b")),
+        // What it last deployed: both apps, the first one's Service named after it.
+        outputs: outputsFor(digest("b"), {
+            serviceName: "hello",
+            apps: {
+                hello: { imageRef: `${REPO}@${digest("b")}`, imageDigest: digest("b"), serviceName: "hello" },
+                "hello-go": { imageRef: `${GO_REPO}@${digest("f")}`, imageDigest: digest("f"), serviceName: "hello-go" },
+            },
+        }),
         history: [
             update({
                 version: 12,
@@ -95,15 +102,35 @@ describe("tools: a stage of several apps", () => {
         assert.deepEqual(stack.object("slipway:apps"), { "hello-go": goEntry(digest("f"), "51") });
     });
 
-    it("rollback --app --dry-run prints the commands that write only that app's image, and changes nothing", async () => {
-        const stack = prod();
-        const { ctx, io } = fakeContext([stack]);
+    it("rollback --app --dry-run prints exactly the writes rollback --app makes (only that app's image keys), and changes nothing", async () => {
+        const dry = prod();
+        const { ctx, io } = fakeContext([dry]);
         await rollback(ctx, opts({ app: "hello-go", dryRun: true }));
-        assert.match(
-            io.out,
-            /pulumi config set --stack prod --path --type string slipway:apps\.hello-go\.image\.ref 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/hello-go@sha256:e{64}\n/,
+        assert.deepEqual(dry.mutations(), []);
+        const commands = io.out
+            .split("\n")
+            .filter((line) => line.startsWith("  pulumi "))
+            .map((line) => line.trim());
+        assert.equal(commands.length, 2, commands.join("\n"));
+        assert.match(commands[0]!, /^pulumi config set-all --stack prod --path( --plaintext \S+)+$/);
+        assert.equal(commands[1], "pulumi up --stack prod --diff");
+        const printed = Object.fromEntries(
+            [...commands[0]!.matchAll(/--plaintext (\S+)/g)].map((m) => {
+                const pair = m[1]!.replace(/^'|'$/g, "");
+                return [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)];
+            }),
         );
-        assert.deepEqual(stack.mutations(), []);
+        const real = prod();
+        await rollback(fakeContext([real]).ctx, opts({ app: "hello-go" }));
+        assert.deepEqual(
+            real.mutations().map((c) => c.method),
+            ["setConfigPaths", "up"],
+        );
+        assert.deepEqual(printed, real.callsOf("setConfigPaths")[0]!.args[0]);
+        assert.ok(
+            Object.keys(printed).every((key) => key.startsWith("slipway:apps.hello-go.image.")),
+            Object.keys(printed).join(", "),
+        );
     });
 
     it("rollback --list --app lists the app's own digests per update", async () => {

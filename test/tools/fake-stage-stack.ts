@@ -225,9 +225,10 @@ export class FakeStageStack implements StageStack {
             const v = this.config.get(key);
             return v === undefined ? undefined : { value: v, secret: false };
         }
-        const [top, field] = splitPath(key);
-        const v = this.object(top)?.[field];
-        return v === undefined ? undefined : { value: String(v), secret: false };
+        const [top, ...fields] = key.split(".");
+        let v: unknown = this.object(top);
+        for (const field of fields) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[field] : undefined;
+        return v === undefined ? undefined : { value: typeof v === "object" ? JSON.stringify(v) : String(v), secret: false };
     }
 
     async setConfig(key: string, value: string, options?: ConfigOptions): Promise<void> {

@@ -359,7 +359,7 @@ describe("tools/rollback", () => {
             const { ctx } = fakeContext([stack]);
             await refusal(
                 rollback(ctx, opts({ stack: "dev" })),
-                /^nothing to roll back to on stack dev: .*skipped update 30 built its image and the backend keeps no record of its state, and its tag build-89 is not in .*slipway-app \(expired by the lifecycle policy\?\)$/,
+                /^nothing to roll back to on stack dev: .*skipped update 30 built its image and the backend keeps no record of its state, and its tag build-89 is not in .*slipway-app \(that update did not rebuild the image, whose build inputs had not changed, or the lifecycle policy expired it\)$/,
             );
             assert.deepEqual(stack.mutations(), []);
         });
