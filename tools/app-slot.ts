@@ -155,5 +155,3 @@ export function outputName(slot: AppSlot, field: "imageRef" | "imageDigest"): st
 export function ofApp(slot: AppSlot): string {
     return slot.name === "" ? "" : ` (app ${slot.name})`;
 }
-
-export { APP_CONFIG_KEY, APPS_CONFIG_KEY };

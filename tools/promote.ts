@@ -4,7 +4,7 @@
  * from its checked-out config alone.
  */
 import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
-import { APP_CONFIG_KEY, APPS_CONFIG_KEY, appNames, appOutputsIn, chooseApp, ofApp, outputName, type AppSlot } from "./app-slot";
+import { appNames, appOutputsIn, chooseApp, ofApp, outputName, type AppSlot } from "./app-slot";
 import type { StageStack } from "./stage-stack";
 import { formatChanges, type ToolContext } from "./context";
 import { deploy } from "./deploy";
@@ -23,6 +23,7 @@ import {
     type ImagePin,
 } from "./pin";
 import { pinnedRefRegistry } from "../components/lib/image-ref";
+import { APP_CONFIG_KEY, APPS_CONFIG_KEY } from "../contracts";
 
 /** Options of {@link promote}. */
 export interface PromoteOptions {

@@ -4,7 +4,7 @@
  * start time in UTC (tools/updates.ts). What to do is decided from the stack's history (what was deployed), never
  * from the checkout's Pulumi.<stack>.yaml alone.
  */
-import type { UpdateSummary } from "@pulumi/pulumi/automation";
+import type { OutputMap, UpdateSummary } from "@pulumi/pulumi/automation";
 import { metadataFromLabels } from "../contracts";
 import { appOutputsIn, chooseApp, deployedAppNames, FIRST_APP, ofApp, outputName, type AppSlot } from "./app-slot";
 import { formatChanges, type ToolContext } from "./context";
@@ -41,12 +41,16 @@ export interface RollbackOptions {
 }
 
 /** The repository the app deploys from: its current pin, else the stack's last outputs. */
-async function repositoryOf(stack: StageStack, current: Record<string, unknown> | undefined, slot: AppSlot): Promise<string> {
+async function repositoryOf(
+    stack: StageStack,
+    outputs: OutputMap,
+    current: Record<string, unknown> | undefined,
+    slot: AppSlot,
+): Promise<string> {
     const pinned = currentPinnedRef(current);
     if (pinned) {
         return parsePinnedRef(pinned, "image.ref").repository;
     }
-    const outputs = await stack.outputs();
     try {
         const output = outputName(slot, "imageRef");
         return parsePinnedRef(appOutputsIn(outputs, slot).imageRef, `stack ${stack.name}'s output ${output}`).repository;
@@ -59,8 +63,8 @@ async function repositoryOf(stack: StageStack, current: Record<string, unknown> 
  * The app a rollback moves: `--app`, or the stack's one app. The apps are those the stack last deployed (a rollback
  * restores what ran), read from its outputs: no config, and so no secret, is read for it.
  */
-async function appToRollBack(stack: StageStack, requested: string | undefined): Promise<AppSlot> {
-    const names = deployedAppNames(await stack.outputs());
+function appToRollBack(stack: StageStack, outputs: OutputMap, requested: string | undefined): AppSlot {
+    const names = deployedAppNames(outputs);
     return names.length === 1 && requested === undefined ? FIRST_APP : chooseApp(stack.name, names, requested, "roll back");
 }
 /** Pin for `--digest`: build metadata comes from the newest successful update that deployed that digest, if any. */
@@ -118,10 +122,12 @@ export async function rollback(ctx: ToolContext, options: RollbackOptions): Prom
         }
     }
     const stack = await ctx.openStack(options.stack);
-    const slot = await appToRollBack(stack, options.app);
+    // Read once: which apps the stack runs, and (unpinned) where its image lives.
+    const outputs = await stack.outputs();
+    const slot = appToRollBack(stack, outputs, options.app);
     const history = await stack.history();
     const current = await readImageConfig(stack, slot);
-    const repository = once(() => repositoryOf(stack, current, slot));
+    const repository = once(() => repositoryOf(stack, outputs, current, slot));
     if (options.list) {
         await listDeployments(ctx, stack, history, repository, slot);
         return;
